@@ -1,0 +1,101 @@
+# Habit-tracker schema migration: every step is an Alembic revision; these targets run,
+# verify and roll them back. Database targets act on $DATABASE_URL (environment or .env).
+# `make help` lists the targets.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+PG_READY := $(VENV)/.postgres-installed
+MIGRATE := $(PY) -m scripts.migrate
+THROWAWAY := $(PY) -m scripts.throwaway_pg
+BUILD := build
+
+TO ?=
+REV ?=
+
+.PHONY: help install postgres db-up db-down demo test lint lint-sql lint-squawk sql-files \
+        upgrade downgrade current history sql stamp clean
+
+help: ## List every target with what it does
+	@grep -hE '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
+	  | awk 'BEGIN {FS = ":.*## "} {printf "  make %-14s %s\n", $$1, $$2}'
+
+$(INSTALLED): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(INSTALLED) ## Create .venv and install the Python packages (pyproject.toml)
+
+$(PG_READY): scripts/install_postgres.sh | $(INSTALLED)
+	bash scripts/install_postgres.sh
+	touch $@
+
+postgres: $(PG_READY) ## Install PostgreSQL 15 and pg_cron from Debian when missing
+
+# --- throwaway database ------------------------------------------------------------------
+
+db-up: $(INSTALLED) $(PG_READY) ## Start a private throwaway PostgreSQL 15 (+ Supabase stand-in); print its DATABASE_URL
+	@$(THROWAWAY) up demo
+
+db-down: $(INSTALLED) ## Stop the throwaway PostgreSQL and delete its files
+	@$(THROWAWAY) down demo
+
+demo: $(INSTALLED) $(PG_READY) ## The whole job end to end on a throwaway PostgreSQL it starts and stops
+	@url=$$($(THROWAWAY) up demo); \
+	trap '[ -n "$${KEEP:-}" ] || $(THROWAWAY) down demo >/dev/null' EXIT; \
+	echo "== throwaway database: $$url"; \
+	export DATABASE_URL=$$url; \
+	echo "== make upgrade (base -> head)"; \
+	$(MIGRATE) upgrade head; \
+	echo "== what was built"; \
+	$(PY) -m scripts.schema_summary; \
+	[ -z "$${KEEP:-}" ] || echo "== KEEP=1: server left running; DATABASE_URL=$$url; make db-down stops it"
+
+# --- tests and lint ----------------------------------------------------------------------
+
+test: lint $(PG_READY) ## The whole test suite against real PostgreSQL, lint included
+	$(PY) -m pytest
+
+$(BUILD)/sql: $(INSTALLED) migrations/*.py env.py
+	rm -rf $@ && mkdir -p $@
+	$(PY) -m scripts.render_sql $@
+
+sql-files: $(BUILD)/sql ## Render each revision's offline upgrade SQL into build/sql/
+
+lint: lint-sql lint-squawk ## sqlfluff over the repository's SQL, squawk over every revision's SQL
+
+lint-sql: $(BUILD)/sql ## sqlfluff alone
+	$(VENV)/bin/sqlfluff lint scripts/*.sql $(BUILD)/sql/*.sql
+
+lint-squawk: $(BUILD)/sql ## squawk alone
+	$(VENV)/bin/squawk --config .squawk.toml $(BUILD)/sql/*.sql
+
+# --- the DBA's targets (act on $$DATABASE_URL) --------------------------------------------
+
+upgrade: $(INSTALLED) ## Upgrade to head, or to TO=<rev>
+	$(MIGRATE) upgrade $(or $(TO),head)
+
+downgrade: $(INSTALLED) ## Downgrade one revision, or to TO=<rev>
+	$(MIGRATE) downgrade $(or $(TO),-1)
+
+current: $(INSTALLED) ## Show the revision the database is at
+	$(MIGRATE) current
+
+history: $(INSTALLED) ## List every revision, marking the current one
+	$(MIGRATE) history
+
+sql: $(INSTALLED) ## Print the offline SQL of a range for review: make sql [TO=from:to] (default base:head)
+	@$(MIGRATE) sql $(or $(TO),base:head)
+
+stamp: $(INSTALLED) ## Record REV=<rev> as applied without running it (an existing production database)
+	$(MIGRATE) stamp $(REV)
+
+clean: ## Remove build output (not the virtualenv)
+	rm -rf $(BUILD) .pytest_cache

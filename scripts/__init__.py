@@ -1,0 +1,1 @@
+"""Operator scripts for the habit-tracker migration: run them through the Makefile."""

@@ -1,0 +1,213 @@
+"""A private, throwaway PostgreSQL 15 server for the demo and the tests.
+
+`python -m scripts.throwaway_pg up [NAME]` creates a cluster in a fresh temporary directory,
+starts it on a free loopback port with its own socket directory, creates the database
+`habits`, loads the Supabase stand-in, and prints its DATABASE_URL. `down [NAME]` stops it
+and removes its files. `url [NAME]` prints the URL of a running one.
+
+initdb and pg_ctl refuse to run as root, so as root every server command runs as the
+`postgres` OS user (`runuser -u postgres --`) in a directory that user owns; as anyone else
+they run as the caller. The same code serves both, and the tests use it the same way.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import psycopg2
+
+from scripts.errors import UsageError, cli_main
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+STATE_DIR = REPO_ROOT / ".throwaway"
+STANDIN_SQL = Path(__file__).resolve().parent / "supabase_standin.sql"
+PG_BINDIR = Path(os.environ.get("PG_BINDIR", "/usr/lib/postgresql/15/bin"))
+PG_CRON_CONTROL = Path("/usr/share/postgresql/15/extension/pg_cron.control")
+SUPERUSER = "postgres"
+DEFAULT_DBNAME = "habits"
+
+
+def _as_root() -> bool:
+    return os.geteuid() == 0
+
+
+def _run_as_server_user(args: list[str], **kwargs) -> subprocess.CompletedProcess:
+    """Run a server binary as the postgres OS user when we are root, as ourselves otherwise."""
+    cmd = ["runuser", "-u", "postgres", "--", *args] if _as_root() else args
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kwargs)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pg_cron_installed() -> bool:
+    return PG_CRON_CONTROL.is_file()
+
+
+@dataclass
+class Cluster:
+    """One running throwaway server: where it lives and how to reach it."""
+
+    root: str
+    port: int
+    dbname: str = DEFAULT_DBNAME
+    host: str = "127.0.0.1"
+    user: str = SUPERUSER
+
+    @property
+    def datadir(self) -> Path:
+        return Path(self.root) / "data"
+
+    @property
+    def socketdir(self) -> Path:
+        return Path(self.root) / "socket"
+
+    @property
+    def logfile(self) -> Path:
+        return Path(self.root) / "server.log"
+
+    def url(self, dbname: str | None = None) -> str:
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{dbname or self.dbname}"
+
+    @classmethod
+    def start(cls, dbname: str = DEFAULT_DBNAME, *, create_database: bool = True) -> Cluster:
+        """Start a new server. `dbname` is also pg_cron's database (pg_cron lives in one only);
+        with create_database=False the caller creates it (pytest-postgresql does, per test)."""
+        if not (PG_BINDIR / "initdb").is_file():
+            raise UsageError(f"PostgreSQL server binaries not found in {PG_BINDIR} (run scripts/install_postgres.sh)")
+        root = Path(tempfile.mkdtemp(prefix="habits-pg-"))
+        cluster = cls(root=str(root), port=_free_port(), dbname=dbname)
+        cluster.socketdir.mkdir()
+        if _as_root():
+            shutil.chown(root, "postgres", "postgres")
+            shutil.chown(cluster.socketdir, "postgres", "postgres")
+        try:
+            cluster._initdb()
+            cluster._pg_ctl_start()
+            cluster._load_standin_roles()
+            if create_database:
+                cluster._create_database(dbname)
+        except subprocess.CalledProcessError as exc:
+            detail = (exc.stderr or exc.stdout or "").strip().splitlines()
+            cluster.destroy()
+            raise UsageError(f"throwaway server failed: {' '.join(exc.cmd[-3:])}: {detail[-1] if detail else exc}") from None
+        return cluster
+
+    def _initdb(self) -> None:
+        _run_as_server_user([
+            str(PG_BINDIR / "initdb"), "-D", str(self.datadir), "-U", SUPERUSER,
+            "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync",
+        ])
+
+    def _server_options(self) -> str:
+        settings = {
+            "port": str(self.port),
+            "listen_addresses": "'127.0.0.1'",
+            "unix_socket_directories": f"'{self.socketdir}'",
+            # Durability is worthless for a database that is thrown away; speed is not.
+            "fsync": "off",
+            "synchronous_commit": "off",
+            "full_page_writes": "off",
+            "max_connections": "200",
+        }
+        if pg_cron_installed():
+            settings["shared_preload_libraries"] = "'pg_cron'"
+            settings["cron.database_name"] = f"'{self.dbname}'"
+        return " ".join(f"-c {key}={value}" for key, value in settings.items())
+
+    def _pg_ctl_start(self) -> None:
+        _run_as_server_user([
+            str(PG_BINDIR / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.logfile),
+            "-o", self._server_options(), "-w", "-t", "60", "start",
+        ])
+
+    def _create_database(self, dbname: str) -> None:
+        conn = psycopg2.connect(self.url("postgres"))
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{dbname}"')  # dbname is ours, never user input
+        conn.close()
+        load_standin(self.url(dbname))
+
+    def _load_standin_roles(self) -> None:
+        load_standin(self.url("postgres"))
+
+    def stop(self) -> None:
+        if (self.datadir / "postmaster.pid").exists():
+            _run_as_server_user([str(PG_BINDIR / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop"])
+
+    def destroy(self) -> None:
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+def load_standin(url: str) -> None:
+    """Load the Supabase stand-in into one database (idempotent)."""
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(STANDIN_SQL.read_text(encoding="utf-8"))
+    conn.close()
+
+
+def _state_file(name: str) -> Path:
+    return STATE_DIR / f"{name}.json"
+
+
+def _load_state(name: str) -> Cluster | None:
+    path = _state_file(name)
+    if not path.is_file():
+        return None
+    return Cluster(**json.loads(path.read_text()))
+
+
+def up(name: str) -> Cluster:
+    existing = _load_state(name)
+    if existing and (existing.datadir / "postmaster.pid").exists():
+        return existing
+    if existing:
+        existing.destroy()
+    cluster = Cluster.start()
+    STATE_DIR.mkdir(exist_ok=True)
+    _state_file(name).write_text(json.dumps(asdict(cluster)))
+    return cluster
+
+
+def down(name: str) -> bool:
+    cluster = _load_state(name)
+    if cluster is None:
+        return False
+    cluster.destroy()
+    _state_file(name).unlink()
+    return True
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("up", "down", "url"):
+        raise UsageError("usage: python -m scripts.throwaway_pg up|down|url [NAME]")
+    action, name = argv[0], (argv[1] if len(argv) > 1 else "demo")
+    if action == "up":
+        print(up(name).url())
+    elif action == "down":
+        print(f"throwaway server {name!r} stopped and removed" if down(name) else f"no throwaway server {name!r}")
+    else:
+        cluster = _load_state(name)
+        if cluster is None:
+            raise UsageError(f"no throwaway server {name!r} is running (make db-up)")
+        print(cluster.url())
+    return 0
+
+
+if __name__ == "__main__":
+    cli_main(main)()
