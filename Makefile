@@ -19,7 +19,7 @@ TO ?=
 REV ?=
 
 .PHONY: help install postgres db-up db-down demo test lint lint-sql lint-squawk sql-files \
-        upgrade downgrade current history sql stamp clean
+        upgrade downgrade current history sql stamp preflight verify rollback clean
 
 help: ## List every target with what it does
 	@grep -hE '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -56,6 +56,8 @@ demo: $(INSTALLED) $(PG_READY) ## The whole job end to end on a throwaway Postgr
 	$(MIGRATE) upgrade head; \
 	echo "== what was built"; \
 	$(PY) -m scripts.schema_summary; \
+	echo "== make verify"; \
+	$(PY) -m scripts.verify; \
 	[ -z "$${KEEP:-}" ] || echo "== KEEP=1: server left running; DATABASE_URL=$$url; make db-down stops it"
 
 # --- tests and lint ----------------------------------------------------------------------
@@ -63,7 +65,7 @@ demo: $(INSTALLED) $(PG_READY) ## The whole job end to end on a throwaway Postgr
 test: lint $(PG_READY) ## The whole test suite against real PostgreSQL, lint included
 	$(PY) -m pytest
 
-$(BUILD)/sql: $(INSTALLED) migrations/*.py env.py
+$(BUILD)/sql: $(INSTALLED) migrations/*.py env.py scripts/*.py
 	rm -rf $@ && mkdir -p $@
 	$(PY) -m scripts.render_sql $@
 
@@ -93,6 +95,16 @@ history: $(INSTALLED) ## List every revision, marking the current one
 
 sql: $(INSTALLED) ## Print the offline SQL of a range for review: make sql [TO=from:to] (default base:head)
 	@$(MIGRATE) sql $(or $(TO),base:head)
+
+preflight: $(INSTALLED) ## Count the rows that would fail each NOT VALID constraint's validation
+	$(PY) -m scripts.preflight
+
+verify: $(INSTALLED) ## Check the database against its revision: one PASS/FAIL line per check (JSON=1 for JSON)
+	$(PY) -m scripts.verify $(if $(JSON),--json)
+
+rollback: $(INSTALLED) ## Step back one revision (or to TO=<rev>), then verify the state reached
+	$(MIGRATE) downgrade $(or $(TO),-1)
+	$(PY) -m scripts.verify --target current
 
 stamp: $(INSTALLED) ## Record REV=<rev> as applied without running it (an existing production database)
 	$(MIGRATE) stamp $(REV)

@@ -137,6 +137,7 @@ class Cluster:
             cur.execute(f'CREATE DATABASE "{dbname}"')  # dbname is ours, never user input
         conn.close()
         load_standin(self.url(dbname))
+        enable_pg_cron(self.url(dbname))
 
     def _load_standin_roles(self) -> None:
         load_standin(self.url("postgres"))
@@ -158,6 +159,17 @@ def load_standin(url: str) -> None:
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute(STANDIN_SQL.read_text(encoding="utf-8"))
+    conn.close()
+
+
+def enable_pg_cron(url: str) -> None:
+    """What Supabase's extension switch does: CREATE EXTENSION pg_cron (in cron.database_name only)."""
+    if not pg_cron_installed():
+        return
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("CREATE EXTENSION IF NOT EXISTS pg_cron")
     conn.close()
 
 

@@ -18,7 +18,7 @@ from pytest_postgresql import factories
 from sqlalchemy import create_engine, pool
 
 from scripts.database_url import sqlalchemy_url
-from scripts.throwaway_pg import STANDIN_SQL, Cluster
+from scripts.throwaway_pg import STANDIN_SQL, Cluster, enable_pg_cron
 
 from cli_helpers import run_cli
 
@@ -47,8 +47,10 @@ postgresql = factories.postgresql("postgresql_noproc")
 
 @pytest.fixture
 def database_url(postgresql, throwaway_server) -> str:
-    """The URL of this test's fresh database (Supabase stand-in loaded, nothing migrated)."""
-    return throwaway_server.cluster.url(postgresql.info.dbname)
+    """The URL of this test's fresh database (Supabase stand-in and pg_cron, nothing migrated)."""
+    url = throwaway_server.cluster.url(postgresql.info.dbname)
+    enable_pg_cron(url)
+    return url
 
 
 @pytest.fixture

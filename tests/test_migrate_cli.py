@@ -67,9 +67,10 @@ def test_offline_sql_renders_without_a_database(tmp_path):
     assert result.returncode == 0, result.stderr
     sql = result.stdout
     assert "CREATE TABLE habit_tracker" in sql
-    assert sql.count("CREATE POLICY") == 25  # 24 shadow policies + the legacy one
+    assert sql.count("CREATE POLICY") == 29  # 24 shadow + the legacy one + 4 on idempotency_log
     assert sql.count("CONCURRENTLY IF NOT EXISTS") == 39
     assert sql.count("NOT VALID") == 23
+    assert sql.count("VALIDATE CONSTRAINT") == 23
     assert "SET lock_timeout" in sql and "SET statement_timeout" in sql
 
 

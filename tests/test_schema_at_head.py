@@ -1,4 +1,4 @@
-"""At head, the catalog holds exactly the week-1 schema of SCHEMA_FACTS §1–§2.
+"""At the end of week 1 (0004), the catalog holds exactly the schema of SCHEMA_FACTS §1–§2.
 
 The expectations are written out here from the specification, independently of the
 revisions, so that a revision that drifts from the deployed schema fails this test.
@@ -90,9 +90,13 @@ LEGACY_INDEXES = {
 }
 
 
+WEEK1 = "0004_shadow_rls_policies"
+
+
 @pytest.fixture
 def head(db, migrate):
-    migrate("upgrade", "head")
+    """The database at the end of week 1, as production was when this repository began."""
+    migrate("upgrade", WEEK1)
     return db
 
 
