@@ -40,7 +40,7 @@ def _set_session_defaults(connection) -> None:
     connection.execute(text(f"SET statement_timeout = '{DEFAULT_STATEMENT_TIMEOUT}'"))
 
 
-def _restore_defaults_after_revision(ctx, step, heads, run_args) -> None:  # noqa: ARG001
+def _after_revision(ctx, step, heads, run_args) -> None:  # noqa: ARG001
     """Undo any session-level SET a revision made (autocommit blocks cannot use SET LOCAL)."""
     _set_session_defaults(ctx.connection)
 
@@ -91,7 +91,7 @@ def _run_with_connection(connection) -> None:
         context.configure(
             connection=connection,
             transaction_per_migration=True,
-            on_version_apply=_restore_defaults_after_revision,
+            on_version_apply=_after_revision,
         )
         with context.begin_transaction():
             context.run_migrations()
