@@ -19,7 +19,7 @@ TO ?=
 REV ?=
 
 .PHONY: help install postgres db-up db-down demo test lint lint-sql lint-squawk sql-files \
-        upgrade downgrade current history sql stamp preflight verify rollback clean
+        upgrade downgrade current history sql stamp preflight verify rollback seed clean
 
 help: ## List every target with what it does
 	@grep -hE '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -105,6 +105,12 @@ verify: $(INSTALLED) ## Check the database against its revision: one PASS/FAIL l
 rollback: $(INSTALLED) ## Step back one revision (or to TO=<rev>), then verify the state reached
 	$(MIGRATE) downgrade $(or $(TO),-1)
 	$(PY) -m scripts.verify --target current
+
+seed: $(INSTALLED) ## Fill habit_tracker with realistic legacy rows: make seed ROWS=34 [SEED=1] [DIRTY=0.1]
+	$(PY) -m scripts.seed_legacy --rows $(or $(ROWS),34) --seed $(or $(SEED),1) --dirty-share $(or $(DIRTY),0)
+
+backfill: $(INSTALLED) ## Copy every legacy row into the new tables, in batches (BATCH=1000, REPAIR_SUNDAY=on|off)
+	$(PY) -m scripts.backfill --batch $(or $(BATCH),1000) $(if $(REPAIR_SUNDAY),--repair-sunday-starts $(REPAIR_SUNDAY))
 
 stamp: $(INSTALLED) ## Record REV=<rev> as applied without running it (an existing production database)
 	$(MIGRATE) stamp $(REV)

@@ -193,6 +193,25 @@ def check_trigger(state: State) -> tuple[bool, str]:
     return True, f"trigger_habit_tracker_dual_write enabled; mode {mode}"
 
 
+MAPPING_OBJECTS = ("migration.sync_legacy_ids(bigint[],text)", "migration.row_problem(habit_tracker)")
+MAPPING_VIEWS = ("expected_weeks", "expected_habits", "expected_records", "expected_fingerprints",
+                 "actual_fingerprints")
+
+
+def check_mapping(state: State) -> tuple[bool, str]:
+    present = state.one("SELECT to_regnamespace('migration') IS NOT NULL")[0]
+    if not state.has("0010_legacy_mapping"):
+        return not present, "schema migration absent (0010 not applied)" if not present else "schema migration present too early"
+    if not present:
+        return False, "schema migration missing"
+    functions = sum(state.one("SELECT to_regprocedure(%s) IS NOT NULL", (f,))[0] for f in MAPPING_OBJECTS)
+    views = state.one("SELECT count(*) FROM pg_views WHERE schemaname = 'migration' AND viewname = ANY(%s)",
+                      (list(MAPPING_VIEWS),))[0]
+    quarantined = state.one("SELECT count(*) FROM migration.backfill_quarantine")[0]
+    ok = functions == len(MAPPING_OBJECTS) and views == len(MAPPING_VIEWS)
+    return ok, f"mapping functions {functions}/{len(MAPPING_OBJECTS)}, views {views}/{len(MAPPING_VIEWS)}; {quarantined} legacy rows quarantined"
+
+
 def check_revision(state: State, target: str) -> tuple[bool, str]:
     return state.current == target, f"database at {state.current or '(none)'}, expected {target}"
 
@@ -207,6 +226,7 @@ CHECKS: tuple[tuple[str, Callable[[State], tuple[bool, str]]], ...] = (
     ("idempotency_log", check_idempotency_log),
     ("idempotency cleanup", check_cleanup),
     ("dual-write trigger", check_trigger),
+    ("legacy mapping", check_mapping),
 )
 
 

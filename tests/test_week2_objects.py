@@ -8,9 +8,14 @@ import subprocess
 import psycopg2
 import pytest
 
+from alembic.script import ScriptDirectory
 from cli_helpers import REPO_ROOT, run_cli
+
+from scripts.migrate import alembic_config
 from week2_data import add_legacy_rows, add_user, legacy_fingerprint
 
+PHASE0_END = "0009_dual_write_trigger_phase0"
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 WEEK2_REVISIONS = [
     "0005_validate_phase0_constraints", "0006_validate_other_constraints", "0007_idempotency_log",
     "0008_idempotency_cleanup", "0009_dual_write_trigger_phase0",
@@ -24,7 +29,7 @@ def scalar(conn, query, params=None):
 
 
 def test_phase0_trigger_only_raises_a_notice(db, migrate):
-    migrate("upgrade", "head")
+    migrate("upgrade", PHASE0_END)
     user_id = add_user(db)
     db.notices.clear()
     add_legacy_rows(db, user_id, count=1)
@@ -42,7 +47,7 @@ def test_phase0_trigger_only_raises_a_notice(db, migrate):
 
 
 def test_cleanup_deletes_only_expired_keys_and_counts_them(db, migrate):
-    migrate("upgrade", "head")
+    migrate("upgrade", PHASE0_END)
     user_id = add_user(db)
     with db.cursor() as cur:
         cur.execute("""INSERT INTO idempotency_log (key, operation, status, user_id, expires_at)
@@ -55,7 +60,7 @@ def test_cleanup_deletes_only_expired_keys_and_counts_them(db, migrate):
 
 
 def test_idempotency_key_is_unique(db, migrate):
-    migrate("upgrade", "head")
+    migrate("upgrade", PHASE0_END)
     with db.cursor() as cur:
         cur.execute("INSERT INTO idempotency_log (key, operation, status) VALUES ('same', 'x', 'pending')")
         with pytest.raises(psycopg2.errors.UniqueViolation):
@@ -63,7 +68,7 @@ def test_idempotency_key_is_unique(db, migrate):
 
 
 def test_cleanup_is_scheduled_daily_with_pg_cron(db, migrate):
-    migrate("upgrade", "head")
+    migrate("upgrade", PHASE0_END)
     with db.cursor() as cur:
         cur.execute("SELECT schedule, command FROM cron.job WHERE jobname = 'cleanup-idempotency-log'")
         assert cur.fetchall() == [("0 2 * * *", "SELECT public.cleanup_idempotency_log()")]
@@ -74,25 +79,25 @@ def test_cleanup_is_scheduled_daily_with_pg_cron(db, migrate):
 def test_without_pg_cron_the_revision_warns_and_verify_fails(db, migrate, database_url):
     with db.cursor() as cur:
         cur.execute("DROP EXTENSION pg_cron")
-    result = migrate("upgrade", "head")
+    result = migrate("upgrade", PHASE0_END)
     assert ("WARNING:  pg_cron is not installed in this database: cleanup_idempotency_log() is NOT scheduled"
             in result.stderr)
     assert scalar(db, "SELECT to_regprocedure('cleanup_idempotency_log()') IS NOT NULL") is True
-    report = run_cli("scripts.verify", database_url=database_url)
+    report = run_cli("scripts.verify", "--target", PHASE0_END, database_url=database_url)
     assert report.returncode == 1
     assert ("FAIL  idempotency cleanup: cleanup_idempotency_log() present but NOT scheduled: "
             "pg_cron is not installed in this database") in report.stdout.splitlines()
 
 
-def test_verify_passes_at_head_and_reports_json(db, migrate, database_url):
-    migrate("upgrade", "head")
-    report = run_cli("scripts.verify", database_url=database_url)
+def test_verify_passes_at_the_end_of_phase0_and_reports_json(db, migrate, database_url):
+    migrate("upgrade", PHASE0_END)
+    report = run_cli("scripts.verify", "--target", PHASE0_END, database_url=database_url)
     assert report.returncode == 0, report.stdout + report.stderr
     lines = report.stdout.splitlines()
-    assert len([line for line in lines if line.startswith("PASS")]) == 10
+    assert [line for line in lines if line.startswith("FAIL")] == []
     assert "PASS  dual-write trigger: trigger_habit_tracker_dual_write enabled; mode log-only (Phase 0)" in lines
-    as_json = json.loads(run_cli("scripts.verify", "--json", database_url=database_url).stdout)
-    assert as_json["ok"] is True and len(as_json["checks"]) == 10
+    as_json = json.loads(run_cli("scripts.verify", "--json", "--target", PHASE0_END, database_url=database_url).stdout)
+    assert as_json["ok"] is True and {c["status"] for c in as_json["checks"]} == {"PASS"}
 
 
 @pytest.mark.parametrize("damage, failing_check", [
@@ -103,24 +108,24 @@ def test_verify_passes_at_head_and_reports_json(db, migrate, database_url):
     ("ALTER TABLE weeks DROP CONSTRAINT fk_weeks_child_id", "constraint validation"),
 ])
 def test_verify_fails_on_damage(db, migrate, database_url, damage, failing_check):
-    migrate("upgrade", "head")
+    migrate("upgrade", PHASE0_END)
     with db.cursor() as cur:
         cur.execute(damage)
-    report = run_cli("scripts.verify", "--json", database_url=database_url)
+    report = run_cli("scripts.verify", "--json", "--target", PHASE0_END, database_url=database_url)
     assert report.returncode == 1
     failed = [c["check"] for c in json.loads(report.stdout)["checks"] if c["status"] == "FAIL"]
     assert failed == [failing_check]
 
 
 def test_verify_reports_orphans(db, migrate, database_url):
-    migrate("upgrade", "head")
+    migrate("upgrade", PHASE0_END)
     user_id = add_user(db)
     with db.cursor() as cur:
         cur.execute("SET session_replication_role = replica")  # what a careless bulk load does: no FK triggers
         cur.execute("INSERT INTO weeks (user_id, child_id, week_start_date, week_end_date) "
                     "VALUES (%s, gen_random_uuid(), '2025-07-21', '2025-07-27')", (user_id,))
         cur.execute("SET session_replication_role = DEFAULT")
-    report = run_cli("scripts.verify", database_url=database_url)
+    report = run_cli("scripts.verify", "--target", PHASE0_END, database_url=database_url)
     assert report.returncode == 1
     assert "FAIL  foreign key orphans: orphan rows: fk_weeks_child_id=1" in report.stdout.splitlines()
 
@@ -129,10 +134,10 @@ def test_verify_at_an_older_revision_fails_and_says_why(db, migrate, database_ur
     migrate("upgrade", "0004_shadow_rls_policies")
     report = run_cli("scripts.verify", database_url=database_url)
     assert report.returncode == 1
-    assert ("FAIL  alembic revision: database at 0004_shadow_rls_policies, expected 0009_dual_write_trigger_phase0"
-            in report.stdout.splitlines())
+    lines = report.stdout.splitlines()
+    assert [line for line in lines if line.startswith("FAIL")] == [
+        f"FAIL  alembic revision: database at 0004_shadow_rls_policies, expected {HEAD}"]
     # Everything else matches 0004, including the absence of the week-2 objects.
-    assert sum(line.startswith("PASS") for line in report.stdout.splitlines()) == 9
     assert run_cli("scripts.verify", "--target", "current", database_url=database_url).returncode == 0
 
 
@@ -160,7 +165,7 @@ def test_each_week2_revision_goes_up_down_up_losing_no_legacy_row(db, migrate, d
 
 
 def test_make_rollback_steps_back_and_verifies(db, migrate, database_url):
-    migrate("upgrade", "head")
+    migrate("upgrade", PHASE0_END)
     add_legacy_rows(db, add_user(db), count=3)
     fingerprint = legacy_fingerprint(db)
     result = subprocess.run(["make", "-s", "rollback"], cwd=REPO_ROOT, capture_output=True, text=True,

@@ -1,0 +1,174 @@
+"""`make backfill`: every legacy habit_tracker row into the new tables, once, losing nothing.
+
+    python -m scripts.backfill [--batch N] [--repair-sunday-starts on|off]
+
+Set-based, in batches of legacy ids (keyset order), each batch one short transaction that
+calls migration.sync_legacy_ids() — the mapping of revision 0010, the same one the drift
+check and the sync trigger use. Rows it writes carry source_version = 'migration'.
+
+- Idempotent: ids are deterministic and only differences are written; a second run writes
+  nothing.
+- Resumable: killed at any moment, the open batch rolls back; the next run redoes what is
+  missing and skips (writes nothing for) what is done.
+- Safe beside the application: no lock on habit_tracker. Rows inserted during the run are
+  picked up by the keyset loop; rows updated or deleted during the run are caught by a
+  final catch-up pass (legacy rows changed since the run began, and weeks whose legacy row
+  is gone).
+- Nothing is lost silently: a row the mapping cannot take goes to
+  migration.backfill_quarantine with a reason. At the end the backfill checks the invariant
+  "every legacy row is migrated or quarantined" and exits 1 if it does not hold.
+
+`--repair-sunday-starts on` stores the policy in migration.settings (the trigger and the
+drift check then follow it too): weeks stored as Sunday are moved to their Monday instead of
+being quarantined. The default leaves the stored setting as it is (initially off).
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import psycopg2
+
+from scripts.database_url import connect
+from scripts.errors import CheckFailed, UsageError, cli_main
+
+DEFAULT_BATCH = 1000
+SOURCE = "migration"
+# Catch-up: legacy rows updated since this long before the run began are re-synced (a
+# transaction's now() is its start, so a slow writer's updated_at can predate the run).
+CATCH_UP_SLACK = "10 minutes"
+BATCH_LOCK_TIMEOUT = "2s"
+BATCH_STATEMENT_TIMEOUT = "5min"
+
+NEXT_BATCH = "SELECT array_agg(id ORDER BY id) FROM (SELECT id FROM habit_tracker WHERE id > %s ORDER BY id LIMIT %s) b"
+SYNC = "SELECT * FROM migration.sync_legacy_ids(%s, %s)"
+CHANGED_SINCE = """SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM habit_tracker
+                   WHERE updated_at >= %s::TIMESTAMPTZ - %s::INTERVAL"""
+GONE = """DELETE FROM weeks AS w
+          WHERE w.source_version IN ('migration', 'dual_write')
+            AND NOT EXISTS (SELECT 1 FROM habit_tracker AS h WHERE migration.week_id(h.id) = w.id)
+          RETURNING w.child_id"""
+DROP_CHILDLESS = """DELETE FROM children AS c
+                    WHERE c.id = ANY(%s::UUID[]) AND c.source_version IN ('migration', 'dual_write')
+                      AND NOT EXISTS (SELECT 1 FROM weeks AS w WHERE w.child_id = c.id)"""
+UNACCOUNTED = """SELECT count(*), (array_agg(h.id ORDER BY h.id))[1:5] FROM habit_tracker AS h
+                 WHERE NOT EXISTS (SELECT 1 FROM weeks AS w WHERE w.id = migration.week_id(h.id))
+                   AND NOT EXISTS (SELECT 1 FROM migration.backfill_quarantine AS q WHERE q.legacy_id = h.id)"""
+QUARANTINE_BY_REASON = """SELECT q.reason, count(*) FROM migration.backfill_quarantine AS q
+                          WHERE EXISTS (SELECT 1 FROM habit_tracker AS h WHERE h.id = q.legacy_id)
+                          GROUP BY q.reason ORDER BY count(*) DESC, q.reason"""
+
+
+def _require_mapping(conn) -> None:
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regprocedure('migration.sync_legacy_ids(bigint[], text)') IS NOT NULL")
+        if not cur.fetchone()[0]:
+            raise UsageError("the database has no migration.sync_legacy_ids(): upgrade to 0010_legacy_mapping or later first")
+
+
+def _set_repair_policy(conn, value: str | None) -> str:
+    with conn.cursor() as cur:
+        if value is not None:
+            cur.execute("UPDATE migration.settings SET value = %s WHERE name = 'repair_sunday_starts'",
+                        ("true" if value == "on" else "false",))
+        cur.execute("SELECT value FROM migration.settings WHERE name = 'repair_sunday_starts'")
+        return "on" if cur.fetchone()[0] == "true" else "off"
+
+
+def sync_batch(conn, ids: list[int]) -> tuple[int, ...]:
+    """One short transaction: the new tables made equal to the mapping for these legacy ids."""
+    with conn, conn.cursor() as cur:
+        cur.execute(f"SET LOCAL lock_timeout = '{BATCH_LOCK_TIMEOUT}'")
+        cur.execute(f"SET LOCAL statement_timeout = '{BATCH_STATEMENT_TIMEOUT}'")
+        cur.execute(SYNC, (ids, SOURCE))
+        return cur.fetchone()
+
+
+def run(conn, batch: int, *, log=print) -> dict:
+    totals = dict(legacy_rows=0, quarantined=0, weeks=0, habits=0, records=0, deleted=0)
+    with conn.cursor() as cur:
+        cur.execute("SELECT now()")
+        started_at = cur.fetchone()[0]
+    conn.commit()
+    clock = time.monotonic()
+    last_id, number = 0, 0
+    while True:
+        with conn, conn.cursor() as cur:
+            cur.execute(NEXT_BATCH, (last_id, batch))
+            ids = cur.fetchone()[0]
+        if not ids:
+            break
+        number += 1
+        legacy, quarantined, weeks, habits, records, deleted = sync_batch(conn, ids)
+        for key, value in zip(totals, (legacy, quarantined, weeks, habits, records, deleted), strict=True):
+            totals[key] += value
+        elapsed = time.monotonic() - clock
+        log(f"batch {number}: legacy ids {ids[0]}-{ids[-1]}: {legacy} rows, {quarantined} quarantined, "
+            f"written {weeks} weeks / {habits} habits / {records} records, {deleted} deleted "
+            f"({totals['legacy_rows'] / elapsed:,.0f} legacy rows/s)")
+        last_id = ids[-1]
+
+    # Catch-up: what the application changed behind the keyset loop.
+    with conn, conn.cursor() as cur:
+        cur.execute(CHANGED_SINCE, (started_at, CATCH_UP_SLACK))
+        changed = cur.fetchone()[0]
+    for start in range(0, len(changed), batch):
+        sync_batch(conn, changed[start:start + batch])
+    with conn, conn.cursor() as cur:
+        cur.execute(GONE)
+        children = [row[0] for row in cur.fetchall()]
+        gone = len(children)
+        cur.execute(DROP_CHILDLESS, (children,))
+    log(f"catch-up: {len(changed)} legacy rows changed during the run re-synced, "
+        f"{gone} weeks of deleted legacy rows removed")
+
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM habit_tracker")
+        legacy_total = cur.fetchone()[0]
+        cur.execute(QUARANTINE_BY_REASON)
+        by_reason = cur.fetchall()
+        cur.execute(UNACCOUNTED)
+        unaccounted, sample = cur.fetchone()
+    quarantined_total = sum(count for _, count in by_reason)
+    return dict(totals, batches=number, seconds=time.monotonic() - clock, legacy_total=legacy_total,
+                migrated=legacy_total - quarantined_total - unaccounted, quarantined_total=quarantined_total,
+                by_reason=by_reason, unaccounted=unaccounted, unaccounted_sample=sample or [])
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="backfill", description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=DEFAULT_BATCH, help=f"legacy rows per batch (default {DEFAULT_BATCH})")
+    parser.add_argument("--repair-sunday-starts", choices=("on", "off"),
+                        help="move weeks stored as Sunday to their Monday (stored policy; default: unchanged)")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        raise UsageError("usage: python -m scripts.backfill [--batch N] [--repair-sunday-starts on|off]") from exc
+    if args.batch < 1:
+        raise UsageError(f"--batch must be a positive number of rows, got {args.batch}")
+    conn = connect(autocommit=False)
+    try:
+        _require_mapping(conn)
+        policy = _set_repair_policy(conn, args.repair_sunday_starts)
+        conn.commit()
+        print(f"backfill: batches of {args.batch} legacy rows; repair of Sunday starts: {policy}")
+        summary = run(conn, args.batch)
+    except psycopg2.Error as exc:
+        raise CheckFailed(f"backfill stopped, the open batch rolled back (re-run to resume): "
+                          f"{' '.join(str(exc).split())}") from None
+    finally:
+        conn.close()
+    print(f"summary: {summary['legacy_total']} legacy rows: {summary['migrated']} migrated, "
+          f"{summary['quarantined_total']} quarantined, {summary['unaccounted']} unaccounted; "
+          f"this run wrote {summary['weeks']} weeks, {summary['habits']} habits, {summary['records']} records "
+          f"and deleted {summary['deleted']} rows in {summary['batches']} batches, {summary['seconds']:.1f}s")
+    for reason, count in summary["by_reason"]:
+        print(f"  quarantined {reason}: {count}")
+    if summary["unaccounted"]:
+        raise CheckFailed(f"{summary['unaccounted']} legacy rows neither migrated nor quarantined "
+                          f"(first ids: {', '.join(map(str, summary['unaccounted_sample']))})")
+    return 0
+
+
+if __name__ == "__main__":
+    cli_main(main)()

@@ -1,0 +1,309 @@
+"""The 24 RLS policies of 0004 do what SCHEMA_FACTS §2 "RLS policies" says, once RLS is on.
+
+0004 creates the policies but leaves RLS disabled (Phase 2 enables it later), so each test
+turns RLS on inside ONE transaction that it rolls back at the end: nothing persists, and
+after the rollback every one of the six tables has relrowsecurity = false again (asserted
+after every test's transaction).
+
+Inside that transaction the session switches to the Supabase API role with SET LOCAL ROLE
+(the connection's own user is a superuser, and superusers bypass RLS; so does the owner of
+a table, which `authenticated` and `anon` are not) and sets the JWT claims the way PostgREST
+does, with set_config('request.jwt.claims', ..., true), which auth.uid() reads.
+
+Two users, U1 and U2, each own one row in each of the six tables. For every table and every
+command, acting as either user (parametrized), the user sees and changes only their own
+rows; `anon` (no claims, auth.uid() NULL) sees and changes nothing. Failed inserts run
+inside a SAVEPOINT so that the 42501 does not abort the outer transaction.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from contextlib import contextmanager
+
+import psycopg2
+import pytest
+
+REVISION = "0004_shadow_rls_policies"
+TABLES = ["children", "weeks", "habits", "habit_records", "habit_templates", "notifications"]
+USERS = ["u1", "u2"]
+OTHER = {"u1": "u2", "u2": "u1"}
+INSUFFICIENT_PRIVILEGE = "42501"  # also the SQLSTATE of "new row violates row-level security policy"
+COMMANDS = ("SELECT", "INSERT", "UPDATE", "DELETE")
+
+# The column that ties a row to its owner, directly or through its parent: handing a row
+# over to the other user means pointing this column at the other user's value.
+OWNER_COLUMN = {
+    "children": ("user_id", "user"), "weeks": ("user_id", "user"), "habits": ("week_id", "weeks"),
+    "habit_records": ("habit_id", "habits"), "habit_templates": ("user_id", "user"),
+    "notifications": ("user_id", "user"),
+}
+
+
+def query(cur, sql, params=None):
+    cur.execute(sql, params)
+    return cur.fetchall()
+
+
+def ids(cur, table) -> set[str]:
+    return {str(row_id) for (row_id,) in query(cur, f"SELECT id FROM {table}")}
+
+
+def insert_sql(table: str, owner: dict, row_id: str, *, from_user_id: str | None = None,
+               record_day: int = 2, week_start: str = "2025-07-28"):
+    """An INSERT of one row in `table` owned by `owner` (that user's own parents).
+
+    The defaults are for rows added by the tests: a week and a record date that the seeded
+    rows (week of Monday 2025-07-21, records on its days 0 and 1) do not use, so that no
+    unique constraint can fire before the policy does.
+    """
+    if table == "children":
+        return ("INSERT INTO children (id, user_id, name) VALUES (%s, %s, %s)",
+                (row_id, owner["user"], f"child {row_id[:8]}"))
+    if table == "weeks":
+        return ("INSERT INTO weeks (id, user_id, child_id, week_start_date, week_end_date) "
+                "VALUES (%s, %s, %s, %s::date, %s::date + 6)",
+                (row_id, owner["user"], owner["children"], week_start, week_start))
+    if table == "habits":
+        return ("INSERT INTO habits (id, week_id, name) VALUES (%s, %s, %s)",
+                (row_id, owner["weeks"], f"habit {row_id[:8]}"))
+    if table == "habit_records":
+        return ("INSERT INTO habit_records (id, habit_id, record_date, status) "
+                "VALUES (%s, %s, DATE '2025-07-21' + %s, 'green')", (row_id, owner["habits"], record_day))
+    if table == "habit_templates":
+        return ("INSERT INTO habit_templates (id, user_id, child_id, name) VALUES (%s, %s, %s, %s)",
+                (row_id, owner["user"], owner["children"], f"template {row_id[:8]}"))
+    if table == "notifications":
+        return ("INSERT INTO notifications (id, user_id, from_user_id, type, title, message) "
+                "VALUES (%s, %s, %s, 'chat', 'hello', 'a message')", (row_id, owner["user"], from_user_id))
+    raise AssertionError(table)
+
+
+@pytest.fixture
+def owned(db, migrate):
+    """Schema at 0004; U1 and U2 each own one row in each of the six tables (as the superuser)."""
+    migrate("upgrade", REVISION)
+    users = {name: {"user": str(uuid.uuid4())} for name in USERS}
+    with db.cursor() as cur:
+        for day, (name, rows) in enumerate(users.items()):
+            cur.execute("INSERT INTO auth.users (id, email) VALUES (%s, %s)", (rows["user"], f"{name}@example.test"))
+            for table in TABLES:
+                rows[table] = str(uuid.uuid4())
+                # U1's notification has no sender, U2's was sent by U2: both shapes occur.
+                sender = rows["user"] if name == "u2" else None
+                # Different record dates per user, so that handing a record over cannot hit
+                # uq_habit_records_habit_date before the policy is checked.
+                cur.execute(*insert_sql(table, rows, rows[table], from_user_id=sender, record_day=day,
+                                        week_start="2025-07-21"))
+        for table in TABLES:
+            assert ids(cur, table) == {users["u1"][table], users["u2"][table]}
+        assert rls_enabled_tables(cur) == set()
+    return users
+
+
+def rls_enabled_tables(cur) -> set[str]:
+    return {name for (name,) in query(cur, """
+        SELECT relname FROM pg_class
+        WHERE relnamespace = 'public'::regnamespace AND relname = ANY(%s) AND relrowsecurity""", (TABLES,))}
+
+
+@contextmanager
+def rls_transaction(database_url: str, db, role: str, claims: str):
+    """One transaction: RLS on for the six tables, acting as `role` with `claims`; rolled back."""
+    conn = psycopg2.connect(database_url)  # not autocommit: psycopg2 opens the transaction
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SET LOCAL lock_timeout = '10s'")  # safety net, never expected to matter
+            for table in TABLES:
+                cur.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+            assert rls_enabled_tables(cur) == set(TABLES)
+            missing = [(table, command) for table in TABLES for command in COMMANDS
+                       if not query(cur, "SELECT has_table_privilege(%s, %s, %s)", (role, table, command))[0][0]]
+            if missing:
+                # Supabase grants the API roles ALL on public tables; the stand-in does it with
+                # default privileges. Should a table not have them, grant them here, inside the
+                # rolled-back transaction, so that what is tested is the policies, not grants.
+                for table in TABLES:
+                    cur.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {role}")
+            cur.execute(f"SET LOCAL ROLE {role}")
+            cur.execute("SELECT set_config('request.jwt.claims', %s, true)", (claims,))
+            # Now neither superuser nor BYPASSRLS: the policies apply.
+            assert query(cur, """SELECT current_user::text, rolsuper OR rolbypassrls FROM pg_roles
+                                 WHERE rolname = current_user""") == [(role, False)]
+        yield conn
+    finally:
+        conn.rollback()
+        conn.close()
+    with db.cursor() as cur:
+        assert rls_enabled_tables(cur) == set()  # nothing of the transaction persisted
+
+
+@contextmanager
+def acting_as(database_url, db, users, me: str):
+    claims = json.dumps({"sub": users[me]["user"], "role": "authenticated"})
+    with rls_transaction(database_url, db, "authenticated", claims) as conn, conn.cursor() as cur:
+        assert query(cur, "SELECT auth.uid()::text") == [(users[me]["user"],)]
+        yield cur
+
+
+@contextmanager
+def as_superuser(cur):
+    """Look past RLS for a moment, in the same transaction, to check what really changed."""
+    role = query(cur, "SELECT current_user")[0][0]
+    cur.execute("RESET ROLE")
+    try:
+        yield cur
+    finally:
+        cur.execute(f"SET LOCAL ROLE {role}")
+
+
+def expect_sqlstate(cur, sqlstate: str, sql: str, params=None) -> psycopg2.Error:
+    """Run `sql` in a savepoint; it must fail with `sqlstate`; the transaction goes on."""
+    cur.execute("SAVEPOINT attempt")
+    try:
+        cur.execute(sql, params)
+    except psycopg2.Error as exc:
+        cur.execute("ROLLBACK TO SAVEPOINT attempt")
+        assert exc.pgcode == sqlstate, f"{exc.pgcode}: {exc.pgerror}"
+        return exc
+    cur.execute("ROLLBACK TO SAVEPOINT attempt")
+    pytest.fail(f"expected SQLSTATE {sqlstate}, but it succeeded (rowcount {cur.rowcount}): {sql} {params}")
+
+
+# --- an authenticated user: only their own rows --------------------------------------------
+
+@pytest.mark.parametrize("me", USERS)
+@pytest.mark.parametrize("table", TABLES)
+def test_select_returns_only_own_rows(owned, database_url, db, table, me):
+    with acting_as(database_url, db, owned, me) as cur:
+        assert ids(cur, table) == {owned[me][table]}
+        assert query(cur, f"SELECT count(*) FROM {table} WHERE id = %s", (owned[OTHER[me]][table],)) == [(0,)]
+        with as_superuser(cur):
+            assert ids(cur, table) == {owned["u1"][table], owned["u2"][table]}
+
+
+@pytest.mark.parametrize("me", USERS)
+@pytest.mark.parametrize("table", TABLES)
+def test_insert_only_own_rows(owned, database_url, db, table, me):
+    mine, theirs = str(uuid.uuid4()), str(uuid.uuid4())
+    with acting_as(database_url, db, owned, me) as cur:
+        # Owned by me (for notifications: sent by me).
+        cur.execute(*insert_sql(table, owned[me], mine, from_user_id=owned[me]["user"]))
+        assert cur.rowcount == 1
+        assert ids(cur, table) == {owned[me][table], mine}
+
+        # Owned by the other user: their user_id, their child/week/habit as parent, or (for
+        # notifications, whose insert policy checks only the sender) sent as them.
+        other = owned[OTHER[me]]
+        exc = expect_sqlstate(cur, INSUFFICIENT_PRIVILEGE,
+                              *insert_sql(table, other, theirs, from_user_id=other["user"]))
+        assert f'row-level security policy for table "{table}"' in exc.pgerror
+        with as_superuser(cur):
+            assert ids(cur, table) == {owned["u1"][table], owned["u2"][table], mine}
+
+
+@pytest.mark.parametrize("me", USERS)
+@pytest.mark.parametrize("table", TABLES)
+def test_update_only_own_rows(owned, database_url, db, table, me):
+    other = OTHER[me]
+    with acting_as(database_url, db, owned, me) as cur:
+        cur.execute(f"UPDATE {table} SET source_version = 'dual_write' WHERE id = %s", (owned[other][table],))
+        assert cur.rowcount == 0
+        cur.execute(f"UPDATE {table} SET source_version = 'dual_write' WHERE id = %s", (owned[me][table],))
+        assert cur.rowcount == 1
+        cur.execute(f"UPDATE {table} SET source_version = 'dual_write'")  # no WHERE: still only mine
+        assert cur.rowcount == 1
+
+        # The UPDATE policies have USING only, which PostgreSQL also applies as WITH CHECK:
+        # a user cannot hand their row over to the other user.
+        column, key = OWNER_COLUMN[table]
+        expect_sqlstate(cur, INSUFFICIENT_PRIVILEGE, f"UPDATE {table} SET {column} = %s WHERE id = %s",
+                        (owned[other][key], owned[me][table]))
+
+        with as_superuser(cur):
+            assert dict(query(cur, f"SELECT id::text, source_version FROM {table}")) == {
+                owned[me][table]: "dual_write", owned[other][table]: "new_schema"}
+
+
+@pytest.mark.parametrize("me", USERS)
+@pytest.mark.parametrize("table", TABLES)
+def test_delete_only_own_rows(owned, database_url, db, table, me):
+    other = OTHER[me]
+    with acting_as(database_url, db, owned, me) as cur:
+        cur.execute(f"DELETE FROM {table} WHERE id = %s", (owned[other][table],))
+        assert cur.rowcount == 0
+        cur.execute(f"DELETE FROM {table} WHERE id = %s", (owned[me][table],))
+        assert cur.rowcount == 1
+        cur.execute(f"DELETE FROM {table}")  # no WHERE: nothing of the other user's goes
+        assert cur.rowcount == 0
+        assert ids(cur, table) == set()
+        with as_superuser(cur):
+            assert ids(cur, table) == {owned[other][table]}
+
+
+# --- anon: no claims, auth.uid() is NULL: nothing -------------------------------------------
+
+@contextmanager
+def as_anon(database_url, db):
+    with rls_transaction(database_url, db, "anon", "") as conn, conn.cursor() as cur:
+        assert query(cur, "SELECT auth.uid()") == [(None,)]
+        yield cur
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_anon_sees_and_changes_nothing(owned, database_url, db, table):
+    with as_anon(database_url, db) as cur:
+        assert ids(cur, table) == set()
+        cur.execute(f"UPDATE {table} SET source_version = 'dual_write'")
+        assert cur.rowcount == 0
+        cur.execute(f"DELETE FROM {table}")
+        assert cur.rowcount == 0
+        # An insert of a row that a user owns (for notifications: sent by that user) is refused.
+        expect_sqlstate(cur, INSUFFICIENT_PRIVILEGE,
+                        *insert_sql(table, owned["u1"], str(uuid.uuid4()), from_user_id=owned["u1"]["user"]))
+        with as_superuser(cur):
+            assert dict(query(cur, f"SELECT id::text, source_version FROM {table}")) == {
+                owned["u1"][table]: "new_schema", owned["u2"][table]: "new_schema"}
+
+
+# --- what the specified policies deliberately (or not) leave open ----------------------------
+# These pin down behaviour that follows from the predicates exactly as SCHEMA_FACTS §2 gives
+# them. They are not fixes: if the policies are ever tightened, these tests are meant to fail
+# and be turned around.
+
+def test_notification_insert_without_sender_is_open_even_to_anon(owned, database_url, db):
+    """notifications_insert_policy is `auth.uid() = from_user_id OR from_user_id IS NULL`:
+    it never looks at user_id, so a NULL sender passes for anyone, including anon."""
+    row_id = str(uuid.uuid4())
+    with as_anon(database_url, db) as cur:
+        cur.execute(*insert_sql("notifications", owned["u1"], row_id, from_user_id=None))
+        assert cur.rowcount == 1
+        assert ids(cur, "notifications") == set()  # anon cannot read back what it wrote
+        with as_superuser(cur):
+            assert row_id in ids(cur, "notifications")
+
+
+@pytest.mark.parametrize("me", USERS)
+def test_notification_insert_to_another_user_is_allowed_when_sent_as_oneself(owned, database_url, db, me):
+    """A user may address a notification to another user (a mention), as long as it is sent as
+    themselves; they then cannot see it (select policy: recipient only)."""
+    other = owned[OTHER[me]]
+    row_id = str(uuid.uuid4())
+    with acting_as(database_url, db, owned, me) as cur:
+        cur.execute(*insert_sql("notifications", other, row_id, from_user_id=owned[me]["user"]))
+        assert cur.rowcount == 1
+        assert row_id not in ids(cur, "notifications")
+
+
+@pytest.mark.parametrize("table", ["weeks", "habit_templates"])
+def test_own_row_may_reference_another_users_child(owned, database_url, db, table):
+    """weeks and habit_templates check only user_id, not that child_id is one's own child
+    (and the NOT VALID foreign key checks existence, bypassing RLS): U1 can attach a week or
+    a template to U2's child."""
+    row_id = str(uuid.uuid4())
+    mixed = {**owned["u1"], "children": owned["u2"]["children"]}
+    with acting_as(database_url, db, owned, "u1") as cur:
+        cur.execute(*insert_sql(table, mixed, row_id))
+        assert cur.rowcount == 1
+        assert query(cur, f"SELECT child_id::text FROM {table} WHERE id = %s", (row_id,)) == [
+            (owned["u2"]["children"],)]
