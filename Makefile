@@ -19,7 +19,7 @@ TO ?=
 REV ?=
 
 .PHONY: help install postgres db-up db-down demo test lint lint-sql lint-squawk sql-files \
-        upgrade downgrade current history sql stamp preflight verify rollback seed clean
+        upgrade downgrade current history sql stamp preflight verify rollback seed backfill clean
 
 help: ## List every target with what it does
 	@grep -hE '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
