@@ -19,7 +19,7 @@ TO ?=
 REV ?=
 
 .PHONY: help install postgres db-up db-down demo test lint lint-sql lint-squawk sql-files \
-        upgrade downgrade current history sql stamp preflight verify rollback seed backfill clean
+        upgrade downgrade current history sql stamp preflight verify rollback seed backfill bench-backfill clean
 
 help: ## List every target with what it does
 	@grep -hE '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -58,6 +58,10 @@ demo: $(INSTALLED) $(PG_READY) ## The whole job end to end on a throwaway Postgr
 	$(PY) -m scripts.schema_summary; \
 	echo "== make verify"; \
 	$(PY) -m scripts.verify; \
+	echo "== make seed ROWS=34 DIRTY=0.1: legacy rows shaped like the real backup, some dirty"; \
+	$(PY) -m scripts.seed_legacy --rows 34 --seed 1 --dirty-share 0.1; \
+	echo "== make backfill"; \
+	$(PY) -m scripts.backfill --batch 10; \
 	[ -z "$${KEEP:-}" ] || echo "== KEEP=1: server left running; DATABASE_URL=$$url; make db-down stops it"
 
 # --- tests and lint ----------------------------------------------------------------------
@@ -111,6 +115,11 @@ seed: $(INSTALLED) ## Fill habit_tracker with realistic legacy rows: make seed R
 
 backfill: $(INSTALLED) ## Copy every legacy row into the new tables, in batches (BATCH=1000, REPAIR_SUNDAY=on|off)
 	$(PY) -m scripts.backfill --batch $(or $(BATCH),1000) $(if $(REPAIR_SUNDAY),--repair-sunday-starts $(REPAIR_SUNDAY))
+
+bench-backfill: $(INSTALLED) $(PG_READY) ## Benchmark: backfill vs set-based floor on ROWS legacy weeks (default 60000), own throwaway server
+	@url=$$($(THROWAWAY) up bench); trap '$(THROWAWAY) down bench >/dev/null' EXIT; \
+	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
+	$(PY) -m scripts.bench_backfill --rows $(or $(ROWS),60000)
 
 stamp: $(INSTALLED) ## Record REV=<rev> as applied without running it (an existing production database)
 	$(MIGRATE) stamp $(REV)

@@ -146,81 +146,97 @@ $$"""
 CREATE_LOCAL_PROBLEM = """\
 CREATE FUNCTION migration.local_problem(h public.habit_tracker)
 RETURNS TABLE (reason TEXT, detail TEXT)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
-    WITH start AS (
-        SELECT migration.week_start(h) AS monday
-    ),
-    elements AS (
+DECLARE
+    monday DATE := migration.week_start(h);
+    e RECORD;
+    d RECORD;
+BEGIN
+    IF h.user_id IS NULL THEN
+        RETURN QUERY SELECT 'no_user', 'user_id is NULL';
+    ELSIF char_length(h.child_name) NOT BETWEEN 1 AND 100 THEN
+        RETURN QUERY SELECT 'bad_child_name', format('child_name has %s characters', char_length(h.child_name));
+    ELSIF monday IS NULL THEN
+        RETURN QUERY SELECT 'no_week_start', format('week_start_date NULL and week_period %L unreadable', h.week_period);
+    ELSIF extract(DOW FROM monday) <> 1 THEN
+        RETURN QUERY SELECT 'not_monday', format('week starts %s, a %s', monday, to_char(monday, 'FMDay'));
+    ELSIF h.habits IS NOT NULL AND jsonb_typeof(h.habits) NOT IN ('array', 'null') THEN
+        RETURN QUERY SELECT 'habits_not_array', format('habits is a JSON %s', jsonb_typeof(h.habits));
+    ELSE
+        -- One pass over the habits: the first problem found, in the element order.
         SELECT
-            e.pos,
-            e.element,
-            CASE WHEN jsonb_typeof(e.element) = 'object' AND jsonb_typeof(e.element -> 'name') = 'string'
-                THEN e.element ->> 'name' END AS name,
-            CASE WHEN jsonb_typeof(e.element) = 'object' THEN e.element -> 'times' END AS times
-        FROM migration.habit_elements(h.habits) AS e
-    ),
-    checks (priority, reason, detail) AS (
-        SELECT 1, 'no_user', 'user_id is NULL'
-        WHERE h.user_id IS NULL
-        UNION ALL
-        SELECT 2, 'bad_child_name', format('child_name has %s characters', char_length(h.child_name))
-        WHERE char_length(h.child_name) NOT BETWEEN 1 AND 100
-        UNION ALL
-        SELECT 3, 'no_week_start', format('week_start_date NULL and week_period %L unreadable', h.week_period)
-        FROM start WHERE start.monday IS NULL
-        UNION ALL
-        SELECT 4, 'not_monday', format('week starts %s, a %s', start.monday, to_char(start.monday, 'FMDay'))
-        FROM start WHERE extract(DOW FROM start.monday) <> 1
-        UNION ALL
-        SELECT 5, 'habits_not_array', format('habits is a JSON %s', jsonb_typeof(h.habits))
-        WHERE h.habits IS NOT NULL AND jsonb_typeof(h.habits) NOT IN ('array', 'null')
-        UNION ALL
-        SELECT 6, 'bad_habit', format('habit %s has no text name', min(pos))
-        FROM elements WHERE name IS NULL HAVING count(*) > 0
-        UNION ALL
-        SELECT 7, 'bad_habit_name', format('habit %s name has %s characters', min(pos), min(char_length(name)))
-        FROM elements WHERE char_length(name) NOT BETWEEN 1 AND 200 HAVING count(*) > 0
-        UNION ALL
-        SELECT 8, 'duplicate_habit_name', format('%s habits, %s distinct names', count(name), count(DISTINCT name))
-        FROM elements HAVING count(name) > count(DISTINCT name)
-        UNION ALL
-        SELECT 9, 'times_not_array', format('habit %s times is a JSON %s', min(pos), min(jsonb_typeof(times)))
-        FROM elements WHERE times IS NOT NULL AND jsonb_typeof(times) NOT IN ('array', 'null') HAVING count(*) > 0
-        UNION ALL
-        SELECT 10, 'times_too_long', format('habit %s has a non-empty day past Sunday', min(e.pos))
-        FROM elements AS e
-        CROSS JOIN LATERAL jsonb_array_elements(e.times) WITH ORDINALITY AS d (status, n)
-        WHERE jsonb_typeof(e.times) = 'array' AND d.n > 7 AND d.status NOT IN ('""', 'null')
-        HAVING count(*) > 0
-        UNION ALL
-        SELECT 11, 'unknown_status', format('habit %s holds %s', min(e.pos), min(d.status::TEXT))
-        FROM elements AS e
-        CROSS JOIN LATERAL jsonb_array_elements(e.times) WITH ORDINALITY AS d (status, n)
-        WHERE jsonb_typeof(e.times) = 'array' AND d.n <= 7
-            AND d.status NOT IN ('""', 'null', '"green"', '"yellow"', '"red"', '"none"')
-        HAVING count(*) > 0
-    )
-    SELECT reason, detail FROM checks ORDER BY priority LIMIT 1
+            min(x.pos) FILTER (WHERE x.name IS NULL) AS no_name,
+            min(x.pos) FILTER (WHERE char_length(x.name) NOT BETWEEN 1 AND 200) AS bad_name,
+            count(x.name) - count(DISTINCT x.name) AS duplicate_names,
+            min(x.pos) FILTER (WHERE jsonb_typeof(x.times) NOT IN ('array', 'null')) AS times_not_array
+        INTO e
+        FROM (
+            SELECT el.pos,
+                   CASE WHEN jsonb_typeof(el.element -> 'name') = 'string' THEN el.element ->> 'name' END AS name,
+                   CASE WHEN jsonb_typeof(el.element) = 'object' THEN el.element -> 'times' END AS times
+            FROM migration.habit_elements(h.habits) AS el
+        ) AS x;
+        IF e.no_name IS NOT NULL THEN
+            RETURN QUERY SELECT 'bad_habit', format('habit %s has no text name', e.no_name);
+            RETURN;
+        ELSIF e.bad_name IS NOT NULL THEN
+            RETURN QUERY SELECT 'bad_habit_name', format('habit %s name is empty or over 200 characters', e.bad_name);
+            RETURN;
+        ELSIF e.duplicate_names > 0 THEN
+            RETURN QUERY SELECT 'duplicate_habit_name', format('%s repeated habit names', e.duplicate_names);
+            RETURN;
+        ELSIF e.times_not_array IS NOT NULL THEN
+            RETURN QUERY SELECT 'times_not_array', format('habit %s times is not an array', e.times_not_array);
+            RETURN;
+        END IF;
+        SELECT
+            min(el.pos) FILTER (WHERE day.n > 7 AND day.status NOT IN ('""', 'null')) AS too_long,
+            min(el.pos) FILTER (
+                WHERE day.n <= 7 AND day.status NOT IN ('""', 'null', '"green"', '"yellow"', '"red"', '"none"')
+            ) AS unknown,
+            min(day.status::TEXT) FILTER (
+                WHERE day.n <= 7 AND day.status NOT IN ('""', 'null', '"green"', '"yellow"', '"red"', '"none"')
+            ) AS unknown_value
+        INTO d
+        FROM migration.habit_elements(h.habits) AS el
+        CROSS JOIN LATERAL jsonb_array_elements(
+            CASE WHEN jsonb_typeof(el.element -> 'times') = 'array' THEN el.element -> 'times' ELSE '[]'::JSONB END
+        ) WITH ORDINALITY AS day (status, n);
+        IF d.too_long IS NOT NULL THEN
+            RETURN QUERY SELECT 'times_too_long', format('habit %s has a non-empty day past Sunday', d.too_long);
+        ELSIF d.unknown IS NOT NULL THEN
+            RETURN QUERY SELECT 'unknown_status', format('habit %s holds %s', d.unknown, d.unknown_value);
+        END IF;
+    END IF;
+END;
 $$"""
 
 CREATE_ROW_PROBLEM = """\
 CREATE FUNCTION migration.row_problem(h public.habit_tracker)
 RETURNS TABLE (reason TEXT, detail TEXT)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
-    SELECT p.reason, p.detail FROM migration.local_problem(h) AS p
-    UNION ALL
-    SELECT 'duplicate_week', format('legacy row %s already maps to this child and week', min(o.id))
+DECLARE
+    monday DATE;
+    claimed_by BIGINT;
+BEGIN
+    RETURN QUERY SELECT p.reason, p.detail FROM migration.local_problem(h) AS p;
+    IF FOUND THEN
+        RETURN;
+    END IF;
+    -- Only one clean legacy row may claim a child-week: the oldest.
+    monday := migration.week_start(h);
+    SELECT min(o.id) INTO claimed_by
     FROM public.habit_tracker AS o
-    WHERE NOT EXISTS (SELECT 1 FROM migration.local_problem(h))
-        AND o.user_id = h.user_id AND o.child_name = h.child_name AND o.id < h.id
-        AND (o.week_start_date BETWEEN migration.week_start(h) - 1 AND migration.week_start(h)
-            OR o.week_start_date IS NULL)
-        AND migration.week_start(o) = migration.week_start(h)
-        AND NOT EXISTS (SELECT 1 FROM migration.local_problem(o))
-    HAVING count(*) > 0
-    LIMIT 1
+    WHERE o.user_id = h.user_id AND o.child_name = h.child_name AND o.id < h.id
+        AND (o.week_start_date IN (monday, monday - 1) OR o.week_start_date IS NULL)
+        AND migration.week_start(o) = monday
+        AND NOT EXISTS (SELECT 1 FROM migration.local_problem(o));
+    IF claimed_by IS NOT NULL THEN
+        RETURN QUERY SELECT 'duplicate_week', format('legacy row %s already maps to this child and week', claimed_by);
+    END IF;
+END;
 $$"""
 
 CREATE_ID_FUNCTIONS = (
@@ -252,66 +268,77 @@ DROP_ID_FUNCTIONS = (
     "DROP FUNCTION migration.child_id(UUID, TEXT)",
 )
 
-# Clean legacy rows with their Monday; every expected_* view starts here.
-CREATE_CLEAN_ROWS = """\
-CREATE VIEW migration.clean_legacy_rows AS
-SELECT h.*, migration.week_start(h) AS monday
+# The three expansions of one clean legacy row. The views below and sync_legacy_ids() both
+# call them, so the rules exist once.
+CREATE_MAP_WEEK = """\
+CREATE FUNCTION migration.map_week(h public.habit_tracker, monday DATE)
+RETURNS TABLE (legacy_id BIGINT, id UUID, user_id UUID, child_id UUID, child_name TEXT, week_start_date DATE,
+               week_end_date DATE, theme TEXT, reflection JSONB, reward TEXT, created_at TIMESTAMPTZ,
+               updated_at TIMESTAMPTZ)
+LANGUAGE sql STABLE
+AS $$
+    SELECT h.id, migration.week_id(h.id), h.user_id, migration.child_id(h.user_id, h.child_name), h.child_name,
+           monday, monday + 6, h.theme, h.reflection, h.reward,
+           coalesce(h.created_at, now()), coalesce(h.updated_at, now())
+$$"""
+
+CREATE_MAP_HABITS = """\
+CREATE FUNCTION migration.map_habits(legacy_id BIGINT, habits JSONB)
+RETURNS TABLE (legacy_id BIGINT, id UUID, week_id UUID, name TEXT, display_order INTEGER)
+LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT legacy_id, migration.habit_id(legacy_id, e.pos), migration.week_id(legacy_id),
+           e.element ->> 'name', e.pos
+    FROM migration.habit_elements(habits) AS e
+$$"""
+
+CREATE_MAP_RECORDS = """\
+CREATE FUNCTION migration.map_records(legacy_id BIGINT, monday DATE, habits JSONB)
+RETURNS TABLE (legacy_id BIGINT, id UUID, habit_id UUID, record_date DATE, status TEXT)
+LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT legacy_id, migration.record_id(legacy_id, e.pos, (d.n - 1)::INTEGER),
+           migration.habit_id(legacy_id, e.pos), monday + (d.n - 1)::INTEGER, d.status
+    FROM migration.habit_elements(habits) AS e
+    CROSS JOIN LATERAL jsonb_array_elements_text(
+        CASE WHEN jsonb_typeof(e.element -> 'times') = 'array' THEN e.element -> 'times' ELSE '[]'::JSONB END
+    ) WITH ORDINALITY AS d (status, n)
+    WHERE d.n <= 7 AND d.status <> ''
+$$"""
+
+# Every legacy row with its Monday and, when it cannot be migrated, why.
+CREATE_CLASSIFIED_ROWS = """\
+CREATE VIEW migration.classified_legacy_rows AS
+SELECT h AS legacy, h.id AS legacy_id, migration.week_start(h) AS monday, p.reason, p.detail
 FROM public.habit_tracker AS h
-WHERE NOT EXISTS (SELECT 1 FROM migration.row_problem(h))"""
+LEFT JOIN LATERAL migration.row_problem(h) AS p ON TRUE"""
 
 CREATE_EXPECTED_WEEKS = """\
 CREATE VIEW migration.expected_weeks AS
-SELECT
-    c.id AS legacy_id,
-    migration.week_id(c.id) AS id,
-    c.user_id,
-    migration.child_id(c.user_id, c.child_name) AS child_id,
-    c.child_name,
-    c.monday AS week_start_date,
-    c.monday + 6 AS week_end_date,
-    c.theme,
-    c.reflection,
-    c.reward,
-    coalesce(c.created_at, now()) AS created_at,
-    coalesce(c.updated_at, now()) AS updated_at
-FROM migration.clean_legacy_rows AS c"""
+SELECT w.*
+FROM migration.classified_legacy_rows AS c
+CROSS JOIN LATERAL migration.map_week(c.legacy, c.monday) AS w
+WHERE c.reason IS NULL"""
 
 CREATE_EXPECTED_CHILDREN = """\
 CREATE VIEW migration.expected_children AS
-SELECT
-    migration.child_id(w.user_id, w.child_name) AS id,
-    w.user_id,
-    w.child_name AS name,
-    min(w.created_at) AS created_at
+SELECT w.child_id AS id, w.user_id, w.child_name AS name, min(w.created_at) AS created_at
 FROM migration.expected_weeks AS w
-GROUP BY w.user_id, w.child_name"""
+GROUP BY w.child_id, w.user_id, w.child_name"""
 
 CREATE_EXPECTED_HABITS = """\
 CREATE VIEW migration.expected_habits AS
-SELECT
-    c.id AS legacy_id,
-    migration.habit_id(c.id, e.pos) AS id,
-    migration.week_id(c.id) AS week_id,
-    e.element ->> 'name' AS name,
-    e.pos AS display_order,
-    e.element -> 'times' AS times,
-    c.monday
-FROM migration.clean_legacy_rows AS c
-CROSS JOIN LATERAL migration.habit_elements(c.habits) AS e"""
+SELECT m.*
+FROM migration.classified_legacy_rows AS c
+CROSS JOIN LATERAL migration.map_habits(c.legacy_id, (c.legacy).habits) AS m
+WHERE c.reason IS NULL"""
 
 CREATE_EXPECTED_RECORDS = """\
 CREATE VIEW migration.expected_records AS
-SELECT
-    h.legacy_id,
-    migration.record_id(h.legacy_id, h.display_order, (d.n - 1)::INTEGER) AS id,
-    h.id AS habit_id,
-    h.monday + (d.n - 1)::INTEGER AS record_date,
-    d.status
-FROM migration.expected_habits AS h
-CROSS JOIN LATERAL jsonb_array_elements_text(
-    CASE WHEN jsonb_typeof(h.times) = 'array' THEN h.times ELSE '[]'::JSONB END
-) WITH ORDINALITY AS d (status, n)
-WHERE d.n <= 7 AND d.status <> ''"""
+SELECT m.*
+FROM migration.classified_legacy_rows AS c
+CROSS JOIN LATERAL migration.map_records(c.legacy_id, c.monday, (c.legacy).habits) AS m
+WHERE c.reason IS NULL"""
 
 # One md5 per week over the mapped content of the week, its habits and their records.
 CREATE_EXPECTED_FINGERPRINTS = """\
@@ -322,11 +349,13 @@ SELECT
     md5(concat_ws('|',
         w.child_id, w.user_id, w.week_start_date, w.week_end_date, w.theme, w.reflection::TEXT, w.reward,
         (SELECT string_agg(concat_ws(',', h.id, h.name, h.display_order), ';' ORDER BY h.id)
-         FROM migration.expected_habits AS h WHERE h.legacy_id = w.legacy_id),
+         FROM migration.map_habits(c.legacy_id, (c.legacy).habits) AS h),
         (SELECT string_agg(concat_ws(',', r.id, r.habit_id, r.record_date, r.status), ';' ORDER BY r.id)
-         FROM migration.expected_records AS r WHERE r.legacy_id = w.legacy_id)
+         FROM migration.map_records(c.legacy_id, c.monday, (c.legacy).habits) AS r)
     )) AS fingerprint
-FROM migration.expected_weeks AS w"""
+FROM migration.classified_legacy_rows AS c
+CROSS JOIN LATERAL migration.map_week(c.legacy, c.monday) AS w
+WHERE c.reason IS NULL"""
 
 CREATE_ACTUAL_FINGERPRINTS = """\
 CREATE VIEW migration.actual_fingerprints AS
@@ -362,28 +391,35 @@ BEGIN
     -- reject mid-statement; they are checked at COMMIT instead.
     SET CONSTRAINTS uq_habits_week_name, uq_habit_records_habit_date, uq_weeks_child_start_date DEFERRED;
 
-    CREATE TEMP TABLE IF NOT EXISTS pg_temp.sync_weeks (LIKE migration.expected_weeks) ON COMMIT DROP;
-    CREATE TEMP TABLE IF NOT EXISTS pg_temp.sync_habits (LIKE migration.expected_habits) ON COMMIT DROP;
-    CREATE TEMP TABLE IF NOT EXISTS pg_temp.sync_records (LIKE migration.expected_records) ON COMMIT DROP;
-    TRUNCATE pg_temp.sync_weeks, pg_temp.sync_habits, pg_temp.sync_records;
-    INSERT INTO pg_temp.sync_weeks SELECT * FROM migration.expected_weeks WHERE legacy_id = ANY(legacy_ids);
-    INSERT INTO pg_temp.sync_habits SELECT * FROM migration.expected_habits WHERE legacy_id = ANY(legacy_ids);
-    INSERT INTO pg_temp.sync_records SELECT * FROM migration.expected_records WHERE legacy_id = ANY(legacy_ids);
-    SELECT count(*) INTO n_legacy FROM public.habit_tracker WHERE id = ANY(legacy_ids);
+    -- Classify each legacy row once; weeks, habits and records all expand from this.
+    DROP TABLE IF EXISTS pg_temp.sync_rows;
+    CREATE TEMP TABLE sync_rows ON COMMIT DROP AS
+    SELECT * FROM migration.classified_legacy_rows WHERE legacy_id = ANY(legacy_ids);
+    DROP TABLE IF EXISTS pg_temp.sync_weeks;
+    CREATE TEMP TABLE sync_weeks ON COMMIT DROP AS
+    SELECT w.* FROM pg_temp.sync_rows AS c CROSS JOIN LATERAL migration.map_week(c.legacy, c.monday) AS w
+    WHERE c.reason IS NULL;
+    DROP TABLE IF EXISTS pg_temp.sync_habits;
+    CREATE TEMP TABLE sync_habits ON COMMIT DROP AS
+    SELECT m.* FROM pg_temp.sync_rows AS c CROSS JOIN LATERAL migration.map_habits(c.legacy_id, (c.legacy).habits) AS m
+    WHERE c.reason IS NULL;
+    DROP TABLE IF EXISTS pg_temp.sync_records;
+    CREATE TEMP TABLE sync_records ON COMMIT DROP AS
+    SELECT m.* FROM pg_temp.sync_rows AS c
+    CROSS JOIN LATERAL migration.map_records(c.legacy_id, c.monday, (c.legacy).habits) AS m
+    WHERE c.reason IS NULL;
+    SELECT count(*) INTO n_legacy FROM pg_temp.sync_rows;
 
     -- Quarantine: record why each unmappable row is out, release the rows that map again.
     INSERT INTO migration.backfill_quarantine AS q (legacy_id, reason, detail)
-    SELECT h.id, p.reason, p.detail
-    FROM public.habit_tracker AS h CROSS JOIN LATERAL migration.row_problem(h) AS p
-    WHERE h.id = ANY(legacy_ids)
+    SELECT c.legacy_id, c.reason, c.detail FROM pg_temp.sync_rows AS c WHERE c.reason IS NOT NULL
     ON CONFLICT (legacy_id) DO UPDATE SET reason = excluded.reason, detail = excluded.detail,
         quarantined_at = now()
     WHERE (q.reason, q.detail) IS DISTINCT FROM (excluded.reason, excluded.detail);
     DELETE FROM migration.backfill_quarantine AS q
     WHERE q.legacy_id = ANY(legacy_ids)
-        AND (q.legacy_id IN (SELECT legacy_id FROM pg_temp.sync_weeks)
-            OR NOT EXISTS (SELECT 1 FROM public.habit_tracker AS h WHERE h.id = q.legacy_id));
-    SELECT count(*) INTO n_quarantined FROM migration.backfill_quarantine WHERE legacy_id = ANY(legacy_ids);
+        AND NOT EXISTS (SELECT 1 FROM pg_temp.sync_rows AS c WHERE c.legacy_id = q.legacy_id AND c.reason IS NOT NULL);
+    SELECT count(*) INTO n_quarantined FROM pg_temp.sync_rows WHERE reason IS NOT NULL;
 
     -- Weeks whose legacy row is gone or no longer maps: delete (habits and records cascade).
     DELETE FROM public.weeks AS w
@@ -449,8 +485,8 @@ BEGIN
     -- A child the mapping created goes once no week refers to it.
     DELETE FROM public.children AS c
     WHERE c.source_version IN ('migration', 'dual_write')
-        AND c.id IN (SELECT migration.child_id(h.user_id, h.child_name) FROM public.habit_tracker AS h
-                     WHERE h.id = ANY(legacy_ids) AND h.user_id IS NOT NULL)
+        AND c.id IN (SELECT migration.child_id((s.legacy).user_id, (s.legacy).child_name) FROM pg_temp.sync_rows AS s
+                     WHERE (s.legacy).user_id IS NOT NULL)
         AND NOT EXISTS (SELECT 1 FROM public.weeks AS w WHERE w.child_id = c.id);
     GET DIAGNOSTICS n = ROW_COUNT;
     n_deleted := n_deleted + n;
@@ -476,7 +512,10 @@ def upgrade() -> None:
     op.execute(CREATE_ROW_PROBLEM)
     for statement in CREATE_ID_FUNCTIONS:
         op.execute(statement)
-    op.execute(CREATE_CLEAN_ROWS)
+    op.execute(CREATE_MAP_WEEK)
+    op.execute(CREATE_MAP_HABITS)
+    op.execute(CREATE_MAP_RECORDS)
+    op.execute(CREATE_CLASSIFIED_ROWS)
     op.execute(CREATE_EXPECTED_WEEKS)
     op.execute(CREATE_EXPECTED_CHILDREN)
     op.execute(CREATE_EXPECTED_HABITS)
@@ -496,7 +535,10 @@ def downgrade() -> None:
     op.execute("DROP VIEW migration.expected_habits")
     op.execute("DROP VIEW migration.expected_children")
     op.execute("DROP VIEW migration.expected_weeks")
-    op.execute("DROP VIEW migration.clean_legacy_rows")
+    op.execute("DROP VIEW migration.classified_legacy_rows")
+    op.execute("DROP FUNCTION migration.map_records(BIGINT, DATE, JSONB)")
+    op.execute("DROP FUNCTION migration.map_habits(BIGINT, JSONB)")
+    op.execute("DROP FUNCTION migration.map_week(public.habit_tracker, DATE)")
     for statement in DROP_ID_FUNCTIONS:
         op.execute(statement)
     op.execute("DROP FUNCTION migration.row_problem(public.habit_tracker)")
