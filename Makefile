@@ -19,7 +19,7 @@ TO ?=
 REV ?=
 
 .PHONY: help install postgres db-up db-down demo test lint lint-sql lint-squawk sql-files \
-        upgrade downgrade current history sql stamp preflight verify rollback seed backfill bench-backfill clean
+        upgrade downgrade current history sql stamp preflight verify rollback seed backfill bench-backfill drift bench-drift clean
 
 help: ## List every target with what it does
 	@grep -hE '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -62,6 +62,8 @@ demo: $(INSTALLED) $(PG_READY) ## The whole job end to end on a throwaway Postgr
 	$(PY) -m scripts.seed_legacy --rows 34 --seed 1 --dirty-share 0.1; \
 	echo "== make backfill"; \
 	$(PY) -m scripts.backfill --batch 10; \
+	echo "== make drift"; \
+	$(PY) -m scripts.drift; \
 	[ -z "$${KEEP:-}" ] || echo "== KEEP=1: server left running; DATABASE_URL=$$url; make db-down stops it"
 
 # --- tests and lint ----------------------------------------------------------------------
@@ -120,6 +122,14 @@ bench-backfill: $(INSTALLED) $(PG_READY) ## Benchmark: backfill vs set-based flo
 	@url=$$($(THROWAWAY) up bench); trap '$(THROWAWAY) down bench >/dev/null' EXIT; \
 	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
 	$(PY) -m scripts.bench_backfill --rows $(or $(ROWS),60000)
+
+drift: $(INSTALLED) ## Compare habit_tracker with the new tables row by row (JSON=1, MIN_AGE=seconds); exit 1 on drift
+	$(PY) -m scripts.drift $(if $(JSON),--json) $(if $(MIN_AGE),--min-age $(MIN_AGE))
+
+bench-drift: $(INSTALLED) $(PG_READY) ## Benchmark: drift check vs naive EXCEPT ALL on ROWS legacy weeks (default 60000), own throwaway server
+	@url=$$($(THROWAWAY) up benchdrift); trap '$(THROWAWAY) down benchdrift >/dev/null' EXIT; \
+	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
+	$(PY) -m scripts.bench_drift --rows $(or $(ROWS),60000)
 
 stamp: $(INSTALLED) ## Record REV=<rev> as applied without running it (an existing production database)
 	$(MIGRATE) stamp $(REV)

@@ -26,6 +26,8 @@ from scripts.errors import UsageError, cli_main
 from scripts.seed_legacy import seed
 
 TABLES = ("children", "weeks", "habits", "habit_records")
+# The concurrent writer's pace: about 20 legacy updates a second, far above the real app's.
+WRITER_PAUSE_SECONDS = 0.05
 # The floor classifies every legacy row once (the same mapping functions), then fills each
 # table with one INSERT ... SELECT.
 FLOOR_STATEMENTS = (
@@ -90,7 +92,7 @@ class ConcurrentWriter(threading.Thread):
                 except Exception as exc:  # recorded and reported, never hidden
                     self.errors.append(str(exc).splitlines()[0])
                 self.latencies.append(time.monotonic() - started)
-                time.sleep(0.01)
+                time.sleep(WRITER_PAUSE_SECONDS)
         conn.close()
 
 

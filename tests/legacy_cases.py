@@ -94,8 +94,8 @@ def load(conn) -> dict[str, int]:
         for key, child, period, start, habits, user in LEGACY_ROWS:
             cur.execute(
                 """INSERT INTO habit_tracker (child_name, week_period, week_start_date, habits, user_id, theme,
-                                              reflection, reward)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+                                              reflection, reward, created_at, updated_at)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, '2025-08-01', '2025-08-01') RETURNING id""",
                 (child, period, start, None if habits is None else json.dumps(habits, ensure_ascii=False), user,
                  f"테마 {key}", json.dumps({"bestDay": "월", "easiestHabit": "", "nextWeekGoal": key}), None),
             )

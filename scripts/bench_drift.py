@@ -1,0 +1,80 @@
+"""`make bench-drift ROWS=60000`: the drift check against a naive full comparison, in one run.
+
+On a database at head (the Makefile target starts a throwaway server), seeds ROWS realistic
+legacy weeks and backfills them, then times side by side:
+
+- the drift check as `make drift` runs it (fingerprint per week, row by row only where the
+  fingerprints differ, plus children, orphans and distributions);
+- the naive check: every expected record from the mapping view EXCEPT ALL the actual records,
+  in both directions.
+
+Reports both times and the ratio naive / drift (target: at least 2.5). Not part of
+`make test`.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+from scripts import backfill
+from scripts.database_url import connect
+from scripts.drift import detect
+from scripts.errors import UsageError, cli_main
+from scripts.seed_legacy import seed
+
+NAIVE = """
+SELECT count(*) FROM (
+    (SELECT id, habit_id, record_date, status FROM migration.expected_records
+     EXCEPT ALL SELECT id, habit_id, record_date, status FROM habit_records)
+    UNION ALL
+    (SELECT id, habit_id, record_date, status FROM habit_records
+     EXCEPT ALL SELECT id, habit_id, record_date, status FROM migration.expected_records)
+) AS differences
+"""
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="bench_drift")
+    parser.add_argument("--rows", type=int, default=60000)
+    parser.add_argument("--repeat", type=int, default=2, help="timed runs of each, best kept")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        raise UsageError("usage: python -m scripts.bench_drift [--rows N] [--repeat N]") from exc
+    conn = connect(autocommit=False)
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM habit_tracker")
+        if cur.fetchone()[0] == 0:
+            seed(conn, args.rows, seed=1)
+            conn.commit()
+            backfill.run(conn, 2000, log=lambda line: None)
+        cur.execute("ANALYZE")
+        cur.execute("SELECT (SELECT count(*) FROM habit_tracker), (SELECT count(*) FROM weeks), "
+                    "(SELECT count(*) FROM habit_records)")
+        legacy, weeks, records = cur.fetchone()
+    conn.commit()
+    drift_times, naive_times = [], []
+    for _ in range(args.repeat):
+        started = time.monotonic()
+        report = detect(conn)
+        drift_times.append(time.monotonic() - started)
+        started = time.monotonic()
+        with conn.cursor() as cur:
+            cur.execute("SET statement_timeout = 0")
+            cur.execute(NAIVE)
+            differences = cur.fetchone()[0]
+        conn.rollback()
+        naive_times.append(time.monotonic() - started)
+    conn.close()
+    best_drift, best_naive = min(drift_times), min(naive_times)
+    print(f"data: {legacy} legacy rows, {weeks} weeks, {records} records")
+    print(f"drift check (full coverage): {best_drift:.2f}s, {len(report.findings)} findings "
+          f"(runs: {', '.join(f'{t:.2f}' for t in drift_times)})")
+    print(f"naive EXCEPT ALL both ways over all records: {best_naive:.2f}s, {differences} differences "
+          f"(runs: {', '.join(f'{t:.2f}' for t in naive_times)})")
+    print(f"ratio naive / drift: {best_naive / best_drift:.2f} (target >= 2.5)")
+    return 0
+
+
+if __name__ == "__main__":
+    cli_main(main)()

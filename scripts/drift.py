@@ -1,0 +1,277 @@
+"""`make drift`: prove habit_tracker and the new tables agree, row by row.
+
+    python -m scripts.drift [--json] [--min-age SECONDS] [--examples N]
+
+The expected side is the mapping of revision 0010 (migration.classified_legacy_rows and the
+map_* functions, the same ones the backfill and the sync trigger use), computed once per run
+into temporary tables. The actual side is the new tables' rows written by the mapping
+(source_version 'migration' or 'dual_write'). A fingerprint per week (md5 over the week, its
+habits and records) is compared first; only the weeks whose fingerprints differ are compared
+column by column, habit by habit and record by record. Children, every foreign key's orphans,
+the source_version distribution and the quarantine (known exceptions, not drift) are
+reported too.
+
+Exit 0 no drift, 1 drift found, 2 could not run. With DRIFT_WEBHOOK_URL set, drift is also
+posted as a Discord-compatible message (scripts/drift_alert.py); a failing webhook is reported
+on stderr and does not change the exit code.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+
+import psycopg2
+
+from scripts.constraint_violations import constraints, violations
+from scripts.database_url import connect
+from scripts.drift_alert import post_alert
+from scripts.errors import UsageError, cli_main
+
+SEVERITY_ORDER = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
+MAPPED_SOURCES = ("migration", "dual_write")
+TABLES = ("children", "weeks", "habits", "habit_records")
+
+
+@dataclass
+class Finding:
+    severity: str
+    kind: str
+    legacy_id: int | None
+    new_ids: list[str]
+    detail: str
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    checked: dict = field(default_factory=dict)
+    source_versions: dict = field(default_factory=dict)
+    quarantine: dict = field(default_factory=dict)
+
+    def add(self, severity: str, kind: str, legacy_id, new_ids, detail: str) -> None:
+        self.findings.append(Finding(severity, kind, legacy_id, [str(i) for i in new_ids if i is not None], detail))
+
+    @property
+    def drift(self) -> bool:
+        return bool(self.findings)
+
+    def most_severe(self, limit: int) -> list[Finding]:
+        return sorted(self.findings, key=lambda f: SEVERITY_ORDER.index(f.severity))[:limit]
+
+
+# --- the expected side: the mapping, once per run ------------------------------------------
+
+EXPECTED = (
+    """CREATE TEMP TABLE drift_rows ON COMMIT DROP AS
+       SELECT * FROM migration.classified_legacy_rows
+       WHERE (legacy).updated_at IS NULL OR (legacy).updated_at <= now() - make_interval(secs => %(min_age)s)""",
+    """CREATE TEMP TABLE drift_recent ON COMMIT DROP AS
+       SELECT id AS legacy_id, migration.week_id(id) AS week_id FROM habit_tracker
+       WHERE updated_at > now() - make_interval(secs => %(min_age)s)""",
+    """CREATE TEMP TABLE e_weeks ON COMMIT DROP AS
+       SELECT w.* FROM drift_rows c CROSS JOIN LATERAL migration.map_week(c.legacy, c.monday) w WHERE c.reason IS NULL""",
+    """CREATE TEMP TABLE e_habits ON COMMIT DROP AS
+       SELECT m.* FROM drift_rows c CROSS JOIN LATERAL migration.map_habits(c.legacy_id, (c.legacy).habits) m
+       WHERE c.reason IS NULL""",
+    """CREATE TEMP TABLE e_records ON COMMIT DROP AS
+       SELECT m.* FROM drift_rows c
+       CROSS JOIN LATERAL migration.map_records(c.legacy_id, c.monday, (c.legacy).habits) m WHERE c.reason IS NULL""",
+)
+
+# Fingerprints, set-based: one md5 per week over what the week, its habits and records hold.
+FINGERPRINT = """
+SELECT w.id AS week_id, md5(concat_ws('|', w.child_id, w.user_id, w.week_start_date, w.week_end_date, w.theme,
+                                     w.reflection::TEXT, w.reward, hs.s, rs.s)) AS fingerprint
+FROM {weeks} w
+LEFT JOIN (SELECT week_id, string_agg(concat_ws(',', id, name, display_order), ';' ORDER BY id) AS s
+           FROM {habits} GROUP BY week_id) hs ON hs.week_id = w.id
+LEFT JOIN (SELECT h.week_id, string_agg(concat_ws(',', r.id, r.habit_id, r.record_date, r.status), ';' ORDER BY r.id) AS s
+           FROM {records} r JOIN {habits} h ON h.id = r.habit_id GROUP BY h.week_id) rs ON rs.week_id = w.id
+"""
+ACTUAL = (
+    """CREATE TEMP TABLE a_weeks ON COMMIT DROP AS
+       SELECT * FROM weeks WHERE source_version IN ('migration', 'dual_write')
+         AND id NOT IN (SELECT week_id FROM drift_recent)""",
+    "CREATE TEMP TABLE a_habits ON COMMIT DROP AS SELECT h.* FROM habits h JOIN a_weeks w ON w.id = h.week_id",
+    "CREATE TEMP TABLE a_records ON COMMIT DROP AS SELECT r.* FROM habit_records r JOIN a_habits h ON h.id = r.habit_id",
+    "CREATE TEMP TABLE e_fp ON COMMIT DROP AS " + FINGERPRINT.format(weeks="e_weeks", habits="e_habits", records="e_records"),
+    "CREATE TEMP TABLE a_fp ON COMMIT DROP AS " + FINGERPRINT.format(weeks="a_weeks", habits="a_habits", records="a_records"),
+    "CREATE TEMP TABLE differing ON COMMIT DROP AS SELECT e.week_id FROM e_fp e JOIN a_fp a USING (week_id) "
+    "WHERE e.fingerprint <> a.fingerprint",
+)
+
+MISSING_WEEKS = """SELECT w.legacy_id, w.id, w.child_name, w.week_start_date FROM e_weeks w
+                   WHERE NOT EXISTS (SELECT 1 FROM a_weeks a WHERE a.id = w.id) ORDER BY w.legacy_id"""
+EXTRA_WEEKS = """SELECT a.id, a.week_start_date, q.legacy_id, q.reason FROM a_weeks a
+                 LEFT JOIN migration.backfill_quarantine q ON migration.week_id(q.legacy_id) = a.id
+                 WHERE NOT EXISTS (SELECT 1 FROM e_weeks w WHERE w.id = a.id) ORDER BY a.id"""
+WEEK_FIELDS = """SELECT e.legacy_id, e.id, e.child_id <> a.child_id OR e.user_id <> a.user_id,
+                        e.week_start_date <> a.week_start_date OR e.week_end_date <> a.week_end_date,
+                        e.week_start_date, a.week_start_date,
+                        ARRAY_REMOVE(ARRAY[
+                            CASE WHEN e.theme IS DISTINCT FROM a.theme THEN 'theme' END,
+                            CASE WHEN e.reflection IS DISTINCT FROM a.reflection THEN 'reflection' END,
+                            CASE WHEN e.reward IS DISTINCT FROM a.reward THEN 'reward' END], NULL)
+                 FROM e_weeks e JOIN a_weeks a USING (id) WHERE e.id IN (SELECT week_id FROM differing)"""
+HABITS = """SELECT coalesce(e.legacy_id, w.legacy_id), coalesce(e.id, a.id), e.name, a.name, e.display_order, a.display_order
+            FROM (SELECT * FROM e_habits WHERE week_id IN (SELECT week_id FROM differing)) e
+            FULL JOIN (SELECT * FROM a_habits WHERE week_id IN (SELECT week_id FROM differing)) a USING (id)
+            LEFT JOIN e_weeks w ON w.id = a.week_id
+            WHERE (e.name, e.display_order) IS DISTINCT FROM (a.name, a.display_order)"""
+RECORDS = """SELECT coalesce(e.legacy_id, w.legacy_id), coalesce(e.id, a.id), e.status, a.status,
+                    e.record_date, a.record_date
+             FROM (SELECT r.* FROM e_records r JOIN e_habits h ON h.id = r.habit_id
+                   WHERE h.week_id IN (SELECT week_id FROM differing)) e
+             FULL JOIN (SELECT r.*, h.week_id FROM a_records r JOIN a_habits h ON h.id = r.habit_id
+                        WHERE h.week_id IN (SELECT week_id FROM differing)) a USING (id)
+             LEFT JOIN e_weeks w ON w.id = a.week_id
+             WHERE (e.status, e.record_date) IS DISTINCT FROM (a.status, a.record_date)"""
+CHILDREN = """WITH expected AS (SELECT DISTINCT child_id AS id, user_id, child_name AS name FROM e_weeks),
+                   actual AS (SELECT id, user_id, name FROM children WHERE source_version IN ('migration', 'dual_write'))
+              SELECT e.id, e.name, a.id, a.name FROM expected e FULL JOIN actual a USING (id)
+              WHERE e.name IS DISTINCT FROM a.name
+                AND (a.id IS NULL OR NOT EXISTS (SELECT 1 FROM drift_recent r JOIN weeks w ON w.id = r.week_id
+                                                 WHERE w.child_id = a.id))"""
+SOURCE_VERSIONS = " UNION ALL ".join(
+    f"SELECT '{table}', coalesce(source_version, '(null)'), count(*) FROM {table} GROUP BY 2" for table in TABLES
+)
+QUARANTINE = """SELECT q.reason, count(*) FROM migration.backfill_quarantine q
+                WHERE EXISTS (SELECT 1 FROM habit_tracker h WHERE h.id = q.legacy_id) GROUP BY q.reason ORDER BY 1"""
+
+
+def _fetch(cur, query, params=None):
+    cur.execute(query, params)
+    return cur.fetchall()
+
+
+def detect(conn, min_age: float = 0.0) -> Report:
+    """Compare the whole legacy table with the new tables; read-only (temporary tables only)."""
+    report = Report()
+    # One snapshot for both sides; the run writes only temporary tables.
+    conn.set_session(isolation_level="REPEATABLE READ")
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regprocedure('migration.map_records(bigint, date, jsonb)') IS NOT NULL")
+        if not cur.fetchone()[0]:
+            raise UsageError("the database has no mapping (migration schema): upgrade to 0010_legacy_mapping or later")
+        for statement in EXPECTED + ACTUAL:
+            cur.execute(statement, {"min_age": min_age})
+        for legacy_id, week_id, child, start in _fetch(cur, MISSING_WEEKS):
+            report.add("CRITICAL", "MISSING_WEEK", legacy_id, [week_id], f"{child} week of {start} is not in weeks")
+        for week_id, start, quarantined_id, reason in _fetch(cur, EXTRA_WEEKS):
+            why = (f"its legacy row {quarantined_id} is quarantined ({reason})" if quarantined_id
+                   else "no legacy row maps to it")
+            report.add("HIGH", "EXTRA_WEEK", quarantined_id, [week_id], f"week of {start}: {why}")
+        for legacy_id, week_id, owner_differs, moved, expected_start, actual_start, fields in _fetch(cur, WEEK_FIELDS):
+            if owner_differs:
+                report.add("HIGH", "WEEK_OWNER_MISMATCH", legacy_id, [week_id], "child or user differs")
+            if moved:
+                report.add("HIGH", "WEEK_MOVED", legacy_id, [week_id], f"starts {actual_start}, legacy says {expected_start}")
+            if fields:
+                report.add("MEDIUM", "WEEK_DATA_MISMATCH", legacy_id, [week_id], f"differs in {', '.join(fields)}")
+        for legacy_id, habit_id, e_name, a_name, e_order, a_order in _fetch(cur, HABITS):
+            if a_name is None:
+                report.add("HIGH", "MISSING_HABIT", legacy_id, [habit_id], f"habit {e_name!r} (position {e_order}) missing")
+            elif e_name is None:
+                report.add("MEDIUM", "EXTRA_HABIT", legacy_id, [habit_id], f"habit {a_name!r} has no legacy counterpart")
+            elif e_name != a_name:
+                report.add("MEDIUM", "HABIT_RENAMED", legacy_id, [habit_id], f"named {a_name!r}, legacy says {e_name!r}")
+            else:
+                report.add("LOW", "HABIT_REORDERED", legacy_id, [habit_id], f"{a_name!r} at {a_order}, legacy says {e_order}")
+        for legacy_id, record_id, e_status, a_status, e_date, a_date in _fetch(cur, RECORDS):
+            if a_status is None:
+                report.add("HIGH", "MISSING_RECORD", legacy_id, [record_id], f"{e_status} on {e_date} missing")
+            elif e_status is None:
+                report.add("MEDIUM", "EXTRA_RECORD", legacy_id, [record_id], f"{a_status} on {a_date} has no legacy counterpart")
+            elif e_status != a_status:
+                report.add("MEDIUM", "STATUS_MISMATCH", legacy_id, [record_id], f"{a_status} on {a_date}, legacy says {e_status}")
+            else:
+                report.add("MEDIUM", "RECORD_DATE_MISMATCH", legacy_id, [record_id], f"dated {a_date}, legacy says {e_date}")
+        for e_id, e_name, a_id, a_name in _fetch(cur, CHILDREN):
+            if a_id is None:
+                report.add("CRITICAL", "MISSING_CHILD", None, [e_id], f"child {e_name!r} is not in children")
+            elif e_id is None:
+                report.add("LOW", "EXTRA_CHILD", None, [a_id], f"child {a_name!r} has no legacy week")
+            else:
+                report.add("HIGH", "CHILD_RENAMED", None, [a_id], f"named {a_name!r}, legacy says {e_name!r}")
+        report.checked = {
+            "legacy_rows": _fetch(cur, "SELECT count(*) FROM drift_rows")[0][0],
+            "left_out_recent": _fetch(cur, "SELECT count(*) FROM drift_recent")[0][0],
+            "weeks_compared": _fetch(cur, "SELECT count(*) FROM e_fp")[0][0],
+            "weeks_differing": _fetch(cur, "SELECT count(*) FROM differing")[0][0],
+        }
+        sources: dict = defaultdict(dict)
+        for table, source, count in _fetch(cur, SOURCE_VERSIONS):
+            sources[table][source] = count
+        report.source_versions = dict(sources)
+        report.quarantine = dict(_fetch(cur, QUARANTINE))
+    for fk in constraints(conn, kind="f"):
+        found = violations(conn, fk)
+        if found.count:
+            report.add("CRITICAL", "ORPHAN", None, list(found.sample_ids),
+                       f"{found.count} rows of {fk.table} break {fk.name}")
+    conn.rollback()
+    return report
+
+
+def render_text(report: Report, examples: int) -> str:
+    lines = [f"checked {report.checked['legacy_rows']} legacy rows ({report.checked['left_out_recent']} changed too "
+             f"recently, left out), {report.checked['weeks_compared']} weeks by fingerprint, "
+             f"{report.checked['weeks_differing']} compared row by row"]
+    kinds = Counter((f.severity, f.kind) for f in report.findings)
+    for (severity, kind), count in sorted(kinds.items(), key=lambda k: (SEVERITY_ORDER.index(k[0][0]), k[0][1])):
+        lines.append(f"{severity:<8} {kind}: {count}")
+        for f in [f for f in report.findings if f.kind == kind][:examples]:
+            legacy = f"legacy {f.legacy_id}" if f.legacy_id is not None else "no legacy row"
+            lines.append(f"           {legacy}; new {', '.join(f.new_ids)}: {f.detail}")
+    known = ", ".join(f"{reason} {count}" for reason, count in report.quarantine.items()) or "none"
+    lines.append(f"known exceptions (quarantined legacy rows, not drift): {known}")
+    for table, counts in report.source_versions.items():
+        lines.append(f"source_version {table}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    lines.append(f"DRIFT: {len(report.findings)} findings" if report.drift else "no drift")
+    return "\n".join(lines)
+
+
+def render_json(report: Report, examples: int) -> str:
+    by_kind = Counter(f.kind for f in report.findings)
+    sample = [asdict(f) for kind in by_kind for f in [x for x in report.findings if x.kind == kind][:examples]]
+    return json.dumps({
+        "drift": report.drift, "findings": len(report.findings), "by_kind": dict(by_kind),
+        "by_severity": dict(Counter(f.severity for f in report.findings)), "examples": sample,
+        "checked": report.checked, "source_versions": report.source_versions, "quarantine": report.quarantine,
+    }, ensure_ascii=False, indent=2, default=str)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="drift", description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--min-age", type=float, default=0.0, metavar="SECONDS",
+                        help="leave out legacy rows changed in the last SECONDS (writes in flight)")
+    parser.add_argument("--examples", type=int, default=3, help="examples shown per kind of finding")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        raise UsageError("usage: python -m scripts.drift [--json] [--min-age SECONDS] [--examples N]") from exc
+    if args.min_age < 0 or args.examples < 0:
+        raise UsageError("--min-age and --examples must not be negative")
+    conn = connect(autocommit=False)
+    try:
+        report = detect(conn, args.min_age)
+    except psycopg2.Error as exc:
+        raise UsageError(f"drift check could not run: {' '.join(str(exc).split())}") from None
+    finally:
+        conn.close()
+    print(render_json(report, args.examples) if args.json else render_text(report, args.examples))
+    webhook = os.environ.get("DRIFT_WEBHOOK_URL")
+    if report.drift and webhook:
+        error = post_alert(webhook, report.findings, report.most_severe(10))
+        if error:
+            print(f"drift: alert not sent: {error}", file=sys.stderr)
+    return 1 if report.drift else 0
+
+
+if __name__ == "__main__":
+    cli_main(main)()
