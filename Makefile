@@ -18,7 +18,7 @@ BUILD := build
 TO ?=
 REV ?=
 
-.PHONY: help install postgres db-up db-down demo test lint lint-sql lint-squawk sql-files \
+.PHONY: help install postgres db-up db-down demo test lint lint-sql lint-squawk lint-workflows sql-files \
         upgrade downgrade current history sql stamp preflight verify rollback seed backfill bench-backfill drift bench-drift clean
 
 help: ## List every target with what it does
@@ -77,10 +77,13 @@ $(BUILD)/sql: $(INSTALLED) migrations/*.py env.py scripts/*.py
 
 sql-files: $(BUILD)/sql ## Render each revision's offline upgrade SQL into build/sql/
 
-lint: lint-sql lint-squawk ## sqlfluff over the repository's SQL, squawk over every revision's SQL
+lint: lint-sql lint-squawk lint-workflows ## sqlfluff and squawk over every revision's SQL, actionlint over the workflows
 
 lint-sql: $(BUILD)/sql ## sqlfluff alone
 	$(VENV)/bin/sqlfluff lint scripts/*.sql $(BUILD)/sql/*.sql
+
+lint-workflows: $(INSTALLED) ## actionlint over .github/workflows
+	$(VENV)/bin/actionlint .github/workflows/*.yml
 
 lint-squawk: $(BUILD)/sql ## squawk alone
 	$(VENV)/bin/squawk --config .squawk.toml $(BUILD)/sql/*.sql
