@@ -49,9 +49,6 @@ What and why
       those legacy ids (insert, update what differs, delete what no longer maps, quarantine
       what cannot be mapped, release what now can); set-based, idempotent. Rows it writes
       carry `source_version = source` ('migration' for the backfill).
-    - migration.expected_fingerprints / actual_fingerprints: one md5 per week over the week,
-      its habits and records, from the mapping and from the new tables, so a whole-table
-      comparison can find the weeks that differ without comparing every record.
     - Tables migration.settings (repair_sunday_starts) and migration.backfill_quarantine
       (legacy_id, reason, detail, quarantined_at).
 
@@ -342,38 +339,6 @@ FROM migration.classified_legacy_rows AS c
 CROSS JOIN LATERAL migration.map_records(c.legacy_id, c.monday, (c.legacy).habits) AS m
 WHERE c.reason IS NULL"""
 
-# One md5 per week over the mapped content of the week, its habits and their records.
-CREATE_EXPECTED_FINGERPRINTS = """\
-CREATE VIEW migration.expected_fingerprints AS
-SELECT
-    w.legacy_id,
-    w.id AS week_id,
-    md5(concat_ws('|',
-        w.child_id, w.user_id, w.week_start_date, w.week_end_date, w.theme, w.reflection::TEXT, w.reward,
-        (SELECT string_agg(concat_ws(',', h.id, h.name, h.display_order), ';' ORDER BY h.id)
-         FROM migration.map_habits(c.legacy_id, (c.legacy).habits) AS h),
-        (SELECT string_agg(concat_ws(',', r.id, r.habit_id, r.record_date, r.status), ';' ORDER BY r.id)
-         FROM migration.map_records(c.legacy_id, c.monday, (c.legacy).habits) AS r)
-    )) AS fingerprint
-FROM migration.classified_legacy_rows AS c
-CROSS JOIN LATERAL migration.map_week(c.legacy, c.monday) AS w
-WHERE c.reason IS NULL"""
-
-CREATE_ACTUAL_FINGERPRINTS = """\
-CREATE VIEW migration.actual_fingerprints AS
-SELECT
-    w.id AS week_id,
-    w.source_version,
-    md5(concat_ws('|',
-        w.child_id, w.user_id, w.week_start_date, w.week_end_date, w.theme, w.reflection::TEXT, w.reward,
-        (SELECT string_agg(concat_ws(',', h.id, h.name, h.display_order), ';' ORDER BY h.id)
-         FROM public.habits AS h WHERE h.week_id = w.id),
-        (SELECT string_agg(concat_ws(',', r.id, r.habit_id, r.record_date, r.status), ';' ORDER BY r.id)
-         FROM public.habit_records AS r INNER JOIN public.habits AS h ON r.habit_id = h.id
-         WHERE h.week_id = w.id)
-    )) AS fingerprint
-FROM public.weeks AS w"""
-
 CREATE_SYNC_LEGACY_IDS = """\
 CREATE FUNCTION migration.sync_legacy_ids(legacy_ids BIGINT[], source TEXT)
 RETURNS TABLE (legacy_rows INTEGER, quarantined INTEGER, weeks_written INTEGER, habits_written INTEGER,
@@ -522,8 +487,6 @@ def upgrade() -> None:
     op.execute(CREATE_EXPECTED_CHILDREN)
     op.execute(CREATE_EXPECTED_HABITS)
     op.execute(CREATE_EXPECTED_RECORDS)
-    op.execute(CREATE_EXPECTED_FINGERPRINTS)
-    op.execute(CREATE_ACTUAL_FINGERPRINTS)
     op.execute(CREATE_SYNC_LEGACY_IDS)
 
 
@@ -531,8 +494,6 @@ def downgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '5s'")
     op.execute("SET LOCAL statement_timeout = '60s'")
     op.execute("DROP FUNCTION migration.sync_legacy_ids(BIGINT[], TEXT)")
-    op.execute("DROP VIEW migration.actual_fingerprints")
-    op.execute("DROP VIEW migration.expected_fingerprints")
     op.execute("DROP VIEW migration.expected_records")
     op.execute("DROP VIEW migration.expected_habits")
     op.execute("DROP VIEW migration.expected_children")

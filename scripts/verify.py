@@ -194,8 +194,8 @@ def check_trigger(state: State) -> tuple[bool, str]:
 
 
 MAPPING_OBJECTS = ("migration.sync_legacy_ids(bigint[],text)", "migration.row_problem(habit_tracker)")
-MAPPING_VIEWS = ("expected_weeks", "expected_habits", "expected_records", "expected_fingerprints",
-                 "actual_fingerprints")
+MAPPING_VIEWS = ("classified_legacy_rows", "expected_weeks", "expected_children", "expected_habits",
+                 "expected_records")
 
 
 def check_mapping(state: State) -> tuple[bool, str]:

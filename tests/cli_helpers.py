@@ -19,3 +19,11 @@ def run_cli(module: str, *args: str, database_url: str | None, timeout: float = 
         [sys.executable, "-m", module, *args], cwd=cwd, env=environ,
         capture_output=True, text=True, timeout=timeout,
     )
+
+
+def current_revision(conn) -> str | None:
+    """The revision recorded in alembic_version, or None."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT version_num FROM alembic_version")
+        row = cur.fetchone()
+    return row[0] if row else None

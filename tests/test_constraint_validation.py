@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from cli_helpers import run_cli
+from cli_helpers import current_revision, run_cli
 from week2_data import add_user, add_week
 
 
@@ -16,10 +16,6 @@ def validated(conn) -> dict[str, bool]:
         return dict(cur.fetchall())
 
 
-def current_revision(conn) -> str:
-    with conn.cursor() as cur:
-        cur.execute("SELECT version_num FROM alembic_version")
-        return cur.fetchone()[0]
 
 
 def make_dirty(db, migrate):

@@ -2,6 +2,7 @@
 offline SQL without a database, and a baseline that refuses to destroy legacy data."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -10,7 +11,7 @@ import uuid
 import psycopg2
 import pytest
 
-from cli_helpers import REPO_ROOT, run_cli
+from cli_helpers import REPO_ROOT, current_revision, run_cli
 from scripts.migration_settings import MIGRATION_ADVISORY_LOCK_KEY
 
 
@@ -83,7 +84,7 @@ def test_concurrent_upgrades_serialise_on_the_advisory_lock(database_url, db):
     env = {"DATABASE_URL": database_url}
     waiting = subprocess.Popen(
         [sys.executable, "-m", "scripts.migrate", "upgrade", "head"], cwd=REPO_ROOT,
-        env={**__import__("os").environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         time.sleep(3)
@@ -103,7 +104,7 @@ def test_concurrent_upgrades_serialise_on_the_advisory_lock(database_url, db):
 def test_two_simultaneous_upgrades_both_succeed(database_url, db):
     procs = [
         subprocess.Popen([sys.executable, "-m", "scripts.migrate", "upgrade", "head"], cwd=REPO_ROOT,
-                         env={**__import__("os").environ, "DATABASE_URL": database_url},
+                         env={**os.environ, "DATABASE_URL": database_url},
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(2)
     ]
@@ -113,11 +114,6 @@ def test_two_simultaneous_upgrades_both_succeed(database_url, db):
     assert "(head)" in head.stdout
 
 
-def current_revision(conn):
-    with conn.cursor() as cur:
-        cur.execute("SELECT version_num FROM alembic_version")
-        row = cur.fetchone()
-    return row[0] if row else None
 
 
 def test_baseline_downgrade_refuses_to_drop_legacy_rows(db, migrate, database_url):
