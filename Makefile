@@ -126,8 +126,8 @@ bench-backfill: $(INSTALLED) $(PG_READY) ## Benchmark: backfill vs set-based flo
 	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
 	$(PY) -m scripts.bench_backfill --rows $(or $(ROWS),60000)
 
-drift: $(INSTALLED) ## Compare habit_tracker with the new tables row by row (JSON=1, MIN_AGE=seconds); exit 1 on drift
-	$(PY) -m scripts.drift $(if $(JSON),--json) $(if $(MIN_AGE),--min-age $(MIN_AGE))
+drift: $(INSTALLED) ## Compare habit_tracker with the new tables row by row (JSON=1, MIN_AGE=seconds, FULL=1 re-maps all); exit 1 on drift
+	$(PY) -m scripts.drift $(if $(JSON),--json) $(if $(MIN_AGE),--min-age $(MIN_AGE)) $(if $(FULL),--full)
 
 bench-drift: $(INSTALLED) $(PG_READY) ## Benchmark: drift check vs naive EXCEPT ALL on ROWS legacy weeks (default 60000), own throwaway server
 	@url=$$($(THROWAWAY) up benchdrift); trap '$(THROWAWAY) down benchdrift >/dev/null' EXIT; \

@@ -1,15 +1,20 @@
 """`make drift`: prove habit_tracker and the new tables agree, row by row.
 
-    python -m scripts.drift [--json] [--min-age SECONDS] [--examples N]
+    python -m scripts.drift [--json] [--min-age SECONDS] [--examples N] [--full]
 
 The expected side is the mapping of revision 0010 (migration.classified_legacy_rows and the
-map_* functions, the same ones the backfill and the sync trigger use), computed once per run
-into temporary tables. The actual side is the new tables' rows written by the mapping
-(source_version 'migration' or 'dual_write'). A fingerprint per week (md5 over the week, its
-habits and records) is compared first; only the weeks whose fingerprints differ are compared
-column by column, habit by habit and record by record. Children, every foreign key's orphans,
-the source_version distribution and the quarantine (known exceptions, not drift) are
-reported too.
+map_* functions, the same ones the backfill and the sync trigger use). The mapping is a pure
+function of the legacy row and the policy, and every sync records, per legacy row, its hash
+and the fingerprint of the week the mapping gave (migration.sync_state, revision 0011). So
+the mapping is re-evaluated here only for the rows whose hash changed since their sync (new,
+changed or deleted rows, and the other rows of their child-week), and for any week whose
+fingerprint in the tables differs from the recorded one; `--full` re-maps every row.
+
+The actual side is the new tables' rows written by the mapping (source_version 'migration'
+or 'dual_write'). A fingerprint per week (over the week, its habits and records) is compared
+first; only the weeks whose fingerprints differ are compared column by column, habit by
+habit and record by record. Children, every foreign key's orphans, the source_version
+distribution and the quarantine (known exceptions, not drift) are reported too.
 
 Exit 0 no drift, 1 drift found, 2 could not run. With DRIFT_WEBHOOK_URL set, drift is also
 posted as a Discord-compatible message (scripts/drift_alert.py); a failing webhook is reported
@@ -63,33 +68,50 @@ class Report:
         return sorted(self.findings, key=lambda f: SEVERITY_ORDER.index(f.severity))[:limit]
 
 
-# --- the expected side: the mapping, once per run ------------------------------------------
+# --- which legacy rows the mapping must be evaluated for ------------------------------------
+# A legacy row whose hash equals the one recorded at its last sync (migration.sync_state,
+# revision 0011) maps to what was recorded; every other row is re-mapped, together with the
+# rows of its child-week (the duplicate_week rule looks across them). --full re-maps all.
 
-EXPECTED = (
-    """CREATE TEMP TABLE drift_rows ON COMMIT DROP AS
-       SELECT * FROM migration.classified_legacy_rows
-       WHERE (legacy).updated_at IS NULL OR (legacy).updated_at <= now() - make_interval(secs => %(min_age)s)""",
+SELECT_ROWS = (
+    """CREATE TEMP TABLE drift_legacy ON COMMIT DROP AS
+       SELECT h.id AS legacy_id, migration.row_hash(h) AS row_hash, h.user_id, h.child_name,
+              h.updated_at > now() - make_interval(secs => %(min_age)s) AS recent
+       FROM habit_tracker h""",
     """CREATE TEMP TABLE drift_recent ON COMMIT DROP AS
-       SELECT id AS legacy_id, migration.week_id(id) AS week_id FROM habit_tracker
-       WHERE updated_at > now() - make_interval(secs => %(min_age)s)""",
-    """CREATE TEMP TABLE e_weeks ON COMMIT DROP AS
-       SELECT w.* FROM drift_rows c CROSS JOIN LATERAL migration.map_week(c.legacy, c.monday) w WHERE c.reason IS NULL""",
-    """CREATE TEMP TABLE e_habits ON COMMIT DROP AS
-       SELECT m.* FROM drift_rows c CROSS JOIN LATERAL migration.map_habits(c.legacy_id, (c.legacy).habits) m
-       WHERE c.reason IS NULL""",
-    """CREATE TEMP TABLE e_records ON COMMIT DROP AS
-       SELECT m.* FROM drift_rows c
-       CROSS JOIN LATERAL migration.map_records(c.legacy_id, c.monday, (c.legacy).habits) m WHERE c.reason IS NULL""",
+       SELECT legacy_id, migration.week_id(legacy_id) AS week_id FROM drift_legacy WHERE recent""",
+    # Rows changed since their last sync, and recorded rows whose legacy row is gone.
+    """CREATE TEMP TABLE drift_stale ON COMMIT DROP AS
+       SELECT l.legacy_id FROM drift_legacy l LEFT JOIN migration.sync_state s USING (legacy_id)
+       WHERE l.recent IS NOT TRUE AND (%(full)s OR s.row_hash IS DISTINCT FROM l.row_hash)
+       UNION ALL
+       SELECT s.legacy_id FROM migration.sync_state s
+       WHERE NOT EXISTS (SELECT 1 FROM drift_legacy l WHERE l.legacy_id = s.legacy_id)""",
+    """CREATE TEMP TABLE drift_groups ON COMMIT DROP AS
+       SELECT s.user_id, s.child_name, s.monday FROM migration.sync_state s JOIN drift_stale USING (legacy_id)
+       UNION
+       SELECT h.user_id, h.child_name, migration.week_start(h) FROM habit_tracker h JOIN drift_stale d ON d.legacy_id = h.id""",
+    """CREATE TEMP TABLE drift_remap ON COMMIT DROP AS
+       SELECT legacy_id FROM drift_stale
+       UNION
+       SELECT s.legacy_id FROM migration.sync_state s JOIN drift_groups g USING (user_id, child_name, monday)""",
+    # Rows taken on trust: recorded, unchanged, not re-mapped.
+    """CREATE TEMP TABLE drift_trusted ON COMMIT DROP AS
+       SELECT s.* FROM migration.sync_state s JOIN drift_legacy l USING (legacy_id)
+       WHERE l.recent IS NOT TRUE AND NOT %(full)s AND s.row_hash = l.row_hash
+         AND s.legacy_id NOT IN (SELECT legacy_id FROM drift_remap)""",
 )
 
-# Fingerprints, set-based: one md5 per week over what the week, its habits and records hold.
+# Fingerprints, set-based: one per week over what the week, its habits and records hold, with
+# the line and fingerprint functions of revision 0011 (the sync records the same).
 FINGERPRINT = """
-SELECT w.id AS week_id, md5(concat_ws('|', w.child_id, w.user_id, w.week_start_date, w.week_end_date, w.theme,
-                                     w.reflection::TEXT, w.reward, hs.s, rs.s)) AS fingerprint
+SELECT w.id AS week_id, migration.week_fingerprint(w.child_id, w.user_id, w.week_start_date, w.week_end_date, w.theme,
+                                                   w.reflection, w.reward, hs.lines, rs.lines) AS fingerprint
 FROM {weeks} w
-LEFT JOIN (SELECT week_id, string_agg(concat_ws(',', id, name, display_order), ';' ORDER BY id) AS s
+LEFT JOIN (SELECT week_id, string_agg(migration.habit_line(id, name, display_order), ';' ORDER BY id) AS lines
            FROM {habits} GROUP BY week_id) hs ON hs.week_id = w.id
-LEFT JOIN (SELECT h.week_id, string_agg(concat_ws(',', r.id, r.habit_id, r.record_date, r.status), ';' ORDER BY r.id) AS s
+LEFT JOIN (SELECT h.week_id, string_agg(migration.record_line(r.id, r.habit_id, r.record_date, r.status), ';'
+                                        ORDER BY r.id) AS lines
            FROM {records} r JOIN {habits} h ON h.id = r.habit_id GROUP BY h.week_id) rs ON rs.week_id = w.id
 """
 ACTUAL = (
@@ -98,8 +120,31 @@ ACTUAL = (
          AND id NOT IN (SELECT week_id FROM drift_recent)""",
     "CREATE TEMP TABLE a_habits ON COMMIT DROP AS SELECT h.* FROM habits h JOIN a_weeks w ON w.id = h.week_id",
     "CREATE TEMP TABLE a_records ON COMMIT DROP AS SELECT r.* FROM habit_records r JOIN a_habits h ON h.id = r.habit_id",
-    "CREATE TEMP TABLE e_fp ON COMMIT DROP AS " + FINGERPRINT.format(weeks="e_weeks", habits="e_habits", records="e_records"),
     "CREATE TEMP TABLE a_fp ON COMMIT DROP AS " + FINGERPRINT.format(weeks="a_weeks", habits="a_habits", records="a_records"),
+)
+
+# --- the expected side: the mapping, for the rows not taken on trust -------------------------
+EXPECTED = (
+    # A trusted row whose week is missing or differs is re-mapped too, for the row-by-row detail.
+    """INSERT INTO drift_remap
+       SELECT t.legacy_id FROM drift_trusted t LEFT JOIN a_fp a USING (week_id)
+       WHERE t.week_id IS NOT NULL AND a.fingerprint IS DISTINCT FROM t.fingerprint""",
+    """CREATE TEMP TABLE drift_rows ON COMMIT DROP AS
+       SELECT c.* FROM migration.classified_legacy_rows c
+       WHERE c.legacy_id IN (SELECT legacy_id FROM drift_remap)
+         AND c.legacy_id NOT IN (SELECT legacy_id FROM drift_recent)""",
+    """CREATE TEMP TABLE e_weeks ON COMMIT DROP AS
+       SELECT w.* FROM drift_rows c CROSS JOIN LATERAL migration.map_week(c.legacy, c.monday) w WHERE c.reason IS NULL""",
+    """CREATE TEMP TABLE e_habits ON COMMIT DROP AS
+       SELECT m.* FROM drift_rows c CROSS JOIN LATERAL migration.map_habits(c.legacy_id, (c.legacy).habits) m
+       WHERE c.reason IS NULL""",
+    """CREATE TEMP TABLE e_records ON COMMIT DROP AS
+       SELECT m.* FROM drift_rows c
+       CROSS JOIN LATERAL migration.map_records(c.legacy_id, c.monday, (c.legacy).habits) m WHERE c.reason IS NULL""",
+    # Every expected week: re-mapped ones from the mapping, the others as recorded.
+    "CREATE TEMP TABLE e_fp ON COMMIT DROP AS " + FINGERPRINT.format(weeks="e_weeks", habits="e_habits", records="e_records"),
+    """INSERT INTO e_fp SELECT t.week_id, t.fingerprint FROM drift_trusted t
+       WHERE t.week_id IS NOT NULL AND t.legacy_id NOT IN (SELECT legacy_id FROM drift_rows)""",
     "CREATE TEMP TABLE differing ON COMMIT DROP AS SELECT e.week_id FROM e_fp e JOIN a_fp a USING (week_id) "
     "WHERE e.fingerprint <> a.fingerprint",
 )
@@ -108,7 +153,7 @@ MISSING_WEEKS = """SELECT w.legacy_id, w.id, w.child_name, w.week_start_date FRO
                    WHERE NOT EXISTS (SELECT 1 FROM a_weeks a WHERE a.id = w.id) ORDER BY w.legacy_id"""
 EXTRA_WEEKS = """SELECT a.id, a.week_start_date, q.legacy_id, q.reason FROM a_weeks a
                  LEFT JOIN migration.backfill_quarantine q ON migration.week_id(q.legacy_id) = a.id
-                 WHERE NOT EXISTS (SELECT 1 FROM e_weeks w WHERE w.id = a.id) ORDER BY a.id"""
+                 WHERE NOT EXISTS (SELECT 1 FROM e_fp e WHERE e.week_id = a.id) ORDER BY a.id"""
 WEEK_FIELDS = """SELECT e.legacy_id, e.id, e.child_id <> a.child_id OR e.user_id <> a.user_id,
                         e.week_start_date <> a.week_start_date OR e.week_end_date <> a.week_end_date,
                         e.week_start_date, a.week_start_date,
@@ -130,7 +175,11 @@ RECORDS = """SELECT coalesce(e.legacy_id, w.legacy_id), coalesce(e.id, a.id), e.
                         WHERE h.week_id IN (SELECT week_id FROM differing)) a USING (id)
              LEFT JOIN e_weeks w ON w.id = a.week_id
              WHERE (e.status, e.record_date) IS DISTINCT FROM (a.status, a.record_date)"""
-CHILDREN = """WITH expected AS (SELECT DISTINCT child_id AS id, user_id, child_name AS name FROM e_weeks),
+CHILDREN = """WITH expected AS (SELECT child_id AS id, user_id, child_name AS name FROM e_weeks
+                                 UNION
+                                 SELECT migration.child_id(t.user_id, t.child_name), t.user_id, t.child_name
+                                 FROM drift_trusted t
+                                 WHERE t.week_id IS NOT NULL AND t.legacy_id NOT IN (SELECT legacy_id FROM drift_rows)),
                    actual AS (SELECT id, user_id, name FROM children WHERE source_version IN ('migration', 'dual_write'))
               SELECT e.id, e.name, a.id, a.name FROM expected e FULL JOIN actual a USING (id)
               WHERE e.name IS DISTINCT FROM a.name
@@ -148,17 +197,19 @@ def _fetch(cur, query, params=None):
     return cur.fetchall()
 
 
-def detect(conn, min_age: float = 0.0) -> Report:
-    """Compare the whole legacy table with the new tables; read-only (temporary tables only)."""
+def detect(conn, min_age: float = 0.0, full: bool = False) -> Report:
+    """Compare the whole legacy table with the new tables; read-only (temporary tables only).
+
+    full=True re-maps every legacy row instead of trusting the recorded sync state."""
     report = Report()
     # One snapshot for both sides; the run writes only temporary tables.
     conn.set_session(isolation_level="REPEATABLE READ")
     with conn.cursor() as cur:
-        cur.execute("SELECT to_regprocedure('migration.map_records(bigint, date, jsonb)') IS NOT NULL")
+        cur.execute("SELECT to_regclass('migration.sync_state') IS NOT NULL")
         if not cur.fetchone()[0]:
-            raise UsageError("the database has no mapping (migration schema): upgrade to 0010_legacy_mapping or later")
-        for statement in EXPECTED + ACTUAL:
-            cur.execute(statement, {"min_age": min_age})
+            raise UsageError("the database has no mapping sync state: upgrade to 0011_sync_state or later")
+        for statement in SELECT_ROWS + ACTUAL + EXPECTED:
+            cur.execute(statement, {"min_age": min_age, "full": full})
         for legacy_id, week_id, child, start in _fetch(cur, MISSING_WEEKS):
             report.add("CRITICAL", "MISSING_WEEK", legacy_id, [week_id], f"{child} week of {start} is not in weeks")
         for week_id, start, quarantined_id, reason in _fetch(cur, EXTRA_WEEKS):
@@ -198,7 +249,8 @@ def detect(conn, min_age: float = 0.0) -> Report:
             else:
                 report.add("HIGH", "CHILD_RENAMED", None, [a_id], f"named {a_name!r}, legacy says {e_name!r}")
         report.checked = {
-            "legacy_rows": _fetch(cur, "SELECT count(*) FROM drift_rows")[0][0],
+            "legacy_rows": _fetch(cur, "SELECT count(*) FROM drift_legacy WHERE recent IS NOT TRUE")[0][0],
+            "remapped": _fetch(cur, "SELECT count(*) FROM drift_rows")[0][0],
             "left_out_recent": _fetch(cur, "SELECT count(*) FROM drift_recent")[0][0],
             "weeks_compared": _fetch(cur, "SELECT count(*) FROM e_fp")[0][0],
             "weeks_differing": _fetch(cur, "SELECT count(*) FROM differing")[0][0],
@@ -219,7 +271,8 @@ def detect(conn, min_age: float = 0.0) -> Report:
 
 def render_text(report: Report, examples: int) -> str:
     lines = [f"checked {report.checked['legacy_rows']} legacy rows ({report.checked['left_out_recent']} changed too "
-             f"recently, left out), {report.checked['weeks_compared']} weeks by fingerprint, "
+             f"recently, left out; {report.checked['remapped']} re-mapped, the others unchanged since their sync), "
+             f"{report.checked['weeks_compared']} weeks by fingerprint, "
              f"{report.checked['weeks_differing']} compared row by row"]
     kinds = Counter((f.severity, f.kind) for f in report.findings)
     for (severity, kind), count in sorted(kinds.items(), key=lambda k: (SEVERITY_ORDER.index(k[0][0]), k[0][1])):
@@ -251,15 +304,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--min-age", type=float, default=0.0, metavar="SECONDS",
                         help="leave out legacy rows changed in the last SECONDS (writes in flight)")
     parser.add_argument("--examples", type=int, default=3, help="examples shown per kind of finding")
+    parser.add_argument("--full", action="store_true",
+                        help="re-map every legacy row instead of trusting rows unchanged since their last sync")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
-        raise UsageError("usage: python -m scripts.drift [--json] [--min-age SECONDS] [--examples N]") from exc
+        raise UsageError("usage: python -m scripts.drift [--json] [--min-age SECONDS] [--examples N] [--full]") from exc
     if args.min_age < 0 or args.examples < 0:
         raise UsageError("--min-age and --examples must not be negative")
     conn = connect(autocommit=False)
     try:
-        report = detect(conn, args.min_age)
+        report = detect(conn, args.min_age, args.full)
     except psycopg2.Error as exc:
         raise UsageError(f"drift check could not run: {' '.join(str(exc).split())}") from None
     finally:

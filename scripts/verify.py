@@ -209,7 +209,15 @@ def check_mapping(state: State) -> tuple[bool, str]:
                       (list(MAPPING_VIEWS),))[0]
     quarantined = state.one("SELECT count(*) FROM migration.backfill_quarantine")[0]
     ok = functions == len(MAPPING_OBJECTS) and views == len(MAPPING_VIEWS)
-    return ok, f"mapping functions {functions}/{len(MAPPING_OBJECTS)}, views {views}/{len(MAPPING_VIEWS)}; {quarantined} legacy rows quarantined"
+    detail = f"mapping functions {functions}/{len(MAPPING_OBJECTS)}, views {views}/{len(MAPPING_VIEWS)}; {quarantined} legacy rows quarantined"
+    has_state = state.one("SELECT to_regclass('migration.sync_state') IS NOT NULL "
+                          "AND to_regprocedure('migration.write_mapping(bigint[],text)') IS NOT NULL")[0]
+    if not state.has("0011_sync_state"):
+        return ok and not has_state, detail + ("; sync state present too early" if has_state else "")
+    if not has_state:
+        return False, detail + "; sync state (0011) missing"
+    synced = state.one("SELECT count(*) FROM migration.sync_state")[0]
+    return ok, detail + f"; sync state recorded for {synced} legacy rows"
 
 
 def check_revision(state: State, target: str) -> tuple[bool, str]:

@@ -23,9 +23,16 @@ def backfilled(db, migrate, database_url):
 
 
 def drift(database_url, *args, **env):
-    result = run_cli("scripts.drift", "--json", "--examples", "50", *args, database_url=database_url, **env)
-    assert result.returncode in (0, 1), result.stderr
-    return result.returncode, json.loads(result.stdout)
+    """The report of `make drift`, after checking that re-mapping every row (--full) finds the same."""
+    reports = []
+    for mode in ((), ("--full",)):
+        result = run_cli("scripts.drift", "--json", "--examples", "50", *args, *mode, database_url=database_url, **env)
+        assert result.returncode in (0, 1), result.stderr
+        reports.append((result.returncode, json.loads(result.stdout)))
+    (code, report), (full_code, full_report) = reports
+    assert (code, report["examples"], report["by_kind"]) == (full_code, full_report["examples"], full_report["by_kind"])
+    assert full_report["checked"]["remapped"] == full_report["checked"]["legacy_rows"]
+    return code, report
 
 
 def only_finding(report) -> dict:
@@ -46,6 +53,10 @@ def test_clean_backfill_has_no_drift_and_reports_known_exceptions(backfilled, da
                                     "duplicate_week": 1, "habits_not_array": 1, "no_user": 1, "no_week_start": 1,
                                     "not_monday": 2, "times_not_array": 1, "times_too_long": 1, "unknown_status": 1}
     assert report["source_versions"]["weeks"] == {"migration": len(cases.EXPECTED_WEEKS)}
+    # Every row is unchanged since the backfill recorded it: nothing re-mapped, and the recorded
+    # fingerprints equal the ones computed from the tables.
+    assert report["checked"]["remapped"] == 0
+    assert report["checked"]["legacy_rows"] == len(cases.LEGACY_ROWS)
     text = run_cli("scripts.drift", database_url=database_url)
     assert text.returncode == 0 and text.stdout.splitlines()[-1] == "no drift"
 
@@ -159,6 +170,41 @@ def test_deleted_legacy_row_leaves_an_extra_week(db, backfilled, database_url):
     assert finding["new_ids"] == [scalar(db, "SELECT migration.week_id(%s)::TEXT", (legacy_id,))]
 
 
+def test_legacy_update_that_was_never_synced_is_remapped_and_found(db, backfilled, database_url):
+    """With the Phase 0 trigger nothing syncs a legacy write: the row's hash no longer matches."""
+    legacy_id = backfilled["clean_two_habits_13_digit_id"]
+    with db.cursor() as cur:
+        cur.execute("""UPDATE habit_tracker SET habits = jsonb_set(habits, '{0,times,0}', '"yellow"')
+                       WHERE id = %s""", (legacy_id,))
+    record = scalar(db, "SELECT migration.record_id(%s, 0, 0)::TEXT", (legacy_id,))
+    code, report = drift(database_url)
+    finding = only_finding(report)
+    assert (finding["severity"], finding["kind"], finding["legacy_id"], finding["new_ids"]) == (
+        "MEDIUM", "STATUS_MISMATCH", legacy_id, [record])
+    # The row and the other legacy row of its child-week (the quarantined duplicate) are re-mapped.
+    assert report["checked"]["remapped"] == 2
+
+
+def test_deleting_the_claiming_row_frees_its_duplicate(db, backfilled, database_url):
+    """duplicate_week looks across rows: the unchanged duplicate is re-mapped with its group."""
+    claiming, duplicate = backfilled["clean_two_habits_13_digit_id"], backfilled["duplicate_week"]
+    with db.cursor() as cur:
+        cur.execute("DELETE FROM habit_tracker WHERE id = %s", (claiming,))
+    code, report = drift(database_url)
+    kinds = {(f["kind"], f["legacy_id"]) for f in report["examples"]}
+    assert code == 1 and ("MISSING_WEEK", duplicate) in kinds and ("EXTRA_WEEK", None) in kinds
+
+
+def test_changed_policy_remaps_every_row(db, backfilled, database_url):
+    with db.cursor() as cur:
+        cur.execute("UPDATE migration.settings SET value = 'true' WHERE name = 'repair_sunday_starts'")
+    code, report = drift(database_url)
+    # The Sunday row now maps (to its Monday), and its child 지우 had no other week.
+    assert {(f["kind"], f["legacy_id"]) for f in report["examples"]} == {
+        ("MISSING_WEEK", backfilled["sunday_start"]), ("MISSING_CHILD", None)}
+    assert report["checked"]["remapped"] == len(cases.LEGACY_ROWS)
+
+
 def test_realistic_generator_at_10000_weeks_has_no_drift(db, migrate, database_url):
     migrate("upgrade", "head")
     seed(db, 10000, seed=3, dirty_share=0.05)
@@ -230,6 +276,6 @@ def test_no_alert_without_drift(backfilled, database_url, receiver):
 def test_could_not_run(database_url, migrate):
     result = run_cli("scripts.drift", database_url="postgresql://postgres@127.0.0.1:1/x")
     assert result.returncode == 2 and "cannot connect" in result.stderr
-    migrate("upgrade", "0009_dual_write_trigger_phase0")
+    migrate("upgrade", "0010_legacy_mapping")
     result = run_cli("scripts.drift", database_url=database_url)
-    assert result.returncode == 2 and "0010_legacy_mapping" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 2 and "0011_sync_state" in result.stderr and "Traceback" not in result.stderr
