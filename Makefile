@@ -19,7 +19,8 @@ TO ?=
 REV ?=
 
 .PHONY: help install postgres db-up db-down demo test lint lint-sql lint-squawk lint-workflows sql-files \
-        upgrade downgrade current history sql stamp preflight verify rollback seed backfill bench-backfill drift bench-drift clean
+        upgrade downgrade current history sql stamp preflight verify rollback seed backfill bench-backfill drift bench-drift \
+        resync sync-trigger bench-trigger test-property clean
 
 help: ## List every target with what it does
 	@grep -hE '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -62,6 +63,10 @@ demo: $(INSTALLED) $(PG_READY) ## The whole job end to end on a throwaway Postgr
 	$(PY) -m scripts.seed_legacy --rows 34 --seed 1 --dirty-share 0.1; \
 	echo "== make backfill"; \
 	$(PY) -m scripts.backfill --batch 10; \
+	echo "== make drift"; \
+	$(PY) -m scripts.drift; \
+	echo "== the sync trigger (Phase 1): a legacy write arrives in the new tables"; \
+	$(PY) -m scripts.demo_legacy_write; \
 	echo "== make drift"; \
 	$(PY) -m scripts.drift; \
 	[ -z "$${KEEP:-}" ] || echo "== KEEP=1: server left running; DATABASE_URL=$$url; make db-down stops it"
@@ -133,6 +138,20 @@ bench-drift: $(INSTALLED) $(PG_READY) ## Benchmark: drift check vs naive EXCEPT 
 	@url=$$($(THROWAWAY) up benchdrift); trap '$(THROWAWAY) down benchdrift >/dev/null' EXIT; \
 	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
 	$(PY) -m scripts.bench_drift --rows $(or $(ROWS),60000)
+
+resync: $(INSTALLED) ## Re-sync legacy rows whose sync failed or that changed while the trigger was off; exit 1 if some still fail
+	$(PY) -m scripts.resync
+
+sync-trigger: $(INSTALLED) ## The sync trigger's global switch: make sync-trigger MODE=on|off (no MODE: show it)
+	$(PY) -m scripts.sync_trigger $(or $(MODE),status)
+
+bench-trigger: $(INSTALLED) $(PG_READY) ## Benchmark: legacy insert/update with the sync trigger vs without, durable throwaway server
+	@url=$$($(THROWAWAY) up --durable benchtrigger); trap '$(THROWAWAY) down benchtrigger >/dev/null' EXIT; \
+	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
+	$(PY) -m scripts.bench_trigger
+
+test-property: $(INSTALLED) $(PG_READY) ## The sync trigger's randomized property test at a larger size (OPS=5000 per run)
+	PROPERTY_OPS=$(or $(OPS),5000) $(PY) -m pytest -q tests/test_sync_property.py
 
 stamp: $(INSTALLED) ## Record REV=<rev> as applied without running it (an existing production database)
 	$(MIGRATE) stamp $(REV)

@@ -82,18 +82,19 @@ AS $$
 $$"""
 
 # One line per habit and per record, and one fingerprint per week over them; the drift
-# check aggregates the new tables' rows with these same functions.
+# check aggregates the new tables' rows with these same functions. Plain concatenation, not
+# format(): they run once per record of every backfilled week.
 CREATE_HABIT_LINE = """\
 CREATE FUNCTION migration.habit_line(id UUID, name TEXT, display_order INTEGER)
 RETURNS TEXT
 LANGUAGE sql IMMUTABLE
-AS $$ SELECT format('%s %L %s', id, name, display_order) $$"""
+AS $$ SELECT id::TEXT || ' ' || display_order::TEXT || ' ' || quote_literal(name) $$"""
 
 CREATE_RECORD_LINE = """\
 CREATE FUNCTION migration.record_line(id UUID, habit_id UUID, record_date DATE, status TEXT)
 RETURNS TEXT
 LANGUAGE sql STABLE
-AS $$ SELECT format('%s %s %s %L', id, habit_id, record_date, status) $$"""
+AS $$ SELECT id::TEXT || ' ' || habit_id::TEXT || ' ' || record_date::TEXT || ' ' || quote_literal(status) $$"""
 
 CREATE_WEEK_FINGERPRINT = """\
 CREATE FUNCTION migration.week_fingerprint(

@@ -96,6 +96,17 @@ class ConcurrentWriter(threading.Thread):
         conn.close()
 
 
+def switch_sync_trigger(conn, value: str) -> str | None:
+    """Set the sync trigger's global switch; return its previous value (None before 0012)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT value FROM migration.settings WHERE name = 'sync_trigger'")
+        row = cur.fetchone()
+        if row is not None:
+            cur.execute("UPDATE migration.settings SET value = %s WHERE name = 'sync_trigger'", (value,))
+    conn.commit()
+    return row[0] if row else None
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench_backfill")
     parser.add_argument("--rows", type=int, default=60000)
@@ -123,11 +134,17 @@ def main(argv: list[str]) -> int:
     print(f"floor: INSERT ... SELECT into empty copies: {counts[1]} weeks, {counts[2]} habits, {counts[3]} records "
           f"in {floor_seconds:.2f}s")
 
+    # The backfill belongs to Phase 0: the plan switches the sync trigger (revision 0012) on
+    # after it. The writer's updates are plain legacy writes, as they are then.
+    sync_switch = switch_sync_trigger(conn, "false")
     writer = ConcurrentWriter(max_id)
     writer.start()
     summary = backfill.run(conn, args.batch, log=lambda line: None)
     writer.stop.set()
     writer.join()
+    if sync_switch is not None:
+        switch_sync_trigger(conn, sync_switch)
+        print("sync trigger switched off during the backfill (Phase 0 order), and back on after")
     conn.close()
     seconds = summary["seconds"]
     print(f"backfill: {summary['legacy_total']} legacy rows ({summary['migrated']} migrated, "

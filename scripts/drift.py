@@ -91,10 +91,17 @@ SELECT_ROWS = (
        SELECT s.user_id, s.child_name, s.monday FROM migration.sync_state s JOIN drift_stale USING (legacy_id)
        UNION
        SELECT h.user_id, h.child_name, migration.week_start(h) FROM habit_tracker h JOIN drift_stale d ON d.legacy_id = h.id""",
+    # Child-weeks claimed by more than one legacy row, and rows quarantined as duplicate_week,
+    # are always re-mapped: their outcome depends on rows other than their own.
+    """INSERT INTO drift_groups
+       SELECT user_id, child_name, monday FROM migration.sync_state
+       WHERE monday IS NOT NULL GROUP BY 1, 2, 3 HAVING count(*) > 1""",
     """CREATE TEMP TABLE drift_remap ON COMMIT DROP AS
        SELECT legacy_id FROM drift_stale
        UNION
-       SELECT s.legacy_id FROM migration.sync_state s JOIN drift_groups g USING (user_id, child_name, monday)""",
+       SELECT s.legacy_id FROM migration.sync_state s JOIN drift_groups g USING (user_id, child_name, monday)
+       UNION
+       SELECT legacy_id FROM migration.backfill_quarantine WHERE reason = 'duplicate_week'""",
     # Rows taken on trust: recorded, unchanged, not re-mapped.
     """CREATE TEMP TABLE drift_trusted ON COMMIT DROP AS
        SELECT s.* FROM migration.sync_state s JOIN drift_legacy l USING (legacy_id)
@@ -185,6 +192,9 @@ CHILDREN = """WITH expected AS (SELECT child_id AS id, user_id, child_name AS na
               WHERE e.name IS DISTINCT FROM a.name
                 AND (a.id IS NULL OR NOT EXISTS (SELECT 1 FROM drift_recent r JOIN weeks w ON w.id = r.week_id
                                                  WHERE w.child_id = a.id))"""
+# Recorded by the sync trigger (revision 0012) when a legacy write could not be synced.
+SYNC_FAILURES = """SELECT legacy_id, operation, sqlstate, message, attempts, last_failed_at
+                   FROM migration.sync_failures ORDER BY legacy_id"""
 SOURCE_VERSIONS = " UNION ALL ".join(
     f"SELECT '{table}', coalesce(source_version, '(null)'), count(*) FROM {table} GROUP BY 2" for table in TABLES
 )
@@ -248,6 +258,12 @@ def detect(conn, min_age: float = 0.0, full: bool = False) -> Report:
                 report.add("LOW", "EXTRA_CHILD", None, [a_id], f"child {a_name!r} has no legacy week")
             else:
                 report.add("HIGH", "CHILD_RENAMED", None, [a_id], f"named {a_name!r}, legacy says {e_name!r}")
+        cur.execute("SELECT to_regclass('migration.sync_failures') IS NOT NULL")
+        if cur.fetchone()[0]:
+            for legacy_id, operation, state, message, attempts, last in _fetch(cur, SYNC_FAILURES):
+                report.add("HIGH", "SYNC_FAILED", legacy_id, [],
+                           f"{operation} not synced ({state}: {message}); {attempts} attempts, last {last:%Y-%m-%d %H:%M:%S}; "
+                           "make resync")
         report.checked = {
             "legacy_rows": _fetch(cur, "SELECT count(*) FROM drift_legacy WHERE recent IS NOT TRUE")[0][0],
             "remapped": _fetch(cur, "SELECT count(*) FROM drift_rows")[0][0],

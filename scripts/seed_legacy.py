@@ -17,7 +17,8 @@ turn from DIRTY_CASES: the dirty cases a live table of this kind accumulates.
 
 Deterministic: everything, uuids and timestamps included, comes from random.Random(seed),
 so the same arguments give byte-identical table content on an empty table (ids included,
-when the id sequence starts afresh). Child names are unique across users, so the global
+when the id sequence starts afresh). The rows stand for legacy data that predates the
+migration: the sync trigger's skip switch is set, the backfill migrates them. Child names are unique across users, so the global
 unique (child_name, week_period) never rejects a row. Rows go in by batches
 (psycopg2.extras.execute_values), in one transaction.
 
@@ -427,6 +428,9 @@ def seed(conn, rows: int, seed: int = 1, dirty_share: float = 0.0, users: int | 
         with conn.cursor() as cur:
             # The dual-write trigger (Phase 0) raises a NOTICE per row: not worth shipping.
             cur.execute("SET LOCAL client_min_messages = warning")
+            # Seeded rows stand for the legacy data that predates the migration: the backfill
+            # migrates them, not the Phase 1 sync trigger (its skip switch, revision 0012).
+            cur.execute("SET LOCAL migration.skip_sync_trigger = 'on'")
             _check_database(cur)  # before the generation, which takes seconds at scale
             generated = plan(rows, seed, dirty_share, users)
             execute_values(cur, "INSERT INTO auth.users (id, email) VALUES %s ON CONFLICT (id) DO NOTHING",

@@ -62,6 +62,7 @@ class Cluster:
     dbname: str = DEFAULT_DBNAME
     host: str = "127.0.0.1"
     user: str = SUPERUSER
+    durable: bool = False
 
     @property
     def datadir(self) -> Path:
@@ -79,13 +80,14 @@ class Cluster:
         return f"postgresql://{self.user}@{self.host}:{self.port}/{dbname or self.dbname}"
 
     @classmethod
-    def start(cls, dbname: str = DEFAULT_DBNAME, *, create_database: bool = True) -> Cluster:
+    def start(cls, dbname: str = DEFAULT_DBNAME, *, create_database: bool = True, durable: bool = False) -> Cluster:
         """Start a new server. `dbname` is also pg_cron's database (pg_cron lives in one only);
-        with create_database=False the caller creates it (pytest-postgresql does, per test)."""
+        with create_database=False the caller creates it (pytest-postgresql does, per test).
+        durable=True keeps production's fsync/synchronous_commit (for write-cost benchmarks)."""
         if not (PG_BINDIR / "initdb").is_file():
             raise UsageError(f"PostgreSQL server binaries not found in {PG_BINDIR} (run scripts/install_postgres.sh)")
         root = Path(tempfile.mkdtemp(prefix="habits-pg-"))
-        cluster = cls(root=str(root), port=_free_port(), dbname=dbname)
+        cluster = cls(root=str(root), port=_free_port(), dbname=dbname, durable=durable)
         cluster.socketdir.mkdir()
         if _as_root():
             shutil.chown(root, "postgres", "postgres")
@@ -113,12 +115,11 @@ class Cluster:
             "port": str(self.port),
             "listen_addresses": "'127.0.0.1'",
             "unix_socket_directories": f"'{self.socketdir}'",
-            # Durability is worthless for a database that is thrown away; speed is not.
-            "fsync": "off",
-            "synchronous_commit": "off",
-            "full_page_writes": "off",
             "max_connections": "200",
         }
+        if not self.durable:
+            # Durability is worthless for a database that is thrown away; speed is not.
+            settings.update({"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"})
         if pg_cron_installed():
             settings["shared_preload_libraries"] = "'pg_cron'"
             settings["cron.database_name"] = f"'{self.dbname}'"
@@ -184,13 +185,13 @@ def _load_state(name: str) -> Cluster | None:
     return Cluster(**json.loads(path.read_text()))
 
 
-def up(name: str) -> Cluster:
+def up(name: str, durable: bool = False) -> Cluster:
     existing = _load_state(name)
-    if existing and (existing.datadir / "postmaster.pid").exists():
+    if existing and existing.durable == durable and (existing.datadir / "postmaster.pid").exists():
         return existing
     if existing:
         existing.destroy()
-    cluster = Cluster.start()
+    cluster = Cluster.start(durable=durable)
     STATE_DIR.mkdir(exist_ok=True)
     _state_file(name).write_text(json.dumps(asdict(cluster)))
     return cluster
@@ -206,11 +207,13 @@ def down(name: str) -> bool:
 
 
 def main(argv: list[str]) -> int:
+    durable = "--durable" in argv
+    argv = [arg for arg in argv if arg != "--durable"]
     if not argv or argv[0] not in ("up", "down", "url"):
-        raise UsageError("usage: python -m scripts.throwaway_pg up|down|url [NAME]")
+        raise UsageError("usage: python -m scripts.throwaway_pg up [--durable]|down|url [NAME]")
     action, name = argv[0], (argv[1] if len(argv) > 1 else "demo")
     if action == "up":
-        print(up(name).url())
+        print(up(name, durable).url())
     elif action == "down":
         print(f"throwaway server {name!r} stopped and removed" if down(name) else f"no throwaway server {name!r}")
     else:

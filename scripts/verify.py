@@ -190,7 +190,11 @@ def check_trigger(state: State) -> tuple[bool, str]:
     mode = (comment or "mode unknown").removeprefix("dual-write mode: ")
     if enabled == "D":
         return False, f"trigger_habit_tracker_dual_write present but DISABLED; function mode {mode}"
-    return True, f"trigger_habit_tracker_dual_write enabled; mode {mode}"
+    if not state.has("0012_dual_write_trigger_sync"):
+        return True, f"trigger_habit_tracker_dual_write enabled; mode {mode}"
+    switch, failures = state.one("SELECT migration.sync_trigger_enabled(), (SELECT count(*) FROM migration.sync_failures)")
+    switched = "syncing ON" if switch else "syncing OFF (global switch: make sync-trigger MODE=on)"
+    return True, f"trigger_habit_tracker_dual_write enabled; mode {mode}, {switched}; {failures} unsynced failures recorded"
 
 
 MAPPING_OBJECTS = ("migration.sync_legacy_ids(bigint[],text)", "migration.row_problem(habit_tracker)")

@@ -1,6 +1,7 @@
 """Run operator commands the way a DBA does: as subprocesses, configured by DATABASE_URL."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -27,3 +28,22 @@ def current_revision(conn) -> str | None:
         cur.execute("SELECT version_num FROM alembic_version")
         row = cur.fetchone()
     return row[0] if row else None
+
+
+def drift(database_url, *args, **env):
+    """The report of `make drift`, after checking that re-mapping every row (--full) finds the same."""
+    reports = []
+    for mode in ((), ("--full",)):
+        result = run_cli("scripts.drift", "--json", "--examples", "50", *args, *mode, database_url=database_url, **env)
+        assert result.returncode in (0, 1), result.stderr
+        reports.append((result.returncode, json.loads(result.stdout)))
+    (code, report), (full_code, full_report) = reports
+    assert (code, report["examples"], report["by_kind"]) == (full_code, full_report["examples"], full_report["by_kind"])
+    assert full_report["checked"]["remapped"] == full_report["checked"]["legacy_rows"]
+    return code, report
+
+
+def scalar(db, query, params=None):
+    with db.cursor() as cur:
+        cur.execute(query, params)
+        return cur.fetchone()[0]

@@ -91,9 +91,11 @@ EXPECTED_RECORDS = {
 
 
 def load(conn) -> dict[str, int]:
-    """Insert the users and legacy rows; return legacy id by case key."""
+    """Insert the users and legacy rows; return legacy id by case key. They stand for data that
+    predates the migration: the sync trigger (at 0012 and later) is skipped, the backfill maps them."""
     ids = {}
     with conn.cursor() as cur:
+        cur.execute("SET migration.skip_sync_trigger = 'on'")
         cur.execute("INSERT INTO auth.users (id) VALUES (%s), (%s) ON CONFLICT DO NOTHING", (U1, U2))
         for key, child, period, start, habits, user in LEGACY_ROWS:
             cur.execute(
@@ -104,6 +106,7 @@ def load(conn) -> dict[str, int]:
                  f"테마 {key}", json.dumps({"bestDay": "월", "easiestHabit": "", "nextWeekGoal": key}), None),
             )
             ids[key] = cur.fetchone()[0]
+        cur.execute("RESET migration.skip_sync_trigger")
     return ids
 
 

@@ -1,0 +1,237 @@
+"""The Phase 1 sync trigger (revision 0012): every legacy write reaches the new tables exactly
+as the mapping gives it, the switches work, and a failed sync never loses the legacy write."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cli_helpers import drift, run_cli, scalar
+from legacy_cases import U1, U2, WEEK, habit
+
+PHASE1 = "0012_dual_write_trigger_sync"
+
+
+@pytest.fixture
+def synced(db, migrate):
+    migrate("upgrade", "head")
+    with db.cursor() as cur:
+        cur.execute("INSERT INTO auth.users (id) VALUES (%s), (%s)", (U1, U2))
+    return db
+
+
+def insert(db, child="민준", start="2025-07-21", habits=None, user=U1, period=None) -> int:
+    habits = [habit("독서", ["green", "", "red", "", "", "", ""]), habit("줄넘기", WEEK, 2)] if habits is None else habits
+    return scalar(db, """INSERT INTO habit_tracker (child_name, week_period, week_start_date, habits, user_id, theme)
+                         VALUES (%s, %s, %s, %s, %s, '테마') RETURNING id""",
+                  (child, period or f"{child} {start}", start, json.dumps(habits, ensure_ascii=False), user))
+
+
+def week_of(db, legacy_id):
+    """The new side of one legacy row: (child, user, start, theme, source) and its habits/records."""
+    with db.cursor() as cur:
+        cur.execute("""SELECT c.name, w.user_id::TEXT, w.week_start_date::TEXT, w.theme, w.source_version
+                       FROM weeks w JOIN children c ON c.id = w.child_id WHERE w.id = migration.week_id(%s)""",
+                    (legacy_id,))
+        week = cur.fetchone()
+        cur.execute("""SELECT h.display_order, h.name, h.source_version FROM habits h
+                       WHERE h.week_id = migration.week_id(%s) ORDER BY 1""", (legacy_id,))
+        habits = cur.fetchall()
+        cur.execute("""SELECT h.name, r.record_date::TEXT, r.status, r.source_version FROM habit_records r
+                       JOIN habits h ON h.id = r.habit_id WHERE h.week_id = migration.week_id(%s) ORDER BY 1, 2""",
+                    (legacy_id,))
+        records = cur.fetchall()
+    return week, habits, records
+
+
+def assert_no_drift(database_url):
+    code, report = drift(database_url)
+    assert code == 0, report["by_kind"]
+
+
+def test_insert_creates_child_week_habits_and_records(synced, database_url):
+    legacy_id = insert(synced)
+    week, habits, records = week_of(synced, legacy_id)
+    assert week == ("민준", U1, "2025-07-21", "테마", "dual_write")
+    assert habits == [(0, "독서", "dual_write"), (1, "줄넘기", "dual_write")]
+    assert records == [("독서", "2025-07-21", "green", "dual_write"), ("독서", "2025-07-23", "red", "dual_write")]
+    assert scalar(synced, "SELECT source_version FROM children") == "dual_write"
+    assert scalar(synced, "SELECT count(*) FROM migration.sync_state WHERE legacy_id = %s", (legacy_id,)) == 1
+    assert_no_drift(database_url)
+
+
+UPDATES = {
+    "habit added": ("""habits = habits || '[{"id": 9, "name": "피아노", "times": ["", "", "", "", "", "", "yellow"]}]'""",
+                    lambda w, h, r: (h[-1][:2], r[-1][:3]) == ((2, "피아노"), ("피아노", "2025-07-27", "yellow"))),
+    "habit removed": ("habits = habits - 0", lambda w, h, r: [x[1] for x in h] == ["줄넘기"] and r == []),
+    "habit renamed": ("""habits = jsonb_set(habits, '{0,name}', '"책 읽기"')""",
+                      lambda w, h, r: h[0][1] == "책 읽기" and {x[0] for x in r} == {"책 읽기"}),
+    "habits reordered": ("habits = jsonb_build_array(habits -> 1, habits -> 0)",
+                         lambda w, h, r: [x[1] for x in h] == ["줄넘기", "독서"]),
+    "status changed": ("""habits = jsonb_set(habits, '{0,times,0}', '"yellow"')""",
+                       lambda w, h, r: r[0][1:3] == ("2025-07-21", "yellow")),
+    "status cleared": ("""habits = jsonb_set(habits, '{0,times,2}', '""')""",
+                       lambda w, h, r: [x[1] for x in r] == ["2025-07-21"]),
+    "theme, reflection and reward": ("""theme = '새 테마', reflection = '{"bestDay": "화"}', reward = '아이스크림'""",
+                                     lambda w, h, r: w[3] == "새 테마"),
+    "child renamed": ("child_name = '민준이'", lambda w, h, r: w[0] == "민준이"),
+    "user changed": (f"user_id = '{U2}'", lambda w, h, r: w[1] == U2),
+    "week moved": ("week_start_date = '2025-07-28'", lambda w, h, r: w[2] == "2025-07-28" and r[0][1] == "2025-07-28"),
+}
+
+
+@pytest.mark.parametrize("change", list(UPDATES))
+def test_update_brings_the_new_rows_to_the_mapping(synced, database_url, change):
+    assignment, expected = UPDATES[change]
+    legacy_id = insert(synced)
+    with synced.cursor() as cur:
+        cur.execute(f"UPDATE habit_tracker SET {assignment}, updated_at = now() WHERE id = %s", (legacy_id,))
+    assert expected(*week_of(synced, legacy_id))
+    # One child, the right one: a renamed or re-owned child leaves no empty child behind.
+    assert scalar(synced, "SELECT count(*) FROM children") == 1
+    assert_no_drift(database_url)
+
+
+def test_delete_removes_the_week_and_the_child_once_unused(synced, database_url):
+    first, second = insert(synced), insert(synced, start="2025-07-28")
+    with synced.cursor() as cur:
+        cur.execute("DELETE FROM habit_tracker WHERE id = %s", (first,))
+        assert week_of(synced, first) == (None, [], [])
+        assert scalar(synced, "SELECT count(*) FROM children") == 1
+        cur.execute("DELETE FROM habit_tracker WHERE id = %s", (second,))
+    assert scalar(synced, "SELECT count(*) FROM children") == 0
+    assert scalar(synced, "SELECT count(*) FROM habit_records") == 0
+    assert scalar(synced, "SELECT count(*) FROM migration.sync_state") == 0
+    assert_no_drift(database_url)
+
+
+def test_dirty_row_is_quarantined_and_a_clean_update_brings_it_in(synced, database_url):
+    legacy_id = insert(synced, habits=[habit("독서", ["blue", "", "", "", "", "", ""])])
+    assert scalar(synced, "SELECT reason FROM migration.backfill_quarantine WHERE legacy_id = %s", (legacy_id,)) == \
+        "unknown_status"
+    assert week_of(synced, legacy_id)[0] is None
+    assert_no_drift(database_url)
+    with synced.cursor() as cur:
+        cur.execute("""UPDATE habit_tracker SET habits = jsonb_set(habits, '{0,times,0}', '"green"') WHERE id = %s""",
+                    (legacy_id,))
+    assert scalar(synced, "SELECT count(*) FROM migration.backfill_quarantine") == 0
+    assert week_of(synced, legacy_id)[2] == [("독서", "2025-07-21", "green", "dual_write")]
+    assert_no_drift(database_url)
+
+
+def test_duplicate_week_moves_to_the_next_row_when_the_claiming_row_goes(synced, database_url):
+    claiming = insert(synced, period="first")
+    duplicate = insert(synced, period="second", habits=[habit("피아노", ["green"] + WEEK[1:])])
+    assert scalar(synced, "SELECT reason FROM migration.backfill_quarantine WHERE legacy_id = %s", (duplicate,)) == \
+        "duplicate_week"
+    with synced.cursor() as cur:
+        cur.execute("DELETE FROM habit_tracker WHERE id = %s", (claiming,))
+    assert week_of(synced, duplicate)[1] == [(0, "피아노", "dual_write")]
+    assert scalar(synced, "SELECT count(*) FROM migration.backfill_quarantine") == 0
+    assert_no_drift(database_url)
+
+
+def test_skip_switch_is_transaction_local(synced, database_url):
+    synced.autocommit = False
+    with synced.cursor() as cur:
+        cur.execute("SET LOCAL migration.skip_sync_trigger = 'on'")
+        skipped = insert(synced)
+    synced.commit()
+    synced.autocommit = True
+    synced_after = insert(synced, start="2025-07-28")
+    assert week_of(synced, skipped)[0] is None and week_of(synced, synced_after)[0] is not None
+    code, report = drift(database_url)
+    assert code == 1 and {(f["kind"], f["legacy_id"]) for f in report["examples"]} == {("MISSING_WEEK", skipped)}
+
+
+def test_global_switch_verify_mode_and_resync(synced, database_url):
+    off = run_cli("scripts.sync_trigger", "off", database_url=database_url)
+    assert off.returncode == 0 and off.stdout.startswith("dual-write sync trigger: off")
+    verify = run_cli("scripts.verify", database_url=database_url)
+    assert "mode sync (Phase 1), syncing OFF" in verify.stdout
+    while_off = insert(synced)
+    existing = insert(synced, start="2025-07-28")
+    with synced.cursor() as cur:
+        cur.execute("UPDATE habit_tracker SET child_name = '서연' WHERE id = %s", (existing,))
+    assert scalar(synced, "SELECT count(*) FROM weeks") == 0
+    assert drift(database_url)[0] == 1
+    assert run_cli("scripts.sync_trigger", "on", database_url=database_url).returncode == 0
+    assert "mode sync (Phase 1), syncing ON" in run_cli("scripts.verify", database_url=database_url).stdout
+    resync = run_cli("scripts.resync", database_url=database_url)
+    assert resync.returncode == 0 and resync.stdout.strip() == "resynced 2 of 2 legacy rows out of step"
+    assert week_of(synced, while_off)[0][0] == "민준" and week_of(synced, existing)[0][0] == "서연"
+    assert_no_drift(database_url)
+
+
+def test_failed_sync_keeps_the_legacy_write_and_resync_repairs_it(synced, database_url):
+    # An application-created child (random id) already holds (user, name): the mapping's child
+    # id cannot be inserted (uq_children_user_name).
+    app_child = scalar(synced, "INSERT INTO children (user_id, name) VALUES (%s, '민준') RETURNING id::TEXT", (U1,))
+    synced.notices.clear()
+    legacy_id = insert(synced)
+    assert scalar(synced, "SELECT count(*) FROM habit_tracker WHERE id = %s", (legacy_id,)) == 1
+    assert any("dual-write sync of habit_tracker id" in n and "make resync" in n for n in synced.notices)
+    with synced.cursor() as cur:
+        cur.execute("SELECT operation, sqlstate, attempts FROM migration.sync_failures WHERE legacy_id = %s",
+                    (legacy_id,))
+        assert cur.fetchone() == ("INSERT", "23505", 1)
+    assert scalar(synced, "SELECT count(*) FROM weeks") + scalar(synced, "SELECT count(*) FROM habits") == 0
+    code, report = drift(database_url)
+    kinds = {(f["severity"], f["kind"], f["legacy_id"]) for f in report["examples"]}
+    assert code == 1 and ("HIGH", "SYNC_FAILED", legacy_id) in kinds and ("CRITICAL", "MISSING_WEEK", legacy_id) in kinds
+    still = run_cli("scripts.resync", database_url=database_url)
+    assert still.returncode == 1 and f"legacy row {legacy_id} still fails" in still.stderr
+    assert scalar(synced, "SELECT attempts FROM migration.sync_failures WHERE legacy_id = %s", (legacy_id,)) == 2
+    with synced.cursor() as cur:
+        cur.execute("DELETE FROM children WHERE id = %s", (app_child,))
+    repaired = run_cli("scripts.resync", database_url=database_url)
+    assert repaired.returncode == 0, repaired.stderr
+    assert scalar(synced, "SELECT count(*) FROM migration.sync_failures") == 0
+    assert_no_drift(database_url)
+
+
+def test_a_deferred_unique_violation_is_caught_before_commit(synced, database_url):
+    """The week's (child, start) unique is deferrable: it must fail inside the trigger, not at COMMIT."""
+    first = insert(synced)
+    child = scalar(synced, "SELECT child_id::TEXT FROM weeks")
+    # An application week (not the mapping's) for the same child and Monday as the next row.
+    synced.cursor().execute("INSERT INTO weeks (user_id, child_id, week_start_date, week_end_date) "
+                            "VALUES (%s, %s, '2025-07-28', '2025-08-03')", (U1, child))
+    second = insert(synced, start="2025-07-28")
+    assert scalar(synced, "SELECT sqlstate FROM migration.sync_failures WHERE legacy_id = %s", (second,)) == "23505"
+    assert scalar(synced, "SELECT count(*) FROM habit_tracker WHERE id IN (%s, %s)", (first, second)) == 2
+
+
+def test_application_role_writes_are_synced(synced, database_url):
+    """The app writes as `authenticated` under RLS; the trigger (SECURITY DEFINER) still syncs."""
+    synced.autocommit = False
+    with synced.cursor() as cur:
+        cur.execute("SET LOCAL ROLE authenticated")
+        cur.execute("SELECT set_config('request.jwt.claims', %s, TRUE)", (json.dumps({"sub": U1}),))
+        legacy_id = insert(synced)
+    synced.commit()
+    synced.autocommit = True
+    assert week_of(synced, legacy_id)[0][4] == "dual_write"
+    assert_no_drift(database_url)
+
+
+def test_downgrade_returns_to_log_only(synced, database_url, migrate):
+    migrate("downgrade", "0011_sync_state")
+    assert "mode log-only (Phase 0)" in run_cli("scripts.verify", "--target", "current",
+                                                database_url=database_url).stdout
+    synced.notices.clear()
+    legacy_id = insert(synced)
+    assert any(f"operation=INSERT, id={legacy_id}" in n for n in synced.notices)
+    assert scalar(synced, "SELECT count(*) FROM weeks") == 0
+    migrate("upgrade", "head")
+    assert "mode sync (Phase 1), syncing ON" in run_cli("scripts.verify", database_url=database_url).stdout
+
+
+def test_switch_and_resync_refuse_a_database_without_the_trigger(database_url, migrate):
+    migrate("upgrade", "0011_sync_state")
+    for module in ("scripts.sync_trigger", "scripts.resync"):
+        result = run_cli(module, database_url=database_url)
+        assert result.returncode == 2 and PHASE1 in result.stderr and "Traceback" not in result.stderr
+    bad = run_cli("scripts.sync_trigger", "sideways", database_url=database_url)
+    assert bad.returncode == 2 and bad.stderr.startswith("sync_trigger: error: usage")
+
