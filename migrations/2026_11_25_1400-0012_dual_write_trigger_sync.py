@@ -39,7 +39,8 @@ What and why
     too but takes a SHARE ROW EXCLUSIVE lock. `make verify` reports the mode.
 
     A legacy write is never lost because of the new schema. The sync runs in a
-    subtransaction (BEGIN ... EXCEPTION) and ends with SET CONSTRAINTS ALL IMMEDIATE, so
+    subtransaction (BEGIN ... EXCEPTION, in migration.try_sync_legacy_row(), which `make
+    resync` calls too) and ends with SET CONSTRAINTS ALL IMMEDIATE, so
     that deferred unique checks fire inside it rather than at COMMIT. If anything fails (a
     constraint of the new tables, a deadlock with another sync, a bug), the subtransaction's
     writes are rolled back, the failure is upserted into migration.sync_failures (legacy id,
@@ -118,6 +119,7 @@ DECLARE
     target_week UUID := migration.week_id(target_id);
     target_child UUID;
     recorded_child UUID;
+    current_child UUID;
 BEGIN
     -- As in sync_legacy_ids(): renames and swaps inside a week are checked at the end.
     SET CONSTRAINTS uq_habits_week_name, uq_habit_records_habit_date, uq_weeks_child_start_date DEFERRED;
@@ -128,16 +130,15 @@ BEGIN
     -- write committed by a sync it waited for.
     SELECT migration.child_id(s.user_id, s.child_name) INTO recorded_child
     FROM migration.sync_state AS s WHERE s.legacy_id = target_id;
-    SELECT migration.child_id(h.user_id, h.child_name) INTO target_child
+    SELECT migration.child_id(h.user_id, h.child_name) INTO current_child
     FROM public.habit_tracker AS h WHERE h.id = target_id;
     PERFORM pg_advisory_xact_lock(k.key)
     FROM (SELECT DISTINCT hashtextextended(child::TEXT, 0) AS key
-          FROM unnest(ARRAY[recorded_child, previous_child, target_child]) AS child
+          FROM unnest(ARRAY[recorded_child, previous_child, current_child]) AS child
           WHERE child IS NOT NULL ORDER BY 1) AS k;
 
     SELECT v.legacy, v.monday, v.reason, v.detail INTO c
     FROM migration.classified_legacy_rows AS v WHERE v.legacy_id = target_id;
-    target_child := NULL;
 
     IF c.legacy IS NULL OR c.reason IS NOT NULL THEN
         -- Gone, or not mappable: no week; quarantined with its reason while it exists.
@@ -242,6 +243,41 @@ BEGIN
 END;
 $$"""
 
+# Sync a legacy row (and the rows of its child-weeks) in a subtransaction; on any error undo
+# it, record the failure and return its message instead of raising. The trigger and
+# `make resync` both go through here, so a failure is recorded and cleared one way only.
+CREATE_TRY_SYNC_LEGACY_ROW = """\
+CREATE FUNCTION migration.try_sync_legacy_row(
+    target_id BIGINT, operation TEXT, previous_child UUID DEFAULT NULL, siblings BIGINT[] DEFAULT '{}'
+)
+RETURNS TEXT
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    sibling BIGINT;
+    error_state TEXT;
+    error_message TEXT;
+BEGIN
+    BEGIN
+        PERFORM migration.sync_legacy_row(target_id, 'dual_write', previous_child);
+        FOREACH sibling IN ARRAY siblings LOOP
+            PERFORM migration.sync_legacy_row(sibling, 'dual_write');
+        END LOOP;
+        -- Deferred checks fire here, inside the subtransaction, not at the caller's COMMIT.
+        SET CONSTRAINTS ALL IMMEDIATE;
+        DELETE FROM migration.sync_failures AS f WHERE f.legacy_id = target_id;
+        RETURN NULL;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS error_state = RETURNED_SQLSTATE, error_message = MESSAGE_TEXT;
+        INSERT INTO migration.sync_failures AS f (legacy_id, operation, sqlstate, message)
+        VALUES (target_id, operation, error_state, error_message)
+        ON CONFLICT (legacy_id) DO UPDATE SET operation = excluded.operation, sqlstate = excluded.sqlstate,
+            message = excluded.message, attempts = f.attempts + 1, last_failed_at = now();
+        RETURN format('%s: %s', error_state, error_message);
+    END;
+END;
+$$"""
+
 CREATE_SYNC_FUNCTION_SYNC_MODE = """\
 CREATE OR REPLACE FUNCTION public.sync_old_to_new()
 RETURNS TRIGGER
@@ -252,9 +288,7 @@ AS $$
 DECLARE
     target_id BIGINT := CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END;
     previous_child UUID;
-    sibling BIGINT;
-    error_state TEXT;
-    error_message TEXT;
+    failure TEXT;
 BEGIN
     IF current_setting('migration.skip_sync_trigger', TRUE) = 'on' OR NOT migration.sync_trigger_enabled() THEN
         RETURN NULL;
@@ -262,27 +296,14 @@ BEGIN
     IF TG_OP <> 'INSERT' AND OLD.user_id IS NOT NULL THEN
         previous_child := migration.child_id(OLD.user_id, OLD.child_name);
     END IF;
-    BEGIN
-        PERFORM migration.sync_legacy_row(target_id, 'dual_write', previous_child);
-        FOR sibling IN
-            SELECT s FROM migration.child_week_rows(OLD) AS s WHERE TG_OP <> 'INSERT'
-            UNION
-            SELECT s FROM migration.child_week_rows(NEW) AS s WHERE TG_OP <> 'DELETE'
-        LOOP
-            PERFORM migration.sync_legacy_row(sibling, 'dual_write');
-        END LOOP;
-        -- Deferred checks fire here, inside the subtransaction, not at the legacy COMMIT.
-        SET CONSTRAINTS ALL IMMEDIATE;
-        DELETE FROM migration.sync_failures AS f WHERE f.legacy_id = target_id;
-    EXCEPTION WHEN OTHERS THEN
-        GET STACKED DIAGNOSTICS error_state = RETURNED_SQLSTATE, error_message = MESSAGE_TEXT;
-        INSERT INTO migration.sync_failures AS f (legacy_id, operation, sqlstate, message)
-        VALUES (target_id, TG_OP, error_state, error_message)
-        ON CONFLICT (legacy_id) DO UPDATE SET operation = excluded.operation, sqlstate = excluded.sqlstate,
-            message = excluded.message, attempts = f.attempts + 1, last_failed_at = now();
-        RAISE WARNING 'dual-write sync of habit_tracker id % failed (%: %); recorded in migration.sync_failures, '
-            '`make resync` repairs it', target_id, error_state, error_message;
-    END;
+    failure := migration.try_sync_legacy_row(target_id, TG_OP, previous_child, ARRAY(
+        SELECT s FROM migration.child_week_rows(OLD) AS s WHERE TG_OP <> 'INSERT'
+        UNION
+        SELECT s FROM migration.child_week_rows(NEW) AS s WHERE TG_OP <> 'DELETE'));
+    IF failure IS NOT NULL THEN
+        RAISE WARNING 'dual-write sync of habit_tracker id % failed (%); recorded in migration.sync_failures, '
+            '`make resync` repairs it', target_id, failure;
+    END IF;
     RETURN NULL;
 END;
 $$"""
@@ -315,6 +336,7 @@ def upgrade() -> None:
     op.execute(CREATE_SYNC_TRIGGER_ENABLED)
     op.execute(CREATE_CHILD_WEEK_ROWS)
     op.execute(CREATE_SYNC_LEGACY_ROW)
+    op.execute(CREATE_TRY_SYNC_LEGACY_ROW)
     op.execute(CREATE_SYNC_FUNCTION_SYNC_MODE)
     op.execute("COMMENT ON FUNCTION public.sync_old_to_new() IS 'dual-write mode: sync (Phase 1)'")
 
@@ -325,6 +347,7 @@ def downgrade() -> None:
     # CREATE OR REPLACE replaces every property: SECURITY DEFINER and the SET go with the body.
     op.execute(phase0_function_body())
     op.execute("COMMENT ON FUNCTION public.sync_old_to_new() IS 'dual-write mode: log-only (Phase 0)'")
+    op.execute("DROP FUNCTION migration.try_sync_legacy_row(BIGINT, TEXT, UUID, BIGINT[])")
     op.execute("DROP FUNCTION migration.sync_legacy_row(BIGINT, TEXT, UUID)")
     op.execute("DROP FUNCTION migration.child_week_rows(public.habit_tracker)")
     op.execute("DROP FUNCTION migration.sync_trigger_enabled()")

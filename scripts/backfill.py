@@ -29,7 +29,7 @@ import time
 
 import psycopg2
 
-from scripts.database_url import connect
+from scripts.database_url import connect, require_revision_object
 from scripts.errors import CheckFailed, UsageError, cli_main
 
 DEFAULT_BATCH = 1000
@@ -60,10 +60,8 @@ QUARANTINE_BY_REASON = """SELECT q.reason, count(*) FROM migration.backfill_quar
 
 
 def _require_mapping(conn) -> None:
-    with conn.cursor() as cur:
-        cur.execute("SELECT to_regprocedure('migration.sync_legacy_ids(bigint[], text)') IS NOT NULL")
-        if not cur.fetchone()[0]:
-            raise UsageError("the database has no migration.sync_legacy_ids(): upgrade to 0010_legacy_mapping or later first")
+    require_revision_object(conn, "migration.sync_legacy_ids(bigint[], text)",
+                            "the database has no migration.sync_legacy_ids(): upgrade to 0010_legacy_mapping or later first")
 
 
 def _set_repair_policy(conn, value: str | None) -> str:

@@ -18,11 +18,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from scripts import backfill
+from scripts.bench_base import seeded_and_backfilled
 from scripts.database_url import connect
 from scripts.drift import detect
 from scripts.errors import UsageError, cli_main
-from scripts.seed_legacy import seed
 
 NAIVE = """
 SELECT count(*) FROM (
@@ -44,13 +43,8 @@ def main(argv: list[str]) -> int:
     except SystemExit as exc:
         raise UsageError("usage: python -m scripts.bench_drift [--rows N] [--repeat N]") from exc
     conn = connect(autocommit=False)
+    seeded_and_backfilled(conn, args.rows, batch=2000)
     with conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM habit_tracker")
-        if cur.fetchone()[0] == 0:
-            seed(conn, args.rows, seed=1)
-            conn.commit()
-            backfill.run(conn, 2000, log=lambda line: None)
-        cur.execute("ANALYZE")
         cur.execute("SELECT (SELECT count(*) FROM habit_tracker), (SELECT count(*) FROM weeks), "
                     "(SELECT count(*) FROM habit_records)")
         legacy, weeks, records = cur.fetchone()

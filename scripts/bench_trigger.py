@@ -21,11 +21,10 @@ import statistics
 import time
 from datetime import date, timedelta
 
-from scripts import backfill
+from scripts.bench_base import seeded_and_backfilled
 from scripts.database_url import connect
 from scripts.drift import detect
 from scripts.errors import UsageError, cli_main
-from scripts.seed_legacy import seed
 
 TYPICAL_WEEKS = """SELECT user_id, habits FROM habit_tracker
                    WHERE user_id IS NOT NULL AND jsonb_typeof(habits) = 'array'
@@ -62,13 +61,8 @@ def main(argv: list[str]) -> int:
     except SystemExit as exc:
         raise UsageError("usage: python -m scripts.bench_trigger [--rows N] [--writes N] [--rounds N]") from exc
     conn = connect(autocommit=False)
+    seeded_and_backfilled(conn, args.rows, batch=1000)
     with conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM habit_tracker")
-        if cur.fetchone()[0] == 0:
-            seed(conn, args.rows, seed=1)
-            conn.commit()
-            backfill.run(conn, 1000, log=lambda line: None)
-        cur.execute("ANALYZE")
         cur.execute(TYPICAL_WEEKS)
         weeks = cur.fetchall()
         cur.execute("SHOW fsync")

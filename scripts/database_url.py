@@ -89,3 +89,13 @@ def require_supabase_auth(conn: psycopg2.extensions.connection) -> None:
         raise UsageError("the database lacks auth.users: this is not a Supabase database (or its stand-in)")
     if not has_uid:
         raise UsageError("the database lacks auth.uid(): this is not a Supabase database (or its stand-in)")
+
+
+def require_revision_object(conn: psycopg2.extensions.connection, regprocedure: str, missing: str) -> None:
+    """UsageError(missing) unless the function `regprocedure` (e.g. 'migration.f(bigint)')
+    exists: the check a command makes that the database is at the revision it needs."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regprocedure(%s) IS NOT NULL", (regprocedure,))
+        present = cur.fetchone()[0]
+    if not present:
+        raise UsageError(missing)

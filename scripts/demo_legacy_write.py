@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from scripts.database_url import connect
+from scripts.database_url import connect, require_revision_object
 from scripts.errors import UsageError, cli_main
 
 HABITS = [{"id": 1, "name": "독서", "times": ["green", "", "", "", "", "", ""]},
@@ -29,10 +29,9 @@ def show(cur, legacy_id: int) -> None:
 
 def main(argv: list[str]) -> int:
     conn = connect()
+    require_revision_object(conn, "migration.sync_legacy_row(bigint,text,uuid)",
+                            "the database has no sync trigger: upgrade to head first")
     with conn.cursor() as cur:
-        cur.execute("SELECT to_regprocedure('migration.sync_legacy_row(bigint,text,uuid)') IS NOT NULL")
-        if not cur.fetchone()[0]:
-            raise UsageError("the database has no sync trigger: upgrade to head first")
         cur.execute("SELECT user_id, child_name FROM habit_tracker WHERE user_id IS NOT NULL ORDER BY id LIMIT 1")
         row = cur.fetchone()
         if row is None:

@@ -136,6 +136,7 @@ EXPECTED = (
     """INSERT INTO drift_remap
        SELECT t.legacy_id FROM drift_trusted t LEFT JOIN a_fp a USING (week_id)
        WHERE t.week_id IS NOT NULL AND a.fingerprint IS DISTINCT FROM t.fingerprint""",
+    "DELETE FROM drift_trusted WHERE legacy_id IN (SELECT legacy_id FROM drift_remap)",
     """CREATE TEMP TABLE drift_rows ON COMMIT DROP AS
        SELECT c.* FROM migration.classified_legacy_rows c
        WHERE c.legacy_id IN (SELECT legacy_id FROM drift_remap)
@@ -150,8 +151,7 @@ EXPECTED = (
        CROSS JOIN LATERAL migration.map_records(c.legacy_id, c.monday, (c.legacy).habits) m WHERE c.reason IS NULL""",
     # Every expected week: re-mapped ones from the mapping, the others as recorded.
     "CREATE TEMP TABLE e_fp ON COMMIT DROP AS " + FINGERPRINT.format(weeks="e_weeks", habits="e_habits", records="e_records"),
-    """INSERT INTO e_fp SELECT t.week_id, t.fingerprint FROM drift_trusted t
-       WHERE t.week_id IS NOT NULL AND t.legacy_id NOT IN (SELECT legacy_id FROM drift_rows)""",
+    "INSERT INTO e_fp SELECT week_id, fingerprint FROM drift_trusted WHERE week_id IS NOT NULL",
     "CREATE TEMP TABLE differing ON COMMIT DROP AS SELECT e.week_id FROM e_fp e JOIN a_fp a USING (week_id) "
     "WHERE e.fingerprint <> a.fingerprint",
 )
@@ -185,8 +185,7 @@ RECORDS = """SELECT coalesce(e.legacy_id, w.legacy_id), coalesce(e.id, a.id), e.
 CHILDREN = """WITH expected AS (SELECT child_id AS id, user_id, child_name AS name FROM e_weeks
                                  UNION
                                  SELECT migration.child_id(t.user_id, t.child_name), t.user_id, t.child_name
-                                 FROM drift_trusted t
-                                 WHERE t.week_id IS NOT NULL AND t.legacy_id NOT IN (SELECT legacy_id FROM drift_rows)),
+                                 FROM drift_trusted t WHERE t.week_id IS NOT NULL),
                    actual AS (SELECT id, user_id, name FROM children WHERE source_version IN ('migration', 'dual_write'))
               SELECT e.id, e.name, a.id, a.name FROM expected e FULL JOIN actual a USING (id)
               WHERE e.name IS DISTINCT FROM a.name

@@ -2,15 +2,15 @@
 
     python -m scripts.resync
 
-Re-syncs, one legacy row at a time with migration.sync_legacy_row() (revision 0012, the
+Re-syncs, one legacy row at a time with migration.try_sync_legacy_row() (revision 0012, the
 trigger's own path), every row that needs it:
 - the rows whose sync failed (migration.sync_failures, recorded by the trigger);
 - the rows changed since their last sync (their hash differs from migration.sync_state:
   written while the trigger was off or skipped), rows never synced, rows deleted since,
   and the other rows of their child-weeks — the same selection `make drift` re-maps.
 
-Each row runs in its own savepoint: a row that still fails is recorded in
-migration.sync_failures and the others go on. Exit 0 when every row synced, 1 when some
+Each row runs in its own subtransaction: a row that still fails is recorded in
+migration.sync_failures (operation RESYNC) and the others go on. Exit 0 when every row synced, 1 when some
 still fail (named on stderr), 2 when it cannot run.
 """
 from __future__ import annotations
@@ -19,20 +19,14 @@ import sys
 
 import psycopg2
 
-from scripts.database_url import connect
+from scripts.database_url import connect, require_revision_object
 from scripts.drift import SELECT_ROWS
 from scripts.errors import CheckFailed, UsageError, cli_main
 
-SOURCE = "dual_write"
 COMMIT_EVERY = 500
 OUT_OF_STEP = """SELECT legacy_id FROM drift_remap UNION SELECT legacy_id FROM migration.sync_failures
                  ORDER BY legacy_id"""
-SYNC_ROW = "SELECT migration.sync_legacy_row(%s, %s)"
-RECORD_FAILURE = """INSERT INTO migration.sync_failures AS f (legacy_id, operation, sqlstate, message)
-                    VALUES (%s, 'RESYNC', %s, %s)
-                    ON CONFLICT (legacy_id) DO UPDATE SET operation = excluded.operation,
-                        sqlstate = excluded.sqlstate, message = excluded.message,
-                        attempts = f.attempts + 1, last_failed_at = now()"""
+TRY_SYNC_ROW = "SELECT migration.try_sync_legacy_row(%s, 'RESYNC')"
 
 
 def out_of_step(conn) -> list[int]:
@@ -46,21 +40,14 @@ def out_of_step(conn) -> list[int]:
 
 
 def resync(conn, ids: list[int]) -> list[tuple[int, str]]:
-    """Sync each id in its own savepoint; return the (id, error) of those that failed."""
+    """Sync each id; return the (id, error) of those that failed (recorded by the database)."""
     failed = []
     with conn.cursor() as cur:
         for n, legacy_id in enumerate(ids, 1):
-            cur.execute("SAVEPOINT resync_row")
-            try:
-                cur.execute(SYNC_ROW, (legacy_id, SOURCE))
-                cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cur.execute("DELETE FROM migration.sync_failures WHERE legacy_id = %s", (legacy_id,))
-                cur.execute("RELEASE SAVEPOINT resync_row")
-            except psycopg2.Error as exc:
-                cur.execute("ROLLBACK TO SAVEPOINT resync_row")
-                message = " ".join(str(exc.diag.message_primary or exc).split())
-                cur.execute(RECORD_FAILURE, (legacy_id, exc.pgcode or "XX000", message))
-                failed.append((legacy_id, message))
+            cur.execute(TRY_SYNC_ROW, (legacy_id,))
+            failure = cur.fetchone()[0]
+            if failure is not None:
+                failed.append((legacy_id, " ".join(failure.split())))
             if n % COMMIT_EVERY == 0:
                 conn.commit()
     conn.commit()
@@ -72,10 +59,8 @@ def main(argv: list[str]) -> int:
         raise UsageError("usage: python -m scripts.resync")
     conn = connect(autocommit=False)
     try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT to_regprocedure('migration.sync_legacy_row(bigint,text,uuid)') IS NOT NULL")
-            if not cur.fetchone()[0]:
-                raise UsageError("the database has no row sync: upgrade to 0012_dual_write_trigger_sync first")
+        require_revision_object(conn, "migration.try_sync_legacy_row(bigint,text,uuid,bigint[])",
+                                "the database has no row sync: upgrade to 0012_dual_write_trigger_sync first")
         conn.commit()
         ids = out_of_step(conn)
         failed = resync(conn, ids)

@@ -9,7 +9,7 @@ synced; `make drift` shows them and `make resync` brings them in after switching
 """
 from __future__ import annotations
 
-from scripts.database_url import connect
+from scripts.database_url import connect, require_revision_object
 from scripts.errors import UsageError, cli_main
 
 SET_SWITCH = "UPDATE migration.settings SET value = %s WHERE name = 'sync_trigger'"
@@ -23,10 +23,9 @@ def main(argv: list[str]) -> int:
     action = argv[0] if argv else "status"
     conn = connect(autocommit=False)
     try:
+        require_revision_object(conn, "migration.sync_trigger_enabled()",
+                                "the database has no sync trigger switch: upgrade to 0012_dual_write_trigger_sync first")
         with conn.cursor() as cur:
-            cur.execute("SELECT to_regprocedure('migration.sync_trigger_enabled()') IS NOT NULL")
-            if not cur.fetchone()[0]:
-                raise UsageError("the database has no sync trigger switch: upgrade to 0012_dual_write_trigger_sync first")
             if action != "status":
                 cur.execute(SET_SWITCH, ("true" if action == "on" else "false",))
             cur.execute(STATUS)
