@@ -20,7 +20,7 @@ REV ?=
 
 .PHONY: help install postgres db-up db-down demo test lint lint-sql lint-squawk lint-workflows sql-files \
         upgrade downgrade current history sql stamp preflight verify rollback seed backfill bench-backfill drift bench-drift \
-        resync sync-trigger bench-trigger test-property clean
+        resync sync-trigger sync-drain sync-worker bench-trigger test-property clean
 
 help: ## List every target with what it does
 	@grep -hE '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -65,7 +65,7 @@ demo: $(INSTALLED) $(PG_READY) ## The whole job end to end on a throwaway Postgr
 	$(PY) -m scripts.backfill --batch 10; \
 	echo "== make drift"; \
 	$(PY) -m scripts.drift; \
-	echo "== the sync trigger (Phase 1): a legacy write arrives in the new tables"; \
+	echo "== the dual-write trigger (Phase 1): a legacy write queued, drained, in the new tables"; \
 	$(PY) -m scripts.demo_legacy_write; \
 	echo "== make drift"; \
 	$(PY) -m scripts.drift; \
@@ -145,7 +145,13 @@ resync: $(INSTALLED) ## Re-sync legacy rows whose sync failed or that changed wh
 sync-trigger: $(INSTALLED) ## The sync trigger's global switch: make sync-trigger MODE=on|off (no MODE: show it)
 	$(PY) -m scripts.sync_trigger $(or $(MODE),status)
 
-bench-trigger: $(INSTALLED) $(PG_READY) ## Benchmark: legacy insert/update with the sync trigger vs without, durable throwaway server
+sync-drain: $(INSTALLED) ## Apply every legacy write the dual-write trigger queued, now; exit 1 if some fail to sync
+	$(PY) -m scripts.sync_queue drain
+
+sync-worker: $(INSTALLED) ## Drain the dual-write queue every INTERVAL seconds (default 2) until Ctrl-C; where pg_cron is absent
+	$(PY) -m scripts.sync_queue worker --interval $(or $(INTERVAL),2)
+
+bench-trigger: $(INSTALLED) $(PG_READY) ## Benchmark: legacy insert/update with the dual-write trigger vs without, and the drain; durable server
 	@url=$$($(THROWAWAY) up --durable benchtrigger); trap '$(THROWAWAY) down benchtrigger >/dev/null' EXIT; \
 	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
 	$(PY) -m scripts.bench_trigger

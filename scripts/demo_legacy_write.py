@@ -1,14 +1,17 @@
 """`make demo` step: a legacy write (as an old client makes it) arriving in the new tables.
 
-Inserts one legacy week for the first seeded child, updates one day of it, and prints what
-the sync trigger (revision 0012) wrote: the week, its habits and their records, with their
-source_version. Prints one line per step; exit 2 if the database is not at head or empty.
+Inserts one legacy week for the first seeded child, updates one day of it, and shows how it
+travels: the dual-write trigger queues each write (revision 0013), the drain (`make
+sync-drain`; pg_cron or `make sync-worker` in production) syncs them, and the new tables then
+hold the week, its habits and their records, with their source_version. Prints one line per
+step; exit 2 if the database is not at head or empty.
 """
 from __future__ import annotations
 
 import json
 
-from scripts.database_url import connect, require_revision_object
+from scripts import sync_queue
+from scripts.database_url import connect
 from scripts.errors import UsageError, cli_main
 
 HABITS = [{"id": 1, "name": "독서", "times": ["green", "", "", "", "", "", ""]},
@@ -29,8 +32,7 @@ def show(cur, legacy_id: int) -> None:
 
 def main(argv: list[str]) -> int:
     conn = connect()
-    require_revision_object(conn, "migration.sync_legacy_row(bigint,text,uuid)",
-                            "the database has no sync trigger: upgrade to head first")
+    sync_queue.require_queue(conn)
     with conn.cursor() as cur:
         cur.execute("SELECT user_id, child_name FROM habit_tracker WHERE user_id IS NOT NULL ORDER BY id LIMIT 1")
         row = cur.fetchone()
@@ -42,10 +44,12 @@ def main(argv: list[str]) -> int:
                        RETURNING id""", (child, json.dumps(HABITS, ensure_ascii=False), user_id))
         legacy_id = cur.fetchone()[0]
         print(f"INSERT INTO habit_tracker: legacy row {legacy_id}, {child}, week of 2027-01-04, 2 habits")
-        show(cur, legacy_id)
         cur.execute("""UPDATE habit_tracker SET habits = jsonb_set(habits, '{1,times,2}', '"green"'), updated_at = now()
                        WHERE id = %s""", (legacy_id,))
         print(f"UPDATE habit_tracker: legacy row {legacy_id}, 줄넘기 on Wednesday -> green")
+        entries, rows, _ = sync_queue.queue_status(conn)
+        print(f"   queued by the trigger: {entries} writes of {rows} legacy row; the new tables wait for the drain")
+        print("   " + sync_queue.report(sync_queue.drain_all(conn, batch=1000)))
         show(cur, legacy_id)
     conn.close()
     return 0

@@ -73,20 +73,42 @@ class Report:
 # revision 0011) maps to what was recorded; every other row is re-mapped, together with the
 # rows of its child-week (the duplicate_week rule looks across them). --full re-maps all.
 
+# Legacy writes queued for the drain (revision 0013) are in flight, like rows younger than
+# --min-age: they and the other rows of their children are left out of the comparison.
+QUEUED = (
+    """CREATE TEMP TABLE drift_queued ON COMMIT DROP AS
+       SELECT NULL::BIGINT AS legacy_id, NULL::TIMESTAMPTZ AS enqueued_at WHERE FALSE""",
+)
+QUEUED_FROM_TABLE = """INSERT INTO drift_queued
+                       SELECT legacy_id, min(enqueued_at) FROM migration.sync_queue GROUP BY legacy_id"""
+SYNC_BACKLOG_LIMIT_SECONDS = 300
+
 SELECT_ROWS = (
+    """CREATE TEMP TABLE drift_in_flight ON COMMIT DROP AS
+       SELECT legacy_id FROM drift_queued
+       UNION
+       SELECT h.id FROM habit_tracker h
+       JOIN (SELECT user_id, child_name FROM habit_tracker WHERE id IN (SELECT legacy_id FROM drift_queued)
+             UNION
+             SELECT user_id, child_name FROM migration.sync_state
+             WHERE legacy_id IN (SELECT legacy_id FROM drift_queued)) c USING (user_id, child_name)""",
     """CREATE TEMP TABLE drift_legacy ON COMMIT DROP AS
        SELECT h.id AS legacy_id, migration.row_hash(h) AS row_hash, h.user_id, h.child_name,
-              h.updated_at > now() - make_interval(secs => %(min_age)s) AS recent
+              h.updated_at > now() - make_interval(secs => %(min_age)s)
+                  OR h.id IN (SELECT legacy_id FROM drift_in_flight) AS recent
        FROM habit_tracker h""",
     """CREATE TEMP TABLE drift_recent ON COMMIT DROP AS
-       SELECT legacy_id, migration.week_id(legacy_id) AS week_id FROM drift_legacy WHERE recent""",
+       SELECT legacy_id, migration.week_id(legacy_id) AS week_id FROM drift_legacy WHERE recent
+       UNION
+       SELECT legacy_id, migration.week_id(legacy_id) FROM drift_in_flight""",
     # Rows changed since their last sync, and recorded rows whose legacy row is gone.
     """CREATE TEMP TABLE drift_stale ON COMMIT DROP AS
        SELECT l.legacy_id FROM drift_legacy l LEFT JOIN migration.sync_state s USING (legacy_id)
        WHERE l.recent IS NOT TRUE AND (%(full)s OR s.row_hash IS DISTINCT FROM l.row_hash)
        UNION ALL
        SELECT s.legacy_id FROM migration.sync_state s
-       WHERE NOT EXISTS (SELECT 1 FROM drift_legacy l WHERE l.legacy_id = s.legacy_id)""",
+       WHERE NOT EXISTS (SELECT 1 FROM drift_legacy l WHERE l.legacy_id = s.legacy_id)
+         AND s.legacy_id NOT IN (SELECT legacy_id FROM drift_in_flight)""",
     """CREATE TEMP TABLE drift_groups ON COMMIT DROP AS
        SELECT s.user_id, s.child_name, s.monday FROM migration.sync_state s JOIN drift_stale USING (legacy_id)
        UNION
@@ -201,6 +223,18 @@ QUARANTINE = """SELECT q.reason, count(*) FROM migration.backfill_quarantine q
                 WHERE EXISTS (SELECT 1 FROM habit_tracker h WHERE h.id = q.legacy_id) GROUP BY q.reason ORDER BY 1"""
 
 
+def select_rows(cur, min_age: float, full: bool) -> None:
+    """Create drift_remap (the rows to re-map) and drift_trusted (the rows taken on trust)."""
+    params = {"min_age": min_age, "full": full}
+    for statement in QUEUED:
+        cur.execute(statement)
+    cur.execute("SELECT to_regclass('migration.sync_queue') IS NOT NULL")
+    if cur.fetchone()[0]:
+        cur.execute(QUEUED_FROM_TABLE)
+    for statement in SELECT_ROWS:
+        cur.execute(statement, params)
+
+
 def _fetch(cur, query, params=None):
     cur.execute(query, params)
     return cur.fetchall()
@@ -217,7 +251,8 @@ def detect(conn, min_age: float = 0.0, full: bool = False) -> Report:
         cur.execute("SELECT to_regclass('migration.sync_state') IS NOT NULL")
         if not cur.fetchone()[0]:
             raise UsageError("the database has no mapping sync state: upgrade to 0011_sync_state or later")
-        for statement in SELECT_ROWS + ACTUAL + EXPECTED:
+        select_rows(cur, min_age, full)
+        for statement in ACTUAL + EXPECTED:
             cur.execute(statement, {"min_age": min_age, "full": full})
         for legacy_id, week_id, child, start in _fetch(cur, MISSING_WEEKS):
             report.add("CRITICAL", "MISSING_WEEK", legacy_id, [week_id], f"{child} week of {start} is not in weeks")
@@ -263,10 +298,16 @@ def detect(conn, min_age: float = 0.0, full: bool = False) -> Report:
                 report.add("HIGH", "SYNC_FAILED", legacy_id, [],
                            f"{operation} not synced ({state}: {message}); {attempts} attempts, last {last:%Y-%m-%d %H:%M:%S}; "
                            "make resync")
+        queued, oldest = _fetch(cur, "SELECT count(*), extract(EPOCH FROM now() - min(enqueued_at)) FROM drift_queued")[0]
+        if queued and oldest > SYNC_BACKLOG_LIMIT_SECONDS:
+            report.add("HIGH", "SYNC_BACKLOG", None, [],
+                       f"{queued} legacy rows wait in migration.sync_queue, the oldest for {oldest:.0f} s: "
+                       "no drain is running (pg_cron job 'drain-sync-queue' or make sync-worker)")
         report.checked = {
             "legacy_rows": _fetch(cur, "SELECT count(*) FROM drift_legacy WHERE recent IS NOT TRUE")[0][0],
             "remapped": _fetch(cur, "SELECT count(*) FROM drift_rows")[0][0],
             "left_out_recent": _fetch(cur, "SELECT count(*) FROM drift_recent")[0][0],
+            "queued": queued,
             "weeks_compared": _fetch(cur, "SELECT count(*) FROM e_fp")[0][0],
             "weeks_differing": _fetch(cur, "SELECT count(*) FROM differing")[0][0],
         }
@@ -286,7 +327,7 @@ def detect(conn, min_age: float = 0.0, full: bool = False) -> Report:
 
 def render_text(report: Report, examples: int) -> str:
     lines = [f"checked {report.checked['legacy_rows']} legacy rows ({report.checked['left_out_recent']} changed too "
-             f"recently, left out; {report.checked['remapped']} re-mapped, the others unchanged since their sync), "
+             f"recently or queued, left out; {report.checked['remapped']} re-mapped, the others unchanged since their sync), "
              f"{report.checked['weeks_compared']} weeks by fingerprint, "
              f"{report.checked['weeks_differing']} compared row by row"]
     kinds = Counter((f.severity, f.kind) for f in report.findings)

@@ -2,9 +2,9 @@
 
     python -m scripts.resync
 
-Re-syncs, one legacy row at a time with migration.try_sync_legacy_row() (revision 0012, the
-trigger's own path), every row that needs it:
-- the rows whose sync failed (migration.sync_failures, recorded by the trigger);
+First drains the trigger's queue (revision 0013, `make sync-drain`), then re-syncs, one legacy
+row at a time with migration.try_sync_legacy_row() (revision 0012), every row that needs it:
+- the rows whose sync failed (migration.sync_failures, recorded by the trigger or the drain);
 - the rows changed since their last sync (their hash differs from migration.sync_state:
   written while the trigger was off or skipped), rows never synced, rows deleted since,
   and the other rows of their child-weeks — the same selection `make drift` re-maps.
@@ -19,8 +19,9 @@ import sys
 
 import psycopg2
 
+from scripts import sync_queue
 from scripts.database_url import connect, require_revision_object
-from scripts.drift import SELECT_ROWS
+from scripts.drift import select_rows
 from scripts.errors import CheckFailed, UsageError, cli_main
 
 COMMIT_EVERY = 500
@@ -31,8 +32,7 @@ TRY_SYNC_ROW = "SELECT migration.try_sync_legacy_row(%s, 'RESYNC')"
 
 def out_of_step(conn) -> list[int]:
     with conn.cursor() as cur:
-        for statement in SELECT_ROWS:
-            cur.execute(statement, {"min_age": 0, "full": False})
+        select_rows(cur, min_age=0, full=False)
         cur.execute(OUT_OF_STEP)
         ids = [row[0] for row in cur.fetchall()]
     conn.commit()
@@ -54,6 +54,22 @@ def resync(conn, ids: list[int]) -> list[tuple[int, str]]:
     return failed
 
 
+def drain_queue_first(conn) -> tuple[int, int, int] | None:
+    """Apply the writes the trigger queued (revision 0013), so they are not counted as out of step."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regprocedure('migration.drain_sync_queue(integer)') IS NOT NULL")
+        has_queue = cur.fetchone()[0]
+    conn.commit()
+    if not has_queue:
+        return None
+    conn.autocommit = True
+    try:
+        totals = sync_queue.drain_all(conn, batch=1000)
+    finally:
+        conn.autocommit = False
+    return totals if totals[0] else None
+
+
 def main(argv: list[str]) -> int:
     if argv:
         raise UsageError("usage: python -m scripts.resync")
@@ -62,12 +78,15 @@ def main(argv: list[str]) -> int:
         require_revision_object(conn, "migration.try_sync_legacy_row(bigint,text,uuid,bigint[])",
                                 "the database has no row sync: upgrade to 0012_dual_write_trigger_sync first")
         conn.commit()
+        drained = drain_queue_first(conn)
         ids = out_of_step(conn)
         failed = resync(conn, ids)
     except psycopg2.Error as exc:
         raise UsageError(f"resync could not run: {' '.join(str(exc).split())}") from None
     finally:
         conn.close()
+    if drained:
+        print(sync_queue.report(drained))
     print(f"resynced {len(ids) - len(failed)} of {len(ids)} legacy rows out of step")
     if failed:
         for legacy_id, message in failed[:10]:

@@ -5,7 +5,8 @@
 Turns the Phase 1 sync trigger's work on or off for every session at once, without a
 migration and without a lock on habit_tracker: it sets `sync_trigger` in migration.settings,
 which the trigger reads on each write (revision 0012). While off, legacy writes are not
-synced; `make drift` shows them and `make resync` brings them in after switching back on.
+queued (revision 0013) nor synced; `make drift` shows them and `make resync` brings them in
+after switching back on. Writes queued before the switch are still drained.
 """
 from __future__ import annotations
 

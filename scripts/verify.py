@@ -27,6 +27,7 @@ NEW_TABLES = ("children", "weeks", "habits", "habit_records", "habit_templates",
 SHADOW_INDEX_COUNT = 39
 SHADOW_POLICY_COUNT = 24
 CLEANUP_JOB_NAME = "cleanup-idempotency-log"
+DRAIN_JOB_NAME = "drain-sync-queue"
 
 
 @dataclass
@@ -194,7 +195,17 @@ def check_trigger(state: State) -> tuple[bool, str]:
         return True, f"trigger_habit_tracker_dual_write enabled; mode {mode}"
     switch, failures = state.one("SELECT migration.sync_trigger_enabled(), (SELECT count(*) FROM migration.sync_failures)")
     switched = "syncing ON" if switch else "syncing OFF (global switch: make sync-trigger MODE=on)"
-    return True, f"trigger_habit_tracker_dual_write enabled; mode {mode}, {switched}; {failures} unsynced failures recorded"
+    detail = f"trigger_habit_tracker_dual_write enabled; mode {mode}, {switched}; {failures} unsynced failures recorded"
+    if not state.has("0013_dual_write_sync_queue"):
+        return True, detail
+    entries, oldest = state.one("SELECT count(*), coalesce(extract(EPOCH FROM now() - min(enqueued_at)), 0)::INTEGER "
+                                "FROM migration.sync_queue")
+    detail += f"; queue {entries} writes, oldest {oldest} s"
+    has_cron = state.one("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron')")[0]
+    jobs = state.all("SELECT schedule FROM cron.job WHERE jobname = %s", (DRAIN_JOB_NAME,)) if has_cron else []
+    if not jobs:
+        return False, detail + f"; cron job {DRAIN_JOB_NAME!r} missing: run make sync-worker, or install pg_cron"
+    return True, detail + f"; cron job {DRAIN_JOB_NAME!r} at '{jobs[0][0]}'"
 
 
 MAPPING_OBJECTS = ("migration.sync_legacy_ids(bigint[],text)", "migration.row_problem(habit_tracker)")

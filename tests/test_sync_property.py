@@ -1,6 +1,8 @@
 """Property: whatever sequence of legacy INSERT, UPDATE and DELETE the application sends — one
-session or several at once on the same children — the sync trigger leaves the new tables
-exactly as the mapping gives them, and `make drift` finds nothing.
+session or several at once on the same children, drained in batches of any size while the
+writes go on — the dual-write trigger's queue and its drain (revision 0013) leave the new
+tables exactly as the mapping gives them, and `make drift` finds nothing; with writes still
+queued, `make drift` leaves them out and finds nothing either.
 
 A seeded generator (the same operations for the same seed). Size: PROPERTY_OPS operations
 (300 in `make test`; `make test-property OPS=5000` for a longer run).
@@ -104,10 +106,17 @@ def synced(db, migrate):
     migrate("upgrade", "head")
     with db.cursor() as cur:
         cur.execute("INSERT INTO auth.users (id) VALUES (%s), (%s)", (U1, U2))
+        cur.execute("SELECT cron.unschedule('drain-sync-queue')")  # the tests drain themselves
     return db
 
 
+def drain(cur) -> None:
+    cur.execute("SELECT * FROM migration.drain_sync_queue()")
+
+
 def assert_mapping_holds(db, database_url):
+    drain(db.cursor())
+    assert scalar(db, "SELECT count(*) FROM migration.sync_queue") == 0
     code, report = drift(database_url)
     assert code == 0, (report["by_kind"], report["examples"][:5])
     assert scalar(db, "SELECT count(*) FROM migration.sync_failures") == 0
@@ -119,11 +128,19 @@ def assert_mapping_holds(db, database_url):
 def test_one_session_random_writes_leave_no_drift(synced, database_url):
     workload = Workload(synced, seed=20261125, label="s")
     quarantined = Counter()
+    checked_in_flight = 0
     with synced.cursor() as cur:
-        for _ in range(OPS):
+        for n in range(OPS):
             workload.step(cur)
-            cur.execute("SELECT reason FROM migration.backfill_quarantine")
-            quarantined.update(row[0] for row in cur.fetchall())
+            if workload.rng.random() < 0.3:  # batches of one to a dozen or so writes
+                drain(cur)
+                cur.execute("SELECT reason FROM migration.backfill_quarantine")
+                quarantined.update(row[0] for row in cur.fetchall())
+            elif n % (OPS // 3) == OPS // 6 and scalar(synced, "SELECT count(*) FROM migration.sync_queue"):
+                code, report = drift(database_url)
+                assert code == 0 and report["checked"]["queued"] > 0, report["by_kind"]
+                checked_in_flight += 1
+    assert checked_in_flight
     assert workload.done["insert"] and workload.done["delete"] and workload.done["update child"]
     assert quarantined["duplicate_week"] and quarantined["unknown_status"] + quarantined["not_monday"]
     assert_mapping_holds(synced, database_url)
@@ -148,11 +165,32 @@ def test_concurrent_sessions_on_the_same_children_leave_no_drift(synced, databas
             done.update(workload.done)
             conn.close()
 
+    writing = threading.Event()
+    drains = Counter()
+
+    def drainer() -> None:
+        conn = psycopg2.connect(database_url)
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                while writing.is_set():
+                    cur.execute("SELECT * FROM migration.drain_sync_queue(%s)", (random.Random().randint(1, 50),))
+                    queued, synced_rows, failed = cur.fetchone()
+                    drains.update(batches=1 if queued else 0, failed=failed)
+        except psycopg2.Error as exc:
+            errors.append((exc.pgcode, str(exc).splitlines()[0]))
+        finally:
+            conn.close()
+
+    writing.set()
     threads = [threading.Thread(target=session, args=(n,)) for n in range(SESSIONS)]
-    for thread in threads:
+    draining = threading.Thread(target=drainer)
+    for thread in threads + [draining]:
         thread.start()
     for thread in threads:
         thread.join()
-    assert errors == []
+    writing.clear()
+    draining.join()
+    assert errors == [] and drains["batches"] > 0 and drains["failed"] == 0
     assert sum(done.values()) == SESSIONS * (OPS // SESSIONS)
     assert_mapping_holds(synced, database_url)

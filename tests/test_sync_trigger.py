@@ -1,15 +1,18 @@
-"""The Phase 1 sync trigger (revision 0012): every legacy write reaches the new tables exactly
-as the mapping gives it, the switches work, and a failed sync never loses the legacy write."""
+"""The Phase 1 dual-write trigger (revisions 0012, 0013): every legacy write is queued and the
+drain brings the new tables to exactly what the mapping gives, the switches work, and a failed
+sync never loses (or blocks) the legacy write."""
 from __future__ import annotations
 
 import json
 
+import psycopg2
 import pytest
 
 from cli_helpers import drift, run_cli, scalar
 from legacy_cases import U1, U2, WEEK, habit
 
 PHASE1 = "0012_dual_write_trigger_sync"
+QUEUED = "0013_dual_write_sync_queue"
 
 
 @pytest.fixture
@@ -17,14 +20,32 @@ def synced(db, migrate):
     migrate("upgrade", "head")
     with db.cursor() as cur:
         cur.execute("INSERT INTO auth.users (id) VALUES (%s), (%s)", (U1, U2))
+        # The tests drain when they mean to; pg_cron's minutely drain would race them.
+        cur.execute("SELECT cron.unschedule('drain-sync-queue')")
     return db
 
 
-def insert(db, child="민준", start="2025-07-21", habits=None, user=U1, period=None) -> int:
+def drain(db) -> tuple[int, int, int]:
+    """What `make sync-drain` and pg_cron's job run: (queued entries, rows synced, rows failed)."""
+    with db.cursor() as cur:
+        cur.execute("SELECT * FROM migration.drain_sync_queue()")
+        return cur.fetchone()
+
+
+def write(db, statement, params=()) -> None:
+    """A legacy write, then the drain."""
+    db.cursor().execute(statement, params)
+    drain(db)
+
+
+def insert(db, child="민준", start="2025-07-21", habits=None, user=U1, period=None, then_drain=True) -> int:
     habits = [habit("독서", ["green", "", "red", "", "", "", ""]), habit("줄넘기", WEEK, 2)] if habits is None else habits
-    return scalar(db, """INSERT INTO habit_tracker (child_name, week_period, week_start_date, habits, user_id, theme)
-                         VALUES (%s, %s, %s, %s, %s, '테마') RETURNING id""",
-                  (child, period or f"{child} {start}", start, json.dumps(habits, ensure_ascii=False), user))
+    legacy_id = scalar(db, """INSERT INTO habit_tracker (child_name, week_period, week_start_date, habits, user_id, theme)
+                              VALUES (%s, %s, %s, %s, %s, '테마') RETURNING id""",
+                       (child, period or f"{child} {start}", start, json.dumps(habits, ensure_ascii=False), user))
+    if then_drain:
+        drain(db)
+    return legacy_id
 
 
 def week_of(db, legacy_id):
@@ -84,8 +105,7 @@ UPDATES = {
 def test_update_brings_the_new_rows_to_the_mapping(synced, database_url, change):
     assignment, expected = UPDATES[change]
     legacy_id = insert(synced)
-    with synced.cursor() as cur:
-        cur.execute(f"UPDATE habit_tracker SET {assignment}, updated_at = now() WHERE id = %s", (legacy_id,))
+    write(synced, f"UPDATE habit_tracker SET {assignment}, updated_at = now() WHERE id = %s", (legacy_id,))
     assert expected(*week_of(synced, legacy_id))
     # One child, the right one: a renamed or re-owned child leaves no empty child behind.
     assert scalar(synced, "SELECT count(*) FROM children") == 1
@@ -94,11 +114,10 @@ def test_update_brings_the_new_rows_to_the_mapping(synced, database_url, change)
 
 def test_delete_removes_the_week_and_the_child_once_unused(synced, database_url):
     first, second = insert(synced), insert(synced, start="2025-07-28")
-    with synced.cursor() as cur:
-        cur.execute("DELETE FROM habit_tracker WHERE id = %s", (first,))
-        assert week_of(synced, first) == (None, [], [])
-        assert scalar(synced, "SELECT count(*) FROM children") == 1
-        cur.execute("DELETE FROM habit_tracker WHERE id = %s", (second,))
+    write(synced, "DELETE FROM habit_tracker WHERE id = %s", (first,))
+    assert week_of(synced, first) == (None, [], [])
+    assert scalar(synced, "SELECT count(*) FROM children") == 1
+    write(synced, "DELETE FROM habit_tracker WHERE id = %s", (second,))
     assert scalar(synced, "SELECT count(*) FROM children") == 0
     assert scalar(synced, "SELECT count(*) FROM habit_records") == 0
     assert scalar(synced, "SELECT count(*) FROM migration.sync_state") == 0
@@ -111,9 +130,8 @@ def test_dirty_row_is_quarantined_and_a_clean_update_brings_it_in(synced, databa
         "unknown_status"
     assert week_of(synced, legacy_id)[0] is None
     assert_no_drift(database_url)
-    with synced.cursor() as cur:
-        cur.execute("""UPDATE habit_tracker SET habits = jsonb_set(habits, '{0,times,0}', '"green"') WHERE id = %s""",
-                    (legacy_id,))
+    write(synced, """UPDATE habit_tracker SET habits = jsonb_set(habits, '{0,times,0}', '"green"') WHERE id = %s""",
+          (legacy_id,))
     assert scalar(synced, "SELECT count(*) FROM migration.backfill_quarantine") == 0
     assert week_of(synced, legacy_id)[2] == [("독서", "2025-07-21", "green", "dual_write")]
     assert_no_drift(database_url)
@@ -124,8 +142,7 @@ def test_duplicate_week_moves_to_the_next_row_when_the_claiming_row_goes(synced,
     duplicate = insert(synced, period="second", habits=[habit("피아노", ["green"] + WEEK[1:])])
     assert scalar(synced, "SELECT reason FROM migration.backfill_quarantine WHERE legacy_id = %s", (duplicate,)) == \
         "duplicate_week"
-    with synced.cursor() as cur:
-        cur.execute("DELETE FROM habit_tracker WHERE id = %s", (claiming,))
+    write(synced, "DELETE FROM habit_tracker WHERE id = %s", (claiming,))
     assert week_of(synced, duplicate)[1] == [(0, "피아노", "dual_write")]
     assert scalar(synced, "SELECT count(*) FROM migration.backfill_quarantine") == 0
     assert_no_drift(database_url)
@@ -135,7 +152,8 @@ def test_skip_switch_is_transaction_local(synced, database_url):
     synced.autocommit = False
     with synced.cursor() as cur:
         cur.execute("SET LOCAL migration.skip_sync_trigger = 'on'")
-        skipped = insert(synced)
+        skipped = insert(synced, then_drain=False)
+        assert scalar(synced, "SELECT count(*) FROM migration.sync_queue") == 0
     synced.commit()
     synced.autocommit = True
     synced_after = insert(synced, start="2025-07-28")
@@ -148,15 +166,15 @@ def test_global_switch_verify_mode_and_resync(synced, database_url):
     off = run_cli("scripts.sync_trigger", "off", database_url=database_url)
     assert off.returncode == 0 and off.stdout.startswith("dual-write sync trigger: off")
     verify = run_cli("scripts.verify", database_url=database_url)
-    assert "mode sync (Phase 1), syncing OFF" in verify.stdout
+    assert "mode queued sync (Phase 1), syncing OFF" in verify.stdout
     while_off = insert(synced)
     existing = insert(synced, start="2025-07-28")
-    with synced.cursor() as cur:
-        cur.execute("UPDATE habit_tracker SET child_name = '서연' WHERE id = %s", (existing,))
+    write(synced, "UPDATE habit_tracker SET child_name = '서연' WHERE id = %s", (existing,))
     assert scalar(synced, "SELECT count(*) FROM weeks") == 0
+    assert scalar(synced, "SELECT count(*) FROM migration.sync_queue") == 0
     assert drift(database_url)[0] == 1
     assert run_cli("scripts.sync_trigger", "on", database_url=database_url).returncode == 0
-    assert "mode sync (Phase 1), syncing ON" in run_cli("scripts.verify", database_url=database_url).stdout
+    assert "mode queued sync (Phase 1), syncing ON" in run_cli("scripts.verify", database_url=database_url).stdout
     resync = run_cli("scripts.resync", database_url=database_url)
     assert resync.returncode == 0 and resync.stdout.strip() == "resynced 2 of 2 legacy rows out of step"
     assert week_of(synced, while_off)[0][0] == "민준" and week_of(synced, existing)[0][0] == "서연"
@@ -208,9 +226,10 @@ def test_application_role_writes_are_synced(synced, database_url):
     with synced.cursor() as cur:
         cur.execute("SET LOCAL ROLE authenticated")
         cur.execute("SELECT set_config('request.jwt.claims', %s, TRUE)", (json.dumps({"sub": U1}),))
-        legacy_id = insert(synced)
+        legacy_id = insert(synced, then_drain=False)
     synced.commit()
     synced.autocommit = True
+    drain(synced)
     assert week_of(synced, legacy_id)[0][4] == "dual_write"
     assert_no_drift(database_url)
 
@@ -220,11 +239,11 @@ def test_downgrade_returns_to_log_only(synced, database_url, migrate):
     assert "mode log-only (Phase 0)" in run_cli("scripts.verify", "--target", "current",
                                                 database_url=database_url).stdout
     synced.notices.clear()
-    legacy_id = insert(synced)
+    legacy_id = insert(synced, then_drain=False)
     assert any(f"operation=INSERT, id={legacy_id}" in n for n in synced.notices)
     assert scalar(synced, "SELECT count(*) FROM weeks") == 0
     migrate("upgrade", "head")
-    assert "mode sync (Phase 1), syncing ON" in run_cli("scripts.verify", database_url=database_url).stdout
+    assert "mode queued sync (Phase 1), syncing ON" in run_cli("scripts.verify", database_url=database_url).stdout
 
 
 def test_switch_and_resync_refuse_a_database_without_the_trigger(database_url, migrate):
@@ -235,3 +254,115 @@ def test_switch_and_resync_refuse_a_database_without_the_trigger(database_url, m
     bad = run_cli("scripts.sync_trigger", "sideways", database_url=database_url)
     assert bad.returncode == 2 and bad.stderr.startswith("sync_trigger: error: usage")
 
+
+
+# --- the queue and its drain (revision 0013) -----------------------------------------------
+
+def test_a_legacy_write_only_queues_and_the_drain_syncs_it(synced, database_url):
+    legacy_id = insert(synced, then_drain=False)
+    with synced.cursor() as cur:
+        cur.execute("UPDATE habit_tracker SET theme = '바뀐 테마' WHERE id = %s", (legacy_id,))
+        cur.execute("SELECT legacy_id, operation FROM migration.sync_queue ORDER BY id")
+        assert cur.fetchall() == [(legacy_id, "INSERT"), (legacy_id, "UPDATE")]
+    assert scalar(synced, "SELECT count(*) FROM weeks") + scalar(synced, "SELECT count(*) FROM children") == 0
+    # In flight: drift leaves the queued row out instead of reporting it missing.
+    code, report = drift(database_url)
+    assert code == 0 and report["checked"]["queued"] == 1 and report["checked"]["left_out_recent"] == 1
+    assert drain(synced) == (2, 1, 0)
+    assert week_of(synced, legacy_id)[0] == ("민준", U1, "2025-07-21", "바뀐 테마", "dual_write")
+    assert scalar(synced, "SELECT count(*) FROM migration.sync_queue") == 0
+    assert drain(synced) == (0, 0, 0)
+    assert_no_drift(database_url)
+
+
+def test_legacy_writes_go_on_while_the_new_tables_are_locked(synced, database_url):
+    """The write path touches only habit_tracker and the queue: a lock on the new tables (a
+    long drain, a DBA's ALTER) cannot block or fail a legacy write."""
+    kept = insert(synced)
+    blocker = psycopg2.connect(database_url)
+    blocker.cursor().execute("LOCK TABLE weeks, habits, habit_records, children IN ACCESS EXCLUSIVE MODE")
+    try:
+        with synced.cursor() as cur:
+            cur.execute("SET lock_timeout = '200ms'")
+            added = insert(synced, start="2025-07-28", then_drain=False)
+            cur.execute("UPDATE habit_tracker SET theme = '새' WHERE id = %s", (kept,))
+            cur.execute("DELETE FROM habit_tracker WHERE id = %s", (added,))
+            cur.execute("RESET lock_timeout")
+        assert scalar(synced, "SELECT count(*) FROM migration.sync_queue") == 3
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert drain(synced) == (3, 2, 0)
+    assert week_of(synced, kept)[0][3] == "새" and week_of(synced, added)[0] is None
+    assert_no_drift(database_url)
+
+
+def test_one_drain_at_a_time(synced, database_url):
+    insert(synced, then_drain=False)
+    first = psycopg2.connect(database_url)
+    try:
+        with first.cursor() as cur:
+            cur.execute("SELECT * FROM migration.drain_sync_queue()")
+            assert cur.fetchone() == (1, 1, 0)
+            later = insert(synced, start="2025-07-28", then_drain=False)
+            # The first drain's transaction is still open: a second drain returns at once.
+            assert drain(synced) == (0, 0, 0)
+            assert scalar(synced, "SELECT count(*) FROM migration.sync_queue WHERE legacy_id = %s", (later,)) == 1
+        first.commit()
+    finally:
+        first.close()
+    assert drain(synced) == (1, 1, 0) and week_of(synced, later)[0] is not None
+    assert_no_drift(database_url)
+
+
+def test_a_backlog_nobody_drains_is_reported(synced, database_url):
+    legacy_id = insert(synced, then_drain=False)
+    synced.cursor().execute("UPDATE migration.sync_queue SET enqueued_at = now() - INTERVAL '10 minutes'")
+    code, report = drift(database_url)
+    assert code == 1 and [(f["severity"], f["kind"]) for f in report["examples"]] == [("HIGH", "SYNC_BACKLOG")]
+    assert "1 legacy rows wait in migration.sync_queue" in report["examples"][0]["detail"]
+    assert drain(synced) == (1, 1, 0) and week_of(synced, legacy_id)[0] is not None
+    assert_no_drift(database_url)
+
+
+def test_sync_drain_cli_reports_and_fails_on_unsyncable_rows(synced, database_url):
+    status = run_cli("scripts.sync_queue", "status", database_url=database_url)
+    assert status.returncode == 0 and status.stdout.startswith("sync queue: 0 queued writes of 0 legacy rows")
+    synced.cursor().execute("INSERT INTO children (user_id, name) VALUES (%s, '민준')", (U1,))
+    blocked = insert(synced, then_drain=False)
+    other = insert(synced, child="서연", then_drain=False)
+    result = run_cli("scripts.sync_queue", "drain", database_url=database_url)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.strip() == "drained 2 queued legacy writes: 1 legacy rows synced, 1 failed"
+    assert "1 legacy rows failed to sync (migration.sync_failures): make resync" in result.stderr
+    assert "Traceback" not in result.stderr
+    # The clean row went in; the failing one is recorded with the write's own operation.
+    assert week_of(synced, other)[0] is not None
+    with synced.cursor() as cur:
+        cur.execute("SELECT legacy_id, operation, sqlstate FROM migration.sync_failures")
+        assert cur.fetchall() == [(blocked, "INSERT", "23505")]
+    bad = run_cli("scripts.sync_queue", "sideways", database_url=database_url)
+    assert bad.returncode == 2 and bad.stderr.startswith("sync_queue: error: usage")
+
+
+def test_drain_job_is_scheduled_with_pg_cron(db, migrate):
+    migrate("upgrade", "head")
+    with db.cursor() as cur:
+        cur.execute("SELECT schedule, command FROM cron.job WHERE jobname = 'drain-sync-queue'")
+        assert cur.fetchall() == [("* * * * *", "SELECT * FROM migration.drain_sync_queue(5000)")]
+    migrate("downgrade", PHASE1)
+    assert scalar(db, "SELECT count(*) FROM cron.job WHERE jobname = 'drain-sync-queue'") == 0
+
+
+def test_downgrade_to_synchronous_sync_keeps_undrained_writes_for_resync(synced, database_url, migrate):
+    waiting = insert(synced, then_drain=False)
+    result = migrate("downgrade", PHASE1)
+    assert "WARNING:  1 queued legacy rows were not drained: `make resync` syncs them" in result.stderr
+    verify = run_cli("scripts.verify", "--target", "current", database_url=database_url)
+    assert "mode sync (Phase 1), syncing ON" in verify.stdout
+    synced_at_once = insert(synced, start="2025-07-28", then_drain=False)
+    assert week_of(synced, synced_at_once)[0] is not None and week_of(synced, waiting)[0] is None
+    assert run_cli("scripts.resync", database_url=database_url).returncode == 0
+    assert_no_drift(database_url)
+    migrate("upgrade", QUEUED)
+    assert "mode queued sync (Phase 1)" in run_cli("scripts.verify", database_url=database_url).stdout
