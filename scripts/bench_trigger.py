@@ -117,7 +117,7 @@ def main(argv: list[str]) -> int:
               f"(p95 {percentile(absent, 0.95) * 1000:.3f}), trigger on (queued) median {statistics.median(sync) * 1000:.3f} ms "
               f"(p95 {percentile(sync, 0.95) * 1000:.3f}); ratio {ratio:.2f} (target <= 3)")
     print(f"drain: {waiting} writes still queued after the rounds (pg_cron's job may have drained others); "
-          f"make sync-drain took {drain_seconds:.2f} s for {drained[0]} writes of {drained[1] + drained[2]} legacy rows "
+          f"make sync-drain took {drain_seconds:.2f} s for {drained[0]} writes ({drained[1] + drained[2]} row syncs) "
           f"({drained[0] / drain_seconds if drain_seconds else 0:.0f} writes/s), {drained[2]} failed")
     print(f"drift after {len(synced_ids)} queued inserts and updates: "
           + ("no drift" if not report.drift else f"{len(report.findings)} findings"))

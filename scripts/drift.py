@@ -96,7 +96,8 @@ SELECT_ROWS = (
        SELECT h.id AS legacy_id, migration.row_hash(h) AS row_hash, h.user_id, h.child_name,
               h.updated_at > now() - make_interval(secs => %(min_age)s)
                   OR h.id IN (SELECT legacy_id FROM drift_in_flight) AS recent
-       FROM habit_tracker h""",
+       FROM habit_tracker h
+       WHERE %(user_id)s::UUID IS NULL OR h.user_id = %(user_id)s::UUID""",
     """CREATE TEMP TABLE drift_recent ON COMMIT DROP AS
        SELECT legacy_id, migration.week_id(legacy_id) AS week_id FROM drift_legacy WHERE recent
        UNION
@@ -108,7 +109,8 @@ SELECT_ROWS = (
        UNION ALL
        SELECT s.legacy_id FROM migration.sync_state s
        WHERE NOT EXISTS (SELECT 1 FROM drift_legacy l WHERE l.legacy_id = s.legacy_id)
-         AND s.legacy_id NOT IN (SELECT legacy_id FROM drift_in_flight)""",
+         AND s.legacy_id NOT IN (SELECT legacy_id FROM drift_in_flight)
+         AND (%(user_id)s::UUID IS NULL OR s.user_id = %(user_id)s::UUID)""",
     """CREATE TEMP TABLE drift_groups ON COMMIT DROP AS
        SELECT s.user_id, s.child_name, s.monday FROM migration.sync_state s JOIN drift_stale USING (legacy_id)
        UNION
@@ -117,13 +119,15 @@ SELECT_ROWS = (
     # are always re-mapped: their outcome depends on rows other than their own.
     """INSERT INTO drift_groups
        SELECT user_id, child_name, monday FROM migration.sync_state
-       WHERE monday IS NOT NULL GROUP BY 1, 2, 3 HAVING count(*) > 1""",
+       WHERE monday IS NOT NULL AND (%(user_id)s::UUID IS NULL OR user_id = %(user_id)s::UUID)
+       GROUP BY 1, 2, 3 HAVING count(*) > 1""",
     """CREATE TEMP TABLE drift_remap ON COMMIT DROP AS
        SELECT legacy_id FROM drift_stale
        UNION
        SELECT s.legacy_id FROM migration.sync_state s JOIN drift_groups g USING (user_id, child_name, monday)
        UNION
-       SELECT legacy_id FROM migration.backfill_quarantine WHERE reason = 'duplicate_week'""",
+       SELECT q.legacy_id FROM migration.backfill_quarantine q JOIN drift_legacy USING (legacy_id)
+       WHERE q.reason = 'duplicate_week'""",
     # Rows taken on trust: recorded, unchanged, not re-mapped.
     """CREATE TEMP TABLE drift_trusted ON COMMIT DROP AS
        SELECT s.* FROM migration.sync_state s JOIN drift_legacy l USING (legacy_id)
@@ -146,7 +150,8 @@ LEFT JOIN (SELECT h.week_id, string_agg(migration.record_line(r.id, r.habit_id, 
 ACTUAL = (
     """CREATE TEMP TABLE a_weeks ON COMMIT DROP AS
        SELECT * FROM weeks WHERE source_version IN ('migration', 'dual_write')
-         AND id NOT IN (SELECT week_id FROM drift_recent)""",
+         AND id NOT IN (SELECT week_id FROM drift_recent)
+         AND (%(user_id)s::UUID IS NULL OR user_id = %(user_id)s::UUID)""",
     "CREATE TEMP TABLE a_habits ON COMMIT DROP AS SELECT h.* FROM habits h JOIN a_weeks w ON w.id = h.week_id",
     "CREATE TEMP TABLE a_records ON COMMIT DROP AS SELECT r.* FROM habit_records r JOIN a_habits h ON h.id = r.habit_id",
     "CREATE TEMP TABLE a_fp ON COMMIT DROP AS " + FINGERPRINT.format(weeks="a_weeks", habits="a_habits", records="a_records"),
@@ -208,14 +213,19 @@ CHILDREN = """WITH expected AS (SELECT child_id AS id, user_id, child_name AS na
                                  UNION
                                  SELECT migration.child_id(t.user_id, t.child_name), t.user_id, t.child_name
                                  FROM drift_trusted t WHERE t.week_id IS NOT NULL),
-                   actual AS (SELECT id, user_id, name FROM children WHERE source_version IN ('migration', 'dual_write'))
+                   actual AS (SELECT id, user_id, name FROM children WHERE source_version IN ('migration', 'dual_write')
+                              AND (%(user_id)s::UUID IS NULL OR user_id = %(user_id)s::UUID))
               SELECT e.id, e.name, a.id, a.name FROM expected e FULL JOIN actual a USING (id)
               WHERE e.name IS DISTINCT FROM a.name
                 AND (a.id IS NULL OR NOT EXISTS (SELECT 1 FROM drift_recent r JOIN weeks w ON w.id = r.week_id
                                                  WHERE w.child_id = a.id))"""
 # Recorded by the sync trigger (revision 0012) when a legacy write could not be synced.
-SYNC_FAILURES = """SELECT legacy_id, operation, sqlstate, message, attempts, last_failed_at
-                   FROM migration.sync_failures ORDER BY legacy_id"""
+SYNC_FAILURES = """SELECT f.legacy_id, f.operation, f.sqlstate, f.message, f.attempts, f.last_failed_at
+                   FROM migration.sync_failures f
+                   WHERE %(user_id)s::UUID IS NULL
+                      OR f.legacy_id IN (SELECT legacy_id FROM drift_legacy UNION SELECT legacy_id FROM migration.sync_state
+                                         WHERE user_id = %(user_id)s::UUID)
+                   ORDER BY f.legacy_id"""
 SOURCE_VERSIONS = " UNION ALL ".join(
     f"SELECT '{table}', coalesce(source_version, '(null)'), count(*) FROM {table} GROUP BY 2" for table in TABLES
 )
@@ -223,9 +233,10 @@ QUARANTINE = """SELECT q.reason, count(*) FROM migration.backfill_quarantine q
                 WHERE EXISTS (SELECT 1 FROM habit_tracker h WHERE h.id = q.legacy_id) GROUP BY q.reason ORDER BY 1"""
 
 
-def select_rows(cur, min_age: float, full: bool) -> None:
-    """Create drift_remap (the rows to re-map) and drift_trusted (the rows taken on trust)."""
-    params = {"min_age": min_age, "full": full}
+def select_rows(cur, min_age: float, full: bool, user_id: str | None = None) -> dict:
+    """Create drift_remap (the rows to re-map) and drift_trusted (the rows taken on trust),
+    for every user or for one; return the parameters the later statements take."""
+    params = {"min_age": min_age, "full": full, "user_id": user_id}
     for statement in QUEUED:
         cur.execute(statement)
     cur.execute("SELECT to_regclass('migration.sync_queue') IS NOT NULL")
@@ -233,6 +244,7 @@ def select_rows(cur, min_age: float, full: bool) -> None:
         cur.execute(QUEUED_FROM_TABLE)
     for statement in SELECT_ROWS:
         cur.execute(statement, params)
+    return params
 
 
 def _fetch(cur, query, params=None):
@@ -240,10 +252,13 @@ def _fetch(cur, query, params=None):
     return cur.fetchall()
 
 
-def detect(conn, min_age: float = 0.0, full: bool = False) -> Report:
+def detect(conn, min_age: float = 0.0, full: bool = False, user_id: str | None = None) -> Report:
     """Compare the whole legacy table with the new tables; read-only (temporary tables only).
 
-    full=True re-maps every legacy row instead of trusting the recorded sync state."""
+    full=True re-maps every legacy row instead of trusting the recorded sync state. user_id
+    limits the comparison to one user's rows (the endpoint's verify_consistency); the
+    checks that are not one user's (orphans, the queue's backlog, the source_version and
+    quarantine totals) are then left out."""
     report = Report()
     # One snapshot for both sides; the run writes only temporary tables.
     conn.set_session(isolation_level="REPEATABLE READ")
@@ -251,9 +266,9 @@ def detect(conn, min_age: float = 0.0, full: bool = False) -> Report:
         cur.execute("SELECT to_regclass('migration.sync_state') IS NOT NULL")
         if not cur.fetchone()[0]:
             raise UsageError("the database has no mapping sync state: upgrade to 0011_sync_state or later")
-        select_rows(cur, min_age, full)
+        params = select_rows(cur, min_age, full, user_id)
         for statement in ACTUAL + EXPECTED:
-            cur.execute(statement, {"min_age": min_age, "full": full})
+            cur.execute(statement, params)
         for legacy_id, week_id, child, start in _fetch(cur, MISSING_WEEKS):
             report.add("CRITICAL", "MISSING_WEEK", legacy_id, [week_id], f"{child} week of {start} is not in weeks")
         for week_id, start, quarantined_id, reason in _fetch(cur, EXTRA_WEEKS):
@@ -285,7 +300,7 @@ def detect(conn, min_age: float = 0.0, full: bool = False) -> Report:
                 report.add("MEDIUM", "STATUS_MISMATCH", legacy_id, [record_id], f"{a_status} on {a_date}, legacy says {e_status}")
             else:
                 report.add("MEDIUM", "RECORD_DATE_MISMATCH", legacy_id, [record_id], f"dated {a_date}, legacy says {e_date}")
-        for e_id, e_name, a_id, a_name in _fetch(cur, CHILDREN):
+        for e_id, e_name, a_id, a_name in _fetch(cur, CHILDREN, params):
             if a_id is None:
                 report.add("CRITICAL", "MISSING_CHILD", None, [e_id], f"child {e_name!r} is not in children")
             elif e_id is None:
@@ -294,12 +309,12 @@ def detect(conn, min_age: float = 0.0, full: bool = False) -> Report:
                 report.add("HIGH", "CHILD_RENAMED", None, [a_id], f"named {a_name!r}, legacy says {e_name!r}")
         cur.execute("SELECT to_regclass('migration.sync_failures') IS NOT NULL")
         if cur.fetchone()[0]:
-            for legacy_id, operation, state, message, attempts, last in _fetch(cur, SYNC_FAILURES):
+            for legacy_id, operation, state, message, attempts, last in _fetch(cur, SYNC_FAILURES, params):
                 report.add("HIGH", "SYNC_FAILED", legacy_id, [],
                            f"{operation} not synced ({state}: {message}); {attempts} attempts, last {last:%Y-%m-%d %H:%M:%S}; "
                            "make resync")
         queued, oldest = _fetch(cur, "SELECT count(*), extract(EPOCH FROM now() - min(enqueued_at)) FROM drift_queued")[0]
-        if queued and oldest > SYNC_BACKLOG_LIMIT_SECONDS:
+        if queued and oldest > SYNC_BACKLOG_LIMIT_SECONDS and user_id is None:
             report.add("HIGH", "SYNC_BACKLOG", None, [],
                        f"{queued} legacy rows wait in migration.sync_queue, the oldest for {oldest:.0f} s: "
                        "no drain is running (pg_cron job 'drain-sync-queue' or make sync-worker)")
@@ -311,6 +326,9 @@ def detect(conn, min_age: float = 0.0, full: bool = False) -> Report:
             "weeks_compared": _fetch(cur, "SELECT count(*) FROM e_fp")[0][0],
             "weeks_differing": _fetch(cur, "SELECT count(*) FROM differing")[0][0],
         }
+        if user_id is not None:
+            conn.rollback()
+            return report
         sources: dict = defaultdict(dict)
         for table, source, count in _fetch(cur, SOURCE_VERSIONS):
             sources[table][source] = count

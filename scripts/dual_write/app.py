@@ -1,0 +1,135 @@
+"""The Starlette application: POST /functions/v1/dual-write-habit, and its CORS preflight.
+
+A request is authenticated (401), its idempotency key and body checked (400/413/422), then
+run in one transaction on a pooled connection: the trigger's skip switch, the key's claim,
+the operation, its stored response, COMMIT. Any failure rolls all of it back, so a refused
+request changes nothing. Expected failures answer a JSON error; anything else is logged with
+its traceback on the server and answered 500 with no detail. A deadlock or serialization
+failure (the transaction was rolled back whole) is retried.
+"""
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+import psycopg2
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request as HttpRequest
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from scripts.drift import detect
+from scripts.dual_write import auth, idempotency, operations, requests
+from scripts.dual_write.errors import ApiError
+from scripts.dual_write.pool import Pool
+from scripts.dual_write.settings import ALLOWED_HEADERS, Settings
+
+log = logging.getLogger("dual_write")
+PATH = "/functions/v1/dual-write-habit"
+RETRIED_SQLSTATES = ("40001", "40P01")  # serialization failure, deadlock detected
+ATTEMPTS = 3
+TRANSACTION_SETTINGS = (
+    "SET LOCAL migration.skip_sync_trigger = 'on'",  # this transaction writes both schemas itself
+    "SET LOCAL lock_timeout = '2s'",
+    "SET LOCAL statement_timeout = '10s'",
+)
+
+
+def _write(pool: Pool, user_id: str, request: requests.Request) -> tuple[int, dict, bool]:
+    """(status, body, replayed)."""
+    for attempt in range(1, ATTEMPTS + 1):
+        with pool.connection() as conn:
+            try:
+                with conn.cursor() as cur:
+                    for statement in TRANSACTION_SETTINGS:
+                        cur.execute(statement)
+                    claimed = idempotency.claim(cur, user_id, request)
+                    if isinstance(claimed, idempotency.Replay):
+                        conn.rollback()
+                        return claimed.status, claimed.body, True
+                    status, body = operations.run_write(cur, user_id, request)
+                    idempotency.complete(cur, claimed, status, body)
+                conn.commit()
+                return status, body, False
+            except BaseException as exc:
+                if not conn.closed:
+                    conn.rollback()
+                if isinstance(exc, psycopg2.Error) and exc.pgcode in RETRIED_SQLSTATES and attempt < ATTEMPTS:
+                    continue
+                raise
+    raise AssertionError("unreachable")
+
+
+def _verify(pool: Pool, user_id: str) -> tuple[int, dict, bool]:
+    with pool.connection() as conn:
+        try:
+            report = detect(conn, user_id=user_id)
+        finally:
+            if not conn.closed:
+                conn.rollback()
+                conn.set_session(isolation_level="DEFAULT")
+    findings = [{"severity": f.severity, "kind": f.kind, "legacy_id": f.legacy_id, "new_ids": f.new_ids,
+                 "detail": f.detail} for f in report.findings[:50]]
+    return 200, {"operation": "verify_consistency", "consistent": not report.drift,
+                 "findings": len(report.findings), "examples": findings,
+                 "checked": {k: report.checked[k] for k in ("legacy_rows", "remapped", "weeks_compared")}}, False
+
+
+def _handle(pool: Pool, settings: Settings, headers, body: bytes) -> tuple[int, dict, bool]:
+    user_id = auth.user_id_from(headers.get("authorization"), settings.jwt_secret)
+    key = requests.idempotency_key(headers.get("x-idempotency-key"))
+    request = requests.parse(body, key)
+    try:
+        if request.operation in requests.READ_ONLY:
+            return _verify(pool, user_id)
+        return _write(pool, user_id, request)
+    except psycopg2.OperationalError as exc:
+        log.warning("database unavailable: %s", " ".join(str(exc).split()))
+        raise ApiError(503, "database_unavailable", "the database is unavailable; retry shortly") from None
+    except psycopg2.IntegrityError as exc:
+        log.warning("conflict in %s: %s", request.operation, " ".join(str(exc).split()))
+        constraint = getattr(exc.diag, "constraint_name", None) or "a constraint"
+        raise ApiError(409, "conflict", f"the write conflicts with existing data ({constraint})") from None
+
+
+def create_app(settings: Settings) -> Starlette:
+    pool = Pool(settings.database_url, settings.pool_size)
+
+    def cors(origin: str | None) -> dict:
+        allowed = settings.allow_origin_header(origin)
+        return {"Access-Control-Allow-Origin": allowed, "Vary": "Origin"} if allowed else {}
+
+    async def preflight(http: HttpRequest) -> Response:
+        origin = http.headers.get("origin")
+        if not settings.origin_allowed(origin):
+            return JSONResponse(ApiError(403, "origin_not_allowed", "this origin may not call the endpoint").body(),
+                                status_code=403)
+        return PlainTextResponse("ok", headers={**cors(origin), "Access-Control-Allow-Headers": ALLOWED_HEADERS,
+                                                "Access-Control-Allow-Methods": "POST, OPTIONS",
+                                                "Access-Control-Max-Age": "600"})
+
+    async def dual_write(http: HttpRequest) -> Response:
+        headers = cors(http.headers.get("origin"))
+        try:
+            body = await http.body()
+            status, payload, replayed = await run_in_threadpool(_handle, pool, settings, http.headers, body)
+        except ApiError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
+        except Exception:
+            log.exception("dual-write request failed")
+            return JSONResponse(ApiError(500, "internal_error", "the request failed; nothing was written").body(),
+                                status_code=500, headers=headers)
+        if replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return JSONResponse(payload, status_code=status, headers=headers)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        pool.close()
+
+    app = Starlette(routes=[Route(PATH, dual_write, methods=["POST"]), Route(PATH, preflight, methods=["OPTIONS"])],
+                    lifespan=lifespan)
+    app.state.pool = pool
+    return app

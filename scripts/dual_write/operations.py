@@ -1,0 +1,152 @@
+"""Each operation: the legacy write and, in the same transaction, the new tables made equal to
+what the mapping gives for it.
+
+The legacy row is written first; migration.row_problem() (the mapping's rules, revision 0010)
+then judges it, and a row the mapping would quarantine is refused (422 naming the field, or
+409 for a second week of the same child and Monday) before anything commits. The new tables
+are written by migration.sync_legacy_row() (revision 0012, the trigger's row sync, under the
+same per-child lock) for the row and the other rows of its child-week; the caller's
+transaction has set the trigger's skip switch, so nothing is queued twice. Every lookup is
+by the token's user id: another user's week is not found.
+"""
+from __future__ import annotations
+
+import json
+
+import psycopg2.errors
+
+from scripts.dual_write.errors import ApiError, invalid
+from scripts.dual_write.requests import Request, week_start
+from scripts.seed_legacy import week_label
+
+# The legacy row of a user's child-week: the one the mapping lets claim it (locally clean,
+# oldest), locked for the write.
+FIND_WEEK = """SELECT h.id FROM habit_tracker h
+               WHERE h.user_id = %(user)s AND h.child_name = %(child)s
+                 AND (h.week_start_date IN (%(monday)s, %(monday)s::DATE - 1) OR h.week_start_date IS NULL)
+                 AND migration.week_start(h) = %(monday)s
+               ORDER BY EXISTS (SELECT 1 FROM migration.local_problem(h)), h.id
+               LIMIT 1
+               FOR UPDATE"""
+CHILD_WEEK_ROWS = "SELECT migration.child_week_rows(h) FROM habit_tracker h WHERE h.id = %s"
+PROBLEM = "SELECT p.reason, p.detail FROM habit_tracker h, migration.row_problem(h) p WHERE h.id = %s"
+SYNC_ROW = "SELECT migration.sync_legacy_row(%s, 'dual_write', %s)"
+INSERT_WEEK = """INSERT INTO habit_tracker (child_name, week_period, week_start_date, habits, user_id, theme,
+                                            reflection, reward)
+                 VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+                 RETURNING id"""
+HABIT_POSITION = """SELECT e.pos FROM habit_tracker h, migration.habit_elements(h.habits) e
+                    WHERE h.id = %s AND e.element ->> 'name' = %s ORDER BY e.pos LIMIT 1"""
+# One day of one habit; a times array shorter than the week is padded with '' first, so the
+# day lands at its own index.
+SET_DAY = """UPDATE habit_tracker h
+             SET habits = jsonb_set(h.habits, ARRAY[%(pos)s::TEXT, 'times'], (
+                     SELECT jsonb_agg(CASE WHEN d = %(day)s THEN to_jsonb(%(status)s::TEXT)
+                                           ELSE coalesce(h.habits -> %(pos)s -> 'times' -> d, '""') END ORDER BY d)
+                     FROM generate_series(0, greatest(6, jsonb_array_length(
+                         coalesce(h.habits -> %(pos)s -> 'times', '[]')) - 1)) AS d)),
+                 updated_at = now()
+             WHERE h.id = %(id)s"""
+DELETE_WEEK = "DELETE FROM habit_tracker WHERE id = %s RETURNING migration.child_id(user_id, child_name)"
+NEW_WEEK = """SELECT w.id, w.child_id,
+                     (SELECT count(*) FROM habits x WHERE x.week_id = w.id),
+                     (SELECT count(*) FROM habit_records r JOIN habits x ON x.id = r.habit_id WHERE x.week_id = w.id)
+              FROM weeks w WHERE w.id = migration.week_id(%s)"""
+RECORD = """SELECT migration.habit_id(%(id)s, %(pos)s), migration.week_start(h) + %(day)s,
+                   (SELECT r.status FROM habit_records r WHERE r.id = migration.record_id(%(id)s, %(pos)s, %(day)s))
+            FROM habit_tracker h WHERE h.id = %(id)s"""
+
+# Which field of the request each of the mapping's reasons is about.
+FIELD_OF_REASON = {
+    "bad_child_name": "data.child_name", "no_week_start": "data.week_start_date", "not_monday": "data.week_start_date",
+    "habits_not_array": "data.habits", "bad_habit": "data.habits", "bad_habit_name": "data.habits",
+    "duplicate_habit_name": "data.habits", "times_not_array": "data.habits", "times_too_long": "data.habits",
+    "unknown_status": "data.habits",
+}
+
+
+def _refuse_unmappable(cur, legacy_id: int, status_field: str = "data.habits") -> None:
+    cur.execute(PROBLEM, (legacy_id,))
+    problem = cur.fetchone()
+    if problem is None:
+        return
+    reason, detail = problem
+    if reason == "duplicate_week":
+        raise ApiError(409, "week_exists", "this child already has a week starting on that Monday")
+    field = status_field if reason == "unknown_status" else FIELD_OF_REASON.get(reason, "data")
+    raise invalid(field, f"{reason}: {detail}")
+
+
+def _sync(cur, legacy_id: int, siblings: list[int], previous_child: str | None = None) -> None:
+    cur.execute(SYNC_ROW, (legacy_id, previous_child))
+    for sibling in siblings:
+        cur.execute(SYNC_ROW, (sibling, None))
+    # Deferred uniques of the new tables fire now, inside this request, not at COMMIT.
+    cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def _siblings(cur, legacy_id: int) -> list[int]:
+    cur.execute(CHILD_WEEK_ROWS, (legacy_id,))
+    return [row[0] for row in cur.fetchall()]
+
+
+def _find_week(cur, user_id: str, data: dict) -> int:
+    monday = week_start(data)
+    if monday.weekday() != 0:  # no week starts on another day (ck_weeks_start_monday)
+        raise invalid("data.week_start_date", f"{monday} is not a Monday: weeks start on Monday")
+    cur.execute(FIND_WEEK, {"user": user_id, "child": data["child_name"], "monday": monday})
+    row = cur.fetchone()
+    if row is None:
+        raise ApiError(404, "week_not_found", f"no week of {data['child_name']!r} starting {monday}")
+    return row[0]
+
+
+def create_week(cur, user_id: str, data: dict) -> tuple[int, dict]:
+    monday = week_start(data)
+    reflection = data.get("reflection")
+    try:
+        cur.execute(INSERT_WEEK, (data["child_name"], week_label(monday), monday,
+                                  json.dumps(data["habits"], ensure_ascii=False), user_id, data.get("theme"),
+                                  None if reflection is None else json.dumps(reflection, ensure_ascii=False),
+                                  data.get("reward")))
+    except psycopg2.errors.UniqueViolation:  # habit_tracker_child_week_unique: global in the legacy table
+        raise ApiError(409, "week_exists", "a week of this child name starting on that Monday already exists") from None
+    legacy_id = cur.fetchone()[0]
+    _refuse_unmappable(cur, legacy_id)
+    _sync(cur, legacy_id, _siblings(cur, legacy_id))
+    cur.execute(NEW_WEEK, (legacy_id,))
+    week_id, child_id, habits, records = cur.fetchone()
+    return 201, {"operation": "create_week", "legacy_id": legacy_id, "week_id": str(week_id),
+                 "child_id": str(child_id), "habits": habits, "records": records}
+
+
+def update_habit_record(cur, user_id: str, data: dict) -> tuple[int, dict]:
+    legacy_id = _find_week(cur, user_id, data)
+    cur.execute(HABIT_POSITION, (legacy_id, data["habit_name"]))
+    row = cur.fetchone()
+    if row is None:
+        raise ApiError(404, "habit_not_found", f"the week has no habit named {data['habit_name']!r}")
+    position, day = row[0], data["day_index"]
+    cur.execute(SET_DAY, {"pos": position, "day": day, "status": data["status"], "id": legacy_id})
+    _refuse_unmappable(cur, legacy_id, status_field="data.status")
+    _sync(cur, legacy_id, _siblings(cur, legacy_id))
+    cur.execute(RECORD, {"id": legacy_id, "pos": position, "day": day})
+    habit_id, record_date, status = cur.fetchone()
+    return 200, {"operation": "update_habit_record", "legacy_id": legacy_id, "habit_id": str(habit_id),
+                 "record_date": record_date.isoformat(), "status": status or ""}
+
+
+def delete_week(cur, user_id: str, data: dict) -> tuple[int, dict]:
+    legacy_id = _find_week(cur, user_id, data)
+    siblings = _siblings(cur, legacy_id)
+    cur.execute(DELETE_WEEK, (legacy_id,))
+    previous_child = cur.fetchone()[0]
+    _sync(cur, legacy_id, siblings, previous_child)
+    return 200, {"operation": "delete_week", "legacy_id": legacy_id, "deleted": True}
+
+
+WRITES = {"create_week": create_week, "update_habit_record": update_habit_record, "delete_week": delete_week}
+
+
+def run_write(cur, user_id: str, request: Request) -> tuple[int, dict]:
+    return WRITES[request.operation](cur, user_id, request.data)

@@ -1,0 +1,105 @@
+"""The request's shape, checked before the database is touched.
+
+Only the shape is checked here (JSON types, a readable date, day_index 0-6): the rules about
+the content — a Monday start, known statuses, name lengths, repeated habit names, one week
+per child and Monday — are the mapping's (migration.row_problem(), revision 0010), which the
+operations apply to the legacy row they are about to commit.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from scripts.dual_write.errors import ApiError, invalid
+
+OPERATIONS = ("create_week", "update_habit_record", "delete_week", "verify_consistency")
+READ_ONLY = ("verify_consistency",)
+MAX_KEY_LENGTH = 255
+MAX_BODY_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Request:
+    operation: str
+    data: dict
+    key: str
+
+    def fingerprint(self) -> str:
+        """What the idempotency key is bound to: the operation and its data."""
+        return json.dumps({"operation": self.operation, "data": self.data}, ensure_ascii=False, sort_keys=True)
+
+
+def idempotency_key(header: str | None) -> str:
+    if header is None or not header.strip():
+        raise ApiError(400, "missing_idempotency_key", "the X-Idempotency-Key header is required")
+    if len(header) > MAX_KEY_LENGTH:
+        raise ApiError(400, "invalid_idempotency_key", f"X-Idempotency-Key is longer than {MAX_KEY_LENGTH} characters")
+    return header
+
+
+def parse(body: bytes, key: str) -> Request:
+    if len(body) > MAX_BODY_BYTES:
+        raise ApiError(413, "body_too_large", f"the request body is over {MAX_BODY_BYTES} bytes")
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "invalid_json", "the request body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise ApiError(400, "invalid_json", 'the request body must be {"operation": ..., "data": {...}}')
+    operation = payload.get("operation")
+    if operation not in OPERATIONS:
+        raise ApiError(400, "unknown_operation", f"unknown operation {operation!r}; expected one of {', '.join(OPERATIONS)}")
+    data = payload.get("data", {} if operation in READ_ONLY else None)
+    if not isinstance(data, dict):
+        raise invalid("data", "data must be a JSON object")
+    CHECKS[operation](data)
+    return Request(operation, data, key)
+
+
+def _text(data: dict, name: str, optional: bool = False) -> None:
+    value = data.get(name)
+    if value is None and optional:
+        return
+    if not isinstance(value, str):
+        raise invalid(f"data.{name}", f"{name} must be a string")
+
+
+def week_start(data: dict) -> date:
+    value = data.get("week_start_date")
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise invalid("data.week_start_date", "week_start_date must be a date, YYYY-MM-DD")
+
+
+def _child_week(data: dict) -> None:
+    _text(data, "child_name")
+    week_start(data)
+
+
+def _create_week(data: dict) -> None:
+    _child_week(data)
+    if not isinstance(data.get("habits"), list):
+        raise invalid("data.habits", "habits must be a JSON array (the legacy habits array)")
+    _text(data, "theme", optional=True)
+    _text(data, "reward", optional=True)
+
+
+def _update_habit_record(data: dict) -> None:
+    _child_week(data)
+    _text(data, "habit_name")
+    day = data.get("day_index")
+    if not isinstance(day, int) or isinstance(day, bool) or not 0 <= day <= 6:
+        raise invalid("data.day_index", "day_index must be 0-6 (Monday to Sunday): the date is outside the week")
+    _text(data, "status")
+
+
+def _nothing(data: dict) -> None:
+    return None
+
+
+CHECKS = {"create_week": _create_week, "update_habit_record": _update_habit_record,
+          "delete_week": _child_week, "verify_consistency": _nothing}

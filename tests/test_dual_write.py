@@ -1,0 +1,341 @@
+"""The dual-write endpoint (#7): each operation writes both schemas in one transaction, exactly
+as the mapping gives; a user reaches only their own weeks; a key has one effect; bad input
+changes nothing and gets a JSON error."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import jwt
+import pytest
+from starlette.testclient import TestClient
+
+from cli_helpers import REPO_ROOT, drift, run_cli, scalar
+from legacy_cases import U1, U2, habit
+from scripts.dual_write.app import PATH, create_app
+from scripts.dual_write.settings import ALLOWED_HEADERS, Settings
+
+SECRET = "test-jwt-secret-of-at-least-thirty-two-bytes"
+ORIGIN = "https://app.example"
+MONDAY = "2025-07-21"
+HABITS = [habit("독서", ["green", "", "red", "", "", "", ""]), habit("줄넘기", ["", "", "", "", "", "", ""], 1720000000000)]
+
+
+def token(user=U1, expires_in=600, secret=SECRET, **claims) -> str:
+    payload = {"sub": user, "aud": "authenticated", "role": "authenticated", "exp": int(time.time()) + expires_in}
+    payload.update(claims)
+    return jwt.encode({k: v for k, v in payload.items() if v is not None}, secret, algorithm="HS256")
+
+
+def create(child="민준", start=MONDAY, habits=None, **extra) -> dict:
+    data = {"child_name": child, "week_start_date": start, "habits": HABITS if habits is None else habits,
+            "theme": "여름", "reflection": {"good": "잘함"}, "reward": "아이스크림"}
+    data.update(extra)
+    return {"operation": "create_week", "data": data}
+
+
+def update(status="yellow", day=1, habit_name="독서", child="민준", start=MONDAY) -> dict:
+    return {"operation": "update_habit_record", "data": {"child_name": child, "week_start_date": start,
+                                                          "habit_name": habit_name, "day_index": day, "status": status}}
+
+
+def delete(child="민준", start=MONDAY) -> dict:
+    return {"operation": "delete_week", "data": {"child_name": child, "week_start_date": start}}
+
+
+@pytest.fixture
+def endpoint(db, migrate, database_url):
+    migrate("upgrade", "head")
+    with db.cursor() as cur:
+        cur.execute("INSERT INTO auth.users (id) VALUES (%s), (%s)", (U1, U2))
+        cur.execute("SELECT cron.unschedule('drain-sync-queue')")
+    app = create_app(Settings(database_url, SECRET, (ORIGIN,), pool_size=4))
+    with TestClient(app) as client:
+        counter = iter(range(1_000_000))
+
+        def call(body, user=U1, key="auto", **headers):
+            sent = {"Authorization": f"Bearer {token(user)}", "Origin": ORIGIN}
+            if key is not None:
+                sent["X-Idempotency-Key"] = f"key-{next(counter)}" if key == "auto" else key
+            sent.update(headers)
+            content = body if isinstance(body, (bytes, str)) else json.dumps(body, ensure_ascii=False)
+            return client.post(PATH, content=content, headers={k: v for k, v in sent.items() if v is not None})
+
+        call.client = client
+        yield call
+
+
+def counts(db) -> dict:
+    return {table: scalar(db, f"SELECT count(*) FROM {table}")
+            for table in ("habit_tracker", "children", "weeks", "habits", "habit_records", "idempotency_log",
+                          "migration.sync_queue", "migration.backfill_quarantine")}
+
+
+def assert_no_drift(database_url):
+    code, report = drift(database_url)
+    assert code == 0, report["by_kind"]
+
+
+# --- each operation, both schemas -----------------------------------------------------------
+
+def test_create_week_writes_both_schemas_in_one_transaction(endpoint, db, database_url):
+    response = endpoint(create(user_id=U2))  # a user id in the body is ignored
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["operation"] == "create_week" and body["habits"] == 2 and body["records"] == 2
+    with db.cursor() as cur:
+        cur.execute("SELECT child_name, week_period, week_start_date::TEXT, user_id::TEXT, theme, reward, reflection "
+                    "FROM habit_tracker")
+        assert cur.fetchall() == [("민준", "2025년 7월 21일 ~ 2025년 7월 27일", MONDAY, U1, "여름", "아이스크림",
+                                   {"good": "잘함"})]
+        cur.execute("SELECT w.id::TEXT, w.source_version, c.name, c.source_version FROM weeks w "
+                    "JOIN children c ON c.id = w.child_id")
+        assert cur.fetchall() == [(body["week_id"], "dual_write", "민준", "dual_write")]
+        cur.execute("SELECT DISTINCT source_version FROM habits UNION SELECT DISTINCT source_version FROM habit_records")
+        assert cur.fetchall() == [("dual_write",)]
+    # Written by the endpoint itself: the trigger's skip switch queued nothing.
+    assert counts(db)["migration.sync_queue"] == 0
+    assert scalar(db, "SELECT status FROM idempotency_log WHERE user_id = %s", (U1,)) == "completed"
+    assert_no_drift(database_url)
+
+
+def test_update_habit_record_sets_and_clears_a_day(endpoint, db, database_url):
+    endpoint(create())
+    set_day = endpoint(update(status="yellow", day=1))
+    assert set_day.status_code == 200, set_day.text
+    assert set_day.json()["record_date"] == "2025-07-22" and set_day.json()["status"] == "yellow"
+    assert scalar(db, "SELECT habits -> 0 -> 'times' ->> 1 FROM habit_tracker") == "yellow"
+    assert scalar(db, "SELECT status FROM habit_records WHERE record_date = '2025-07-22'") == "yellow"
+    cleared = endpoint(update(status="", day=0))
+    assert cleared.status_code == 200 and cleared.json()["status"] == ""
+    assert scalar(db, "SELECT count(*) FROM habit_records WHERE record_date = '2025-07-21'") == 0
+    # A habit whose legacy times array is short gets the day at its own index.
+    assert endpoint(update(status="green", day=6, habit_name="줄넘기")).status_code == 200
+    assert scalar(db, "SELECT habits -> 1 -> 'times' ->> 6 FROM habit_tracker") == "green"
+    assert counts(db)["migration.sync_queue"] == 0
+    assert_no_drift(database_url)
+
+
+def test_delete_week_removes_both_sides_and_the_emptied_child(endpoint, db, database_url):
+    endpoint(create())
+    endpoint(create(start="2025-07-28"))
+    assert endpoint(delete()).status_code == 200
+    assert counts(db)["weeks"] == 1 and counts(db)["children"] == 1
+    assert endpoint(delete(start="2025-07-28")).json()["deleted"] is True
+    assert {k: v for k, v in counts(db).items() if k != "idempotency_log"} == dict.fromkeys(
+        ("habit_tracker", "children", "weeks", "habits", "habit_records", "migration.sync_queue",
+         "migration.backfill_quarantine"), 0)
+    assert_no_drift(database_url)
+
+
+def test_verify_consistency_checks_only_the_callers_data(endpoint, db):
+    endpoint(create())
+    endpoint(create(child="하윤"), user=U2)
+    clean = endpoint({"operation": "verify_consistency", "data": {}})
+    assert clean.status_code == 200 and clean.json()["consistent"] is True
+    assert clean.json()["checked"]["legacy_rows"] == 1
+    db.cursor().execute("""DELETE FROM habit_records r USING habits h, weeks w
+                           WHERE h.id = r.habit_id AND w.id = h.week_id AND w.user_id = %s
+                             AND r.record_date = '2025-07-23'""", (U1,))  # U1's red day
+    mine = endpoint({"operation": "verify_consistency"}).json()
+    assert mine["consistent"] is False and [f["kind"] for f in mine["examples"]] == ["MISSING_RECORD"]
+    assert endpoint({"operation": "verify_consistency"}, user=U2).json()["consistent"] is True
+
+
+# --- a user acts only on their own data -----------------------------------------------------
+
+def test_another_users_week_is_not_found_and_untouched(endpoint, db):
+    endpoint(create())
+    before = counts(db)
+    for body in (update(), delete()):
+        response = endpoint(body, user=U2)
+        assert response.status_code == 404 and response.json()["error"]["code"] == "week_not_found"
+    assert counts(db) == before
+    assert scalar(db, "SELECT habits -> 0 -> 'times' ->> 1 FROM habit_tracker") == ""
+
+
+def test_the_legacy_tables_global_child_week_unique_is_a_conflict(endpoint, db):
+    """habit_tracker's unique (child_name, week_period) is global: another user's child of the
+    same name cannot have the same week in the legacy table."""
+    endpoint(create())
+    before = counts(db)
+    response = endpoint(create(), user=U2)
+    assert response.status_code == 409 and response.json()["error"]["code"] == "week_exists"
+    assert counts(db) == before
+
+
+# --- exactly once ---------------------------------------------------------------------------
+
+def test_a_retried_key_replays_the_same_response_with_one_effect(endpoint, db):
+    first = endpoint(create(), key="retry-me")
+    again = endpoint(create(), key="retry-me")
+    assert first.status_code == again.status_code == 201 and first.json() == again.json()
+    assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
+    assert counts(db)["habit_tracker"] == 1 and counts(db)["idempotency_log"] == 1
+
+
+def test_the_same_key_with_another_body_is_refused(endpoint, db):
+    endpoint(create(), key="k")
+    before = counts(db)
+    response = endpoint(create(child="서연"), key="k")
+    assert response.status_code == 422 and response.json()["error"]["code"] == "idempotency_key_reused"
+    assert counts(db) == before
+
+
+def test_keys_are_per_user(endpoint, db):
+    assert endpoint(create(), key="shared").status_code == 201
+    other = endpoint(create(child="하윤"), user=U2, key="shared")
+    assert other.status_code == 201 and "Idempotent-Replayed" not in other.headers
+    assert counts(db)["weeks"] == 2 and counts(db)["idempotency_log"] == 2
+
+
+def test_an_expired_key_is_free_again(endpoint, db):
+    endpoint(create())
+    assert endpoint(update(status="red"), key="daily").status_code == 200
+    endpoint(update(status="green"))
+    db.cursor().execute("UPDATE idempotency_log SET expires_at = now() - INTERVAL '1 second' WHERE key = 'daily'")
+    redo = endpoint(update(status="red"), key="daily")
+    assert redo.status_code == 200 and "Idempotent-Replayed" not in redo.headers
+    assert scalar(db, "SELECT habits -> 0 -> 'times' ->> 1 FROM habit_tracker") == "red"
+    assert scalar(db, "SELECT count(*) FROM idempotency_log WHERE key = 'daily' AND expires_at > now()") == 1
+
+
+# --- bad input: a JSON error, nothing changed -----------------------------------------------
+
+# Creates are for another child than the fixture's week, so only the defect can refuse them.
+BAD_REQUESTS = {
+    "missing key": (dict(body=create(child="서연"), key=None), 400, "missing_idempotency_key", None),
+    "no token": (dict(body=create(child="서연"), Authorization=None), 401, "unauthorized", None),
+    "wrong signature": (dict(body=create(child="서연"), Authorization=f"Bearer {token(secret='x' * 40)}"), 401, "invalid_token", None),
+    "expired token": (dict(body=create(child="서연"), Authorization=f"Bearer {token(expires_in=-10)}"), 401, "token_expired", None),
+    "anon key (no sub)": (dict(body=create(child="서연"), Authorization=f"Bearer {token(user=None, role='anon')}"), 401,
+                          "invalid_token", None),
+    "unknown operation": (dict(body={"operation": "drop_everything", "data": {}}), 400, "unknown_operation", None),
+    "not JSON": (dict(body=b"{operation"), 400, "invalid_json", None),
+    "non-Monday week": (dict(body=create(child="서연", start="2025-07-22")), 422, "invalid_data", "data.week_start_date"),
+    "unreadable date": (dict(body=create(child="서연", start="21/07/2025")), 422, "invalid_data", "data.week_start_date"),
+    "unknown status": (dict(body=create(child="서연", habits=[habit("독서", ["blue", "", "", "", "", "", ""])])), 422,
+                       "invalid_data", "data.habits"),
+    "child name too long": (dict(body=create(child="가" * 101)), 422, "invalid_data", "data.child_name"),
+    "habit name too long": (dict(body=create(child="서연", habits=[habit("나" * 201, [""] * 7)])), 422, "invalid_data", "data.habits"),
+    "repeated habit names": (dict(body=create(child="서연", habits=[habit("독서", [""] * 7), habit("독서", [""] * 7, 2)])), 422,
+                             "invalid_data", "data.habits"),
+    "habits not an array": (dict(body=create(child="서연", habits={"a": 1})), 422, "invalid_data", "data.habits"),
+    "day outside the week": (dict(body=update(day=7)), 422, "invalid_data", "data.day_index"),
+    "status unknown on update": (dict(body=update(status="blue")), 422, "invalid_data", "data.status"),
+    "update of a non-Monday": (dict(body=update(start="2025-07-23")), 422, "invalid_data", "data.week_start_date"),
+    "unknown habit": (dict(body=update(habit_name="피아노")), 404, "habit_not_found", None),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_REQUESTS))
+def test_bad_input_gets_a_json_error_and_changes_nothing(endpoint, db, case):
+    endpoint(create())
+    before = counts(db)
+    kwargs, status, code, field = BAD_REQUESTS[case]
+    kwargs = dict(kwargs)
+    response = endpoint(kwargs.pop("body"), **kwargs)
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code and error.get("field") == field and "Traceback" not in response.text
+    assert counts(db) == before
+
+
+def test_database_unavailable_is_503(database_url):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]
+    app = create_app(Settings(f"postgresql://nobody@127.0.0.1:{closed_port}/nothing", SECRET, ("*",), pool_size=2))
+    with TestClient(app) as client:
+        response = client.post(PATH, json=create(), headers={"Authorization": f"Bearer {token()}",
+                                                             "X-Idempotency-Key": "k"})
+    assert response.status_code == 503 and response.json()["error"]["code"] == "database_unavailable"
+    assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_cors_preflight_allows_the_originals_headers_for_allowed_origins(endpoint):
+    client = endpoint.client
+    allowed = client.options(PATH, headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"})
+    assert allowed.status_code == 200 and allowed.text == "ok"
+    assert allowed.headers["access-control-allow-origin"] == ORIGIN
+    assert allowed.headers["access-control-allow-headers"] == ALLOWED_HEADERS
+    assert allowed.headers["access-control-allow-methods"] == "POST, OPTIONS"
+    refused = client.options(PATH, headers={"Origin": "https://evil.example"})
+    assert refused.status_code == 403 and "access-control-allow-origin" not in refused.headers
+
+
+def test_serve_refuses_to_start_without_a_jwt_secret(database_url):
+    result = run_cli("scripts.dual_write.serve", database_url=database_url, SUPABASE_JWT_SECRET="")
+    assert result.returncode == 2 and result.stderr.strip() == (
+        "serve: error: SUPABASE_JWT_SECRET is not set (Supabase signs user tokens with it, HS256)")
+
+
+# --- 50 concurrent requests against a real uvicorn process ----------------------------------
+
+@pytest.fixture
+def served(db, migrate, database_url):
+    migrate("upgrade", "head")
+    with db.cursor() as cur:
+        cur.execute("INSERT INTO auth.users (id) VALUES (%s), (%s)", (U1, U2))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": database_url, "SUPABASE_JWT_SECRET": SECRET, "ALLOWED_ORIGINS": "*",
+           "DB_POOL_SIZE": "8"}
+    process = subprocess.Popen([sys.executable, "-m", "scripts.dual_write.serve", "--port", str(port)], cwd=REPO_ROOT,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}{PATH}"
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def post(url, body, key, user=U1) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=json.dumps(body, ensure_ascii=False).encode(), method="POST", headers={
+        "Authorization": f"Bearer {token(user)}", "X-Idempotency-Key": key, "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def fifty_at_once(target) -> list:
+    results: list = [None] * 50
+    start = threading.Barrier(50)
+
+    def run(n):
+        start.wait()
+        results[n] = target(n)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_fifty_concurrent_requests_with_one_key_have_one_effect(served, db, database_url):
+    results = fifty_at_once(lambda n: post(served, create(), key="one-key"))
+    assert {status for status, _ in results} == {201}
+    assert len({json.dumps(body, sort_keys=True) for _, body in results}) == 1
+    assert counts(db)["habit_tracker"] == 1 and counts(db)["weeks"] == 1 and counts(db)["idempotency_log"] == 1
+    # Fifty different keys for one week: one creates it, the others are told it exists.
+    statuses = sorted(status for status, _ in fifty_at_once(lambda n: post(served, create(start="2025-07-28"), f"k{n}")))
+    assert statuses == [201] + [409] * 49
+    assert counts(db)["weeks"] == 2
+    assert_no_drift(database_url)
