@@ -20,7 +20,7 @@ REV ?=
 
 .PHONY: help install postgres db-up db-down demo test lint lint-sql lint-squawk lint-workflows sql-files \
         upgrade downgrade current history sql stamp preflight verify rollback seed backfill bench-backfill drift bench-drift \
-        resync sync-trigger sync-drain sync-worker bench-trigger test-property clean
+        resync sync-trigger sync-drain sync-worker bench-trigger serve bench-api test-property clean
 
 help: ## List every target with what it does
 	@grep -hE '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -67,6 +67,10 @@ demo: $(INSTALLED) $(PG_READY) ## The whole job end to end on a throwaway Postgr
 	$(PY) -m scripts.drift; \
 	echo "== the dual-write trigger (Phase 1): a legacy write queued, drained, in the new tables"; \
 	$(PY) -m scripts.demo_legacy_write; \
+	echo "== make drift"; \
+	$(PY) -m scripts.drift; \
+	echo "== the dual-write endpoint (make serve): one call of each operation, both schemas after each"; \
+	$(PY) -m scripts.demo_endpoint; \
 	echo "== make drift"; \
 	$(PY) -m scripts.drift; \
 	[ -z "$${KEEP:-}" ] || echo "== KEEP=1: server left running; DATABASE_URL=$$url; make db-down stops it"
@@ -155,6 +159,14 @@ bench-trigger: $(INSTALLED) $(PG_READY) ## Benchmark: legacy insert/update with 
 	@url=$$($(THROWAWAY) up --durable benchtrigger); trap '$(THROWAWAY) down benchtrigger >/dev/null' EXIT; \
 	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
 	$(PY) -m scripts.bench_trigger
+
+serve: $(INSTALLED) ## The dual-write endpoint on 127.0.0.1:PORT (default 8000); needs SUPABASE_JWT_SECRET, ALLOWED_ORIGINS
+	$(PY) -m scripts.dual_write.serve --port $(or $(PORT),8000)
+
+bench-api: $(INSTALLED) $(PG_READY) ## Benchmark: 50 clients x 30 s of mixed endpoint calls (p50/p95/p99, errors, drift), durable server
+	@url=$$($(THROWAWAY) up --durable benchapi); trap '$(THROWAWAY) down benchapi >/dev/null' EXIT; \
+	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
+	$(PY) -m scripts.bench_api --clients $(or $(CLIENTS),50) --seconds $(or $(SECONDS),30)
 
 test-property: $(INSTALLED) $(PG_READY) ## The sync trigger's randomized property test at a larger size (OPS=5000 per run)
 	PROPERTY_OPS=$(or $(OPS),5000) $(PY) -m pytest -q tests/test_sync_property.py

@@ -62,7 +62,9 @@ def _concurrently(drop_invalid: str, create: str) -> None:
         op.execute("SET lock_timeout = '30s'")
         op.execute("SET statement_timeout = '30min'")
         try:
+            op.execute("SET client_min_messages = 'warning'")  # no NOTICE when there is nothing to drop
             op.execute(drop_invalid)
+            op.execute("RESET client_min_messages")
             op.execute("-- squawk-ignore prefer-robust-stmts\n" + create)
         finally:
             op.execute("SET lock_timeout = '5s'")

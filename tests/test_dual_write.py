@@ -4,10 +4,7 @@ changes nothing and gets a JSON error."""
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -17,9 +14,10 @@ import jwt
 import pytest
 from starlette.testclient import TestClient
 
-from cli_helpers import REPO_ROOT, drift, run_cli, scalar
+from cli_helpers import drift, run_cli, scalar
 from legacy_cases import U1, U2, habit
 from scripts.dual_write.app import PATH, create_app
+from scripts.dual_write.local_server import running_endpoint
 from scripts.dual_write.settings import ALLOWED_HEADERS, Settings
 
 SECRET = "test-jwt-secret-of-at-least-thirty-two-bytes"
@@ -284,23 +282,8 @@ def served(db, migrate, database_url):
     migrate("upgrade", "head")
     with db.cursor() as cur:
         cur.execute("INSERT INTO auth.users (id) VALUES (%s), (%s)", (U1, U2))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": database_url, "SUPABASE_JWT_SECRET": SECRET, "ALLOWED_ORIGINS": "*",
-           "DB_POOL_SIZE": "8"}
-    process = subprocess.Popen([sys.executable, "-m", "scripts.dual_write.serve", "--port", str(port)], cwd=REPO_ROOT,
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}{PATH}"
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    with running_endpoint(database_url, SECRET, pool_size=8) as url:
+        yield url
 
 
 def post(url, body, key, user=U1) -> tuple[int, dict]:

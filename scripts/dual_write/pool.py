@@ -1,9 +1,11 @@
-"""A bounded connection pool that waits for a free connection instead of failing.
+"""A bounded connection pool that keeps its connections and waits for a free one.
 
-psycopg2's ThreadedConnectionPool raises when all connections are out; here a semaphore
-makes a request wait (up to WAIT_SECONDS) for one. Connections are opened lazily, so the
-service starts while the database is down and answers 503 until it is back; a connection
-found broken is closed and not returned to the pool.
+At most SIZE connections; a request waits (up to WAIT_SECONDS) for a free one rather than
+failing. Connections are opened lazily and kept open between requests (psycopg2's own
+pools close every connection above `minconn` when it is returned, and open all `minconn`
+at start, which fails while the database is down). The service therefore starts while the
+database is down and answers 503 until it is back; a connection found broken is closed,
+not returned.
 """
 from __future__ import annotations
 
@@ -11,21 +13,29 @@ import threading
 from contextlib import contextmanager
 
 import psycopg2
-import psycopg2.pool
+import psycopg2.extensions
 
 from scripts.database_url import libpq_url
 from scripts.dual_write.errors import ApiError
 
 WAIT_SECONDS = 10
 CONNECT_TIMEOUT_SECONDS = 3
+IDLE = psycopg2.extensions.TRANSACTION_STATUS_IDLE
 
 
 class Pool:
     def __init__(self, url: str, size: int):
+        self._url = libpq_url(url)
         self._slots = threading.BoundedSemaphore(size)
-        self._pool = psycopg2.pool.ThreadedConnectionPool(
-            0, size, libpq_url(url), connect_timeout=CONNECT_TIMEOUT_SECONDS,
-            application_name="dual-write-endpoint")
+        self._idle: list = []
+        self._lock = threading.Lock()
+
+    def _open(self):
+        try:
+            return psycopg2.connect(self._url, connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                                    application_name="dual-write-endpoint")
+        except psycopg2.OperationalError:
+            raise ApiError(503, "database_unavailable", "the database is unavailable; retry shortly") from None
 
     @contextmanager
     def connection(self):
@@ -33,16 +43,22 @@ class Pool:
             raise ApiError(503, "busy", "every database connection is busy; retry shortly")
         conn = None
         try:
-            try:
-                conn = self._pool.getconn()
-            except psycopg2.OperationalError:
-                raise ApiError(503, "database_unavailable", "the database is unavailable; retry shortly") from None
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                conn = self._open()
             yield conn
         finally:
             if conn is not None:
-                broken = conn.closed or conn.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_UNKNOWN
-                self._pool.putconn(conn, close=bool(broken))
+                if conn.closed or conn.get_transaction_status() != IDLE:
+                    conn.close()
+                else:
+                    with self._lock:
+                        self._idle.append(conn)
             self._slots.release()
 
     def close(self) -> None:
-        self._pool.closeall()
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
