@@ -6,6 +6,7 @@ check failed).
 """
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 from collections.abc import Callable
@@ -49,3 +50,14 @@ def cli_main(main: Callable[[list[str]], int]) -> Callable[[], None]:
         sys.exit(code)
 
     return run
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line and exit 2 (a UsageError), not a usage block."""
+
+    def __init__(self, *args, usage_line: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.usage_line = usage_line
+
+    def error(self, message: str):
+        raise UsageError(f"{self.usage_line} ({message})")

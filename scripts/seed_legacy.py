@@ -28,7 +28,6 @@ cannot be used, with one line on stderr.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import random
@@ -41,7 +40,7 @@ import psycopg2
 from psycopg2.extras import execute_values
 
 from scripts.database_url import connect, require_supabase_auth
-from scripts.errors import CheckFailed, UsageError, cli_main, one_line
+from scripts.errors import OneLineParser, CheckFailed, UsageError, cli_main, one_line
 
 USAGE = "usage: python -m scripts.seed_legacy --rows N [--seed S] [--dirty-share F] [--users U]"
 
@@ -455,13 +454,8 @@ def seed(conn, rows: int, seed: int = 1, dirty_share: float = 0.0, users: int | 
 # --- the command --------------------------------------------------------------------------
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, exit 2, instead of argparse's usage block
-        raise UsageError(f"{message}; {USAGE}")
-
-
 def main(argv: list[str]) -> int:
-    parser = _Parser(prog="seed_legacy", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="seed_legacy", description=__doc__.splitlines()[0], usage_line=USAGE)
     parser.add_argument("--rows", type=int, required=True, help="how many legacy rows to insert")
     parser.add_argument("--seed", type=int, default=1, help="the random seed (default 1)")
     parser.add_argument("--dirty-share", type=float, default=0.0, help="share of rows with one defect each, 0..1")

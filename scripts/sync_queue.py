@@ -16,14 +16,13 @@ runs it every minute where it is installed; these commands run it from outside:
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
 import psycopg2
 
 from scripts.database_url import connect, require_revision_object
-from scripts.errors import CheckFailed, UsageError, cli_main
+from scripts.errors import OneLineParser, CheckFailed, UsageError, cli_main
 
 DRAIN = "SELECT queued, synced, failed FROM migration.drain_sync_queue(%s)"
 STATUS = """SELECT count(*), count(DISTINCT legacy_id), coalesce(extract(EPOCH FROM now() - min(enqueued_at)), 0)
@@ -89,14 +88,12 @@ def run_worker(batch: int, interval: float) -> None:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="sync_queue", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="sync_queue", description=__doc__.splitlines()[0],
+                            usage_line="usage: python -m scripts.sync_queue drain|worker|status [--batch N] [--interval SECONDS]")
     parser.add_argument("action", choices=("drain", "worker", "status"))
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--interval", type=float, default=2.0)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        raise UsageError("usage: python -m scripts.sync_queue drain|worker|status [--batch N] [--interval SECONDS]") from exc
+    args = parser.parse_args(argv)
     if args.batch < 1 or args.interval <= 0:
         raise UsageError("--batch must be at least 1 and --interval positive")
     if args.action == "worker":

@@ -8,7 +8,6 @@ or a port in use is one line on stderr and exit 2.
 """
 from __future__ import annotations
 
-import argparse
 import logging
 import socket
 
@@ -16,18 +15,16 @@ import uvicorn
 
 from scripts.dual_write.app import PATH, create_app
 from scripts.dual_write.settings import from_environment
-from scripts.errors import UsageError, cli_main
+from scripts.errors import OneLineParser, UsageError, cli_main
 
 HOST = "127.0.0.1"
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="serve", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="serve", description=__doc__.splitlines()[0],
+                            usage_line="usage: python -m scripts.dual_write.serve [--port N]")
     parser.add_argument("--port", type=int, default=8000)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        raise UsageError("usage: python -m scripts.dual_write.serve [--port N]") from exc
+    args = parser.parse_args(argv)
     if not 1 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is not a TCP port")
     settings = from_environment()
