@@ -80,8 +80,23 @@ CREATE TABLE migration.sync_queue (
     enqueued_at TIMESTAMPTZ NOT NULL DEFAULT now()
 )"""
 
-# The queued rows and the other rows of their child-weeks, as they are now (child_week_rows of
-# 0012) and as they were at their last sync (migration.sync_state of 0011).
+# The legacy rows of one child-week: the predicate of 0010's duplicate_week rule and 0012's
+# child_week_rows(), for a (user, child, Monday) known without a row (the sync state's, or a
+# request's). Written to use idx_habit_tracker_child_name and the week start date.
+CREATE_CHILD_WEEK_IDS = """\
+CREATE FUNCTION migration.child_week_ids(user_id UUID, child_name TEXT, monday DATE)
+RETURNS SETOF BIGINT
+LANGUAGE sql STABLE
+AS $$
+    SELECT o.id
+    FROM public.habit_tracker AS o
+    WHERE o.user_id = child_week_ids.user_id AND o.child_name = child_week_ids.child_name
+        AND (o.week_start_date IN (child_week_ids.monday, child_week_ids.monday - 1) OR o.week_start_date IS NULL)
+        AND migration.week_start(o) = child_week_ids.monday
+$$"""
+
+# The queued rows and the other rows of their child-weeks, as they are now and as they were
+# at their last sync (migration.sync_state of 0011).
 CREATE_CHILD_WEEK_MEMBERS = """\
 CREATE FUNCTION migration.child_week_members(legacy_ids BIGINT[])
 RETURNS BIGINT[]
@@ -90,15 +105,13 @@ AS $$
     SELECT array_agg(DISTINCT m.id ORDER BY m.id) FROM (
         SELECT unnest(legacy_ids) AS id
         UNION
-        SELECT s FROM public.habit_tracker AS h CROSS JOIN LATERAL migration.child_week_rows(h) AS s
+        SELECT migration.child_week_ids(h.user_id, h.child_name, migration.week_start(h))
+        FROM public.habit_tracker AS h
         WHERE h.id = ANY(legacy_ids)
         UNION
-        SELECT o.id
+        SELECT migration.child_week_ids(st.user_id, st.child_name, st.monday)
         FROM migration.sync_state AS st
-        JOIN public.habit_tracker AS o ON o.user_id = st.user_id AND o.child_name = st.child_name
         WHERE st.legacy_id = ANY(legacy_ids) AND st.monday IS NOT NULL
-            AND (o.week_start_date IN (st.monday, st.monday - 1) OR o.week_start_date IS NULL)
-            AND migration.week_start(o) = st.monday
     ) AS m
 $$"""
 
@@ -238,6 +251,7 @@ def upgrade() -> None:
     op.execute(CREATE_SYNC_QUEUE)
     op.execute("COMMENT ON TABLE migration.sync_queue IS "
                "'Legacy writes waiting for migration.drain_sync_queue() (dual-write, Phase 1)'")
+    op.execute(CREATE_CHILD_WEEK_IDS)
     op.execute(CREATE_CHILD_WEEK_MEMBERS)
     op.execute(CREATE_DRAIN_SYNC_QUEUE)
     op.execute(CREATE_SYNC_FUNCTION_QUEUE_MODE)
@@ -254,4 +268,5 @@ def downgrade() -> None:
     op.execute(WARN_UNDRAINED)
     op.execute("DROP FUNCTION migration.drain_sync_queue(INTEGER)")
     op.execute("DROP FUNCTION migration.child_week_members(BIGINT[])")
+    op.execute("DROP FUNCTION migration.child_week_ids(UUID, TEXT, DATE)")
     op.execute("DROP TABLE migration.sync_queue")

@@ -22,9 +22,7 @@ from scripts.seed_legacy import week_label
 # The legacy row of a user's child-week: the one the mapping lets claim it (locally clean,
 # oldest), locked for the write.
 FIND_WEEK = """SELECT h.id FROM habit_tracker h
-               WHERE h.user_id = %(user)s AND h.child_name = %(child)s
-                 AND (h.week_start_date IN (%(monday)s, %(monday)s::DATE - 1) OR h.week_start_date IS NULL)
-                 AND migration.week_start(h) = %(monday)s
+               WHERE h.id IN (SELECT migration.child_week_ids(%(user)s, %(child)s, %(monday)s))
                ORDER BY EXISTS (SELECT 1 FROM migration.local_problem(h)), h.id
                LIMIT 1
                FOR UPDATE"""
