@@ -163,10 +163,16 @@ def check_idempotency_log(state: State) -> tuple[bool, str]:
     return ok, detail
 
 
+def cron_jobs(state: State, jobname: str) -> tuple[bool, list]:
+    """Whether pg_cron is installed here, and the schedules of the jobs named so."""
+    has_cron = state.one("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron')")[0]
+    jobs = state.all("SELECT schedule FROM cron.job WHERE jobname = %s", (jobname,)) if has_cron else []
+    return has_cron, jobs
+
+
 def check_cleanup(state: State) -> tuple[bool, str]:
     function = state.one("SELECT to_regprocedure('public.cleanup_idempotency_log()') IS NOT NULL")[0]
-    has_cron = state.one("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron')")[0]
-    jobs = state.all("SELECT schedule FROM cron.job WHERE jobname = %s", (CLEANUP_JOB_NAME,)) if has_cron else []
+    has_cron, jobs = cron_jobs(state, CLEANUP_JOB_NAME)
     if not state.has("0008_idempotency_cleanup"):
         ok = not function and not jobs
         return ok, f"cleanup function {'present' if function else 'absent'}, {len(jobs)} cron jobs (0008 not applied)"
@@ -201,8 +207,7 @@ def check_trigger(state: State) -> tuple[bool, str]:
     entries, oldest = state.one("SELECT count(*), coalesce(extract(EPOCH FROM now() - min(enqueued_at)), 0)::INTEGER "
                                 "FROM migration.sync_queue")
     detail += f"; queue {entries} writes, oldest {oldest} s"
-    has_cron = state.one("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron')")[0]
-    jobs = state.all("SELECT schedule FROM cron.job WHERE jobname = %s", (DRAIN_JOB_NAME,)) if has_cron else []
+    _, jobs = cron_jobs(state, DRAIN_JOB_NAME)
     if not jobs:
         return False, detail + f"; cron job {DRAIN_JOB_NAME!r} missing: run make sync-worker, or install pg_cron"
     return True, detail + f"; cron job {DRAIN_JOB_NAME!r} at '{jobs[0][0]}'"
