@@ -21,6 +21,7 @@ from scripts.database_url import sqlalchemy_url
 from scripts.throwaway_pg import STANDIN_SQL, Cluster, enable_pg_cron
 
 from cli_helpers import run_cli
+from legacy_cases import U1, U2
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # pg_cron runs in this database only (cron.database_name), so every test database has this name.
@@ -87,3 +88,14 @@ def migrate(database_url):
         return result
 
     return _migrate
+
+
+@pytest.fixture
+def synced(db, migrate):
+    """At head, with the two test users; pg_cron's minutely drain is unscheduled, because the
+    tests drain the dual-write queue when they mean to (the drain would race them)."""
+    migrate("upgrade", "head")
+    with db.cursor() as cur:
+        cur.execute("INSERT INTO auth.users (id) VALUES (%s), (%s)", (U1, U2))
+        cur.execute("SELECT cron.unschedule('drain-sync-queue')")
+    return db

@@ -4,7 +4,6 @@ changes nothing and gets a JSON error."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 import urllib.error
@@ -17,7 +16,7 @@ from starlette.testclient import TestClient
 from cli_helpers import drift, run_cli, scalar
 from legacy_cases import U1, U2, habit
 from scripts.dual_write.app import PATH, create_app
-from scripts.dual_write.local_server import running_endpoint
+from scripts.dual_write.local_server import free_port, running_endpoint
 from scripts.dual_write.settings import ALLOWED_HEADERS, Settings
 
 SECRET = "test-jwt-secret-of-at-least-thirty-two-bytes"
@@ -49,11 +48,7 @@ def delete(child="민준", start=MONDAY) -> dict:
 
 
 @pytest.fixture
-def endpoint(db, migrate, database_url):
-    migrate("upgrade", "head")
-    with db.cursor() as cur:
-        cur.execute("INSERT INTO auth.users (id) VALUES (%s), (%s)", (U1, U2))
-        cur.execute("SELECT cron.unschedule('drain-sync-queue')")
+def endpoint(synced, database_url):
     app = create_app(Settings(database_url, SECRET, (ORIGIN,), pool_size=4))
     with TestClient(app) as client:
         counter = iter(range(1_000_000))
@@ -247,10 +242,7 @@ def test_bad_input_gets_a_json_error_and_changes_nothing(endpoint, db, case):
 
 
 def test_database_unavailable_is_503(database_url):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed_port = s.getsockname()[1]
-    app = create_app(Settings(f"postgresql://nobody@127.0.0.1:{closed_port}/nothing", SECRET, ("*",), pool_size=2))
+    app = create_app(Settings(f"postgresql://nobody@127.0.0.1:{free_port()}/nothing", SECRET, ("*",), pool_size=2))
     with TestClient(app) as client:
         response = client.post(PATH, json=create(), headers={"Authorization": f"Bearer {token()}",
                                                              "X-Idempotency-Key": "k"})
@@ -278,10 +270,7 @@ def test_serve_refuses_to_start_without_a_jwt_secret(database_url):
 # --- 50 concurrent requests against a real uvicorn process ----------------------------------
 
 @pytest.fixture
-def served(db, migrate, database_url):
-    migrate("upgrade", "head")
-    with db.cursor() as cur:
-        cur.execute("INSERT INTO auth.users (id) VALUES (%s), (%s)", (U1, U2))
+def served(synced, database_url):
     with running_endpoint(database_url, SECRET, pool_size=8) as url:
         yield url
 

@@ -101,15 +101,6 @@ class Workload:
             self.done[f"update {kind}"] += 1
 
 
-@pytest.fixture
-def synced(db, migrate):
-    migrate("upgrade", "head")
-    with db.cursor() as cur:
-        cur.execute("INSERT INTO auth.users (id) VALUES (%s), (%s)", (U1, U2))
-        cur.execute("SELECT cron.unschedule('drain-sync-queue')")  # the tests drain themselves
-    return db
-
-
 def drain(cur) -> None:
     cur.execute("SELECT * FROM migration.drain_sync_queue()")
 

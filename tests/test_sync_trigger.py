@@ -15,16 +15,6 @@ PHASE1 = "0012_dual_write_trigger_sync"
 QUEUED = "0013_dual_write_sync_queue"
 
 
-@pytest.fixture
-def synced(db, migrate):
-    migrate("upgrade", "head")
-    with db.cursor() as cur:
-        cur.execute("INSERT INTO auth.users (id) VALUES (%s), (%s)", (U1, U2))
-        # The tests drain when they mean to; pg_cron's minutely drain would race them.
-        cur.execute("SELECT cron.unschedule('drain-sync-queue')")
-    return db
-
-
 def drain(db) -> tuple[int, int, int]:
     """What `make sync-drain` and pg_cron's job run: (queued entries, rows synced, rows failed)."""
     with db.cursor() as cur:
