@@ -56,12 +56,17 @@ class Parent:
         self.sent = 0
         self.last: tuple[str, dict, str] | None = None
 
-    def request(self) -> tuple[str, dict]:
+    def pick(self) -> str:
+        """One draw from MIX."""
         roll, total = self.rng.random(), 0.0
         for kind, share in MIX:
             total += share
             if roll < total:
-                break
+                return kind
+        return MIX[0][0]
+
+    def request(self, kind: str) -> tuple[str, dict]:
+        """A new request of this kind (a create when the client has no week yet)."""
         if not self.weeks or kind == "create_week":
             monday, self.next_monday = self.next_monday, self.next_monday + timedelta(weeks=1)
             names = self.rng.sample(HABIT_NAMES, self.rng.randint(5, 6))
@@ -83,11 +88,12 @@ class Parent:
 
     def step(self) -> tuple[str, int, float, bool]:
         """(operation, status, seconds, as expected)."""
-        if self.last and self.rng.random() < dict(MIX)["retry"]:
+        kind = self.pick()
+        if kind == "retry" and self.last:
             operation, data, key = self.last
             label = "retry"
         else:
-            operation, data = self.request()
+            operation, data = self.request(kind)
             self.sent += 1
             key = f"client{self.number}-{self.sent}"
             label = operation
