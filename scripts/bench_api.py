@@ -16,6 +16,7 @@ whole database. Target: p95 <= 20 ms, 0 errors, no drift. Not part of `make test
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import secrets
 import statistics
@@ -25,6 +26,7 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 
 from scripts.bench_base import seeded_and_backfilled
+from scripts.cpu_usage import Sampler, children, processes_named
 from scripts.database_url import connect, database_url
 from scripts.drift import detect
 from scripts.dual_write.client import Client, user_token
@@ -145,6 +147,9 @@ def main(argv: list[str]) -> int:
     with running_endpoint(database_url(), secret, pool_size=args.pool) as url:
         parents = [Parent(n, users[n % len(users)], url, secret, seed=n) for n in range(args.clients)]
         threads = [threading.Thread(target=client_loop, args=(p,)) for p in parents]
+        cpu = Sampler({"load generator": lambda: [os.getpid()], "endpoint": lambda: children(os.getpid()),
+                       "PostgreSQL": lambda: processes_named("postgres")})
+        cpu.start()
         started = time.perf_counter()
         for thread in threads:
             thread.start()
@@ -153,6 +158,7 @@ def main(argv: list[str]) -> int:
         for thread in threads:
             thread.join()
         elapsed = time.perf_counter() - started
+        cpu_used = cpu.stop()
     report = detect(conn)
     conn.close()
 
@@ -171,6 +177,9 @@ def main(argv: list[str]) -> int:
           f"(target p95 <= 20 ms)")
     print(f"throughput {len(every) / elapsed:.0f} requests/s; errors {errors} "
           f"({errors / max(1, len(every)) * 100:.2f}%){': ' + str(dict(outcomes)) if errors else ''}")
+    cores = os.cpu_count() or 1
+    print(f"CPU during the run ({cores} cores = {cores * elapsed:.0f} core-seconds): " + ", ".join(
+        f"{group} {seconds:.1f} s ({seconds / len(every) * 1000:.1f} ms/request)" for group, seconds in cpu_used.items()))
     print("drift after the run: " + ("no drift" if not report.drift else
                                       f"{len(report.findings)} findings {Counter(f.kind for f in report.findings)}"))
     if errors or report.drift:
