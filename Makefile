@@ -20,7 +20,7 @@ REV ?=
 
 .PHONY: help install postgres db-up db-down demo test lint lint-sql lint-squawk lint-workflows sql-files \
         upgrade downgrade current history sql stamp preflight verify rollback seed backfill bench-backfill drift bench-drift \
-        resync sync-trigger sync-drain sync-worker bench-trigger serve bench-api test-property clean
+        resync sync-trigger sync-drain sync-worker bench-trigger serve bench-api perf-baseline test-property clean
 
 help: ## List every target with what it does
 	@grep -hE '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -167,6 +167,15 @@ bench-api: $(INSTALLED) $(PG_READY) ## Benchmark: 50 clients x 30 s of mixed end
 	@url=$$($(THROWAWAY) up --durable benchapi); trap '$(THROWAWAY) down benchapi >/dev/null' EXIT; \
 	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
 	$(PY) -m scripts.bench_api --clients $(or $(CLIENTS),50) --seconds $(or $(SECONDS),30)
+
+perf-baseline: $(INSTALLED) $(PG_READY) ## The app's 8 reads as role authenticated, RLS on, at SCALES (default 1 10 100 1000) x the backup; before/after 0015
+	@rm -rf $(BUILD)/perf; for scale in $(or $(SCALES),1 10 100 1000); do \
+	  url=$$($(THROWAWAY) up perf$$scale); trap '$(THROWAWAY) down perf'$$scale' >/dev/null' EXIT; \
+	  DATABASE_URL=$$url $(MIGRATE) upgrade head 2>/dev/null; \
+	  DATABASE_URL=$$url $(PY) -m scripts.perf_baseline measure --scale $$scale --out $(BUILD)/perf/x$$scale.json \
+	    $(if $(RUNS),--runs $(RUNS)); \
+	  $(THROWAWAY) down perf$$scale >/dev/null; trap - EXIT; \
+	done; $(PY) -m scripts.perf_baseline summary $(BUILD)/perf/x*.json
 
 test-property: $(INSTALLED) $(PG_READY) ## The sync trigger's randomized property test at a larger size (OPS=5000 per run)
 	PROPERTY_OPS=$(or $(OPS),5000) $(PY) -m pytest -q tests/test_sync_property.py

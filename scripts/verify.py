@@ -118,7 +118,17 @@ def check_policies(state: State) -> tuple[bool, str]:
                            f"policies ({policies}/{SHADOW_POLICY_COUNT})", f"{policies}/{SHADOW_POLICY_COUNT} policies")
     if not state.has("0004_shadow_rls_policies"):
         ok = policies == 0
-    return ok and rls_on == 0, f"{detail}; RLS enabled on {rls_on}/6 new tables (Phase 0 expects 0)"
+    # 0015 rewrites the parent-week rules of habits and habit_records as `= ANY (ARRAY(...))`.
+    (by_membership,) = state.one("""
+        SELECT count(*) FROM pg_policies
+        WHERE schemaname = 'public' AND tablename IN ('habits', 'habit_records')
+          AND coalesce(qual, with_check) LIKE '%%= ANY (ARRAY(%%'""")
+    form_ok, form = _presence(state, "0015_rls_planner_friendly", by_membership == 8,
+                              f"index-friendly parent-week policies ({by_membership}/8)",
+                              "parent-week policies by membership (8/8)")
+    if not state.has("0015_rls_planner_friendly"):
+        form_ok, form = by_membership == 0, f"parent-week policies as 0004 wrote them ({by_membership} rewritten)"
+    return ok and form_ok and rls_on == 0, f"{detail}; {form}; RLS enabled on {rls_on}/6 new tables (Phase 0 expects 0)"
 
 
 def expected_validated(state: State) -> set[str]:

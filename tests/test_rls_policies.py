@@ -1,4 +1,4 @@
-"""The 24 RLS policies of 0004 do what SCHEMA_FACTS §2 "RLS policies" says, once RLS is on.
+"""The 24 RLS policies (0004, rewritten by 0015) do what SCHEMA_FACTS §2 "RLS policies" says, once RLS is on.
 
 0004 creates the policies but leaves RLS disabled (Phase 2 enables it later), so each test
 turns RLS on inside ONE transaction that it rolls back at the end: nothing persists, and
@@ -24,7 +24,9 @@ from contextlib import contextmanager
 import psycopg2
 import pytest
 
-REVISION = "0004_shadow_rls_policies"
+# 0004 wrote the policies; 0015 rewrote the parent-week ones for the planner. The same
+# suite runs at both: the rows each policy admits must not have changed.
+REVISIONS = ["0004_shadow_rls_policies", "head"]
 TABLES = ["children", "weeks", "habits", "habit_records", "habit_templates", "notifications"]
 USERS = ["u1", "u2"]
 OTHER = {"u1": "u2", "u2": "u1"}
@@ -79,10 +81,10 @@ def insert_sql(table: str, owner: dict, row_id: str, *, from_user_id: str | None
     raise AssertionError(table)
 
 
-@pytest.fixture
-def owned(db, migrate):
-    """Schema at 0004; U1 and U2 each own one row in each of the six tables (as the superuser)."""
-    migrate("upgrade", REVISION)
+@pytest.fixture(params=REVISIONS)
+def owned(db, migrate, request):
+    """Schema at 0004 (or head); U1 and U2 each own one row in each of the six tables (as the superuser)."""
+    migrate("upgrade", request.param)
     users = {name: {"user": str(uuid.uuid4())} for name in USERS}
     with db.cursor() as cur:
         for day, (name, rows) in enumerate(users.items()):

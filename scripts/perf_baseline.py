@@ -1,0 +1,204 @@
+"""`make perf-baseline`: the app's eight reads, measured at 1x, 10x, 100x and 1000x the backup.
+
+    python -m scripts.perf_baseline measure --scale S --out FILE [--runs N] [--before REV]
+    python -m scripts.perf_baseline summary FILE...
+
+`measure` (on a database at head with an EMPTY habit_tracker: the Makefile target gives each
+scale its own throwaway server) seeds 34 x S legacy weeks with the generator of #4, backfills
+them, ANALYZEs, and times each query of scripts/app_queries.py as the app will send it after
+Phase 2 (role authenticated, the typical user's JWT claims, RLS on): three warm-up runs, then
+RUNS timed runs, median and p95. It measures twice in the same run: with the policies as
+revision BEFORE left them (the database is taken down to BEFORE and back up for this), and at
+head. For each query it prints the plan's access path (every scan: table and index) and names
+any scan that reads a large share of a large table, where an index should serve a user's rows:
+
+    SCANS habit_records: read 44,369 of 44,369 rows for 3
+
+That is measured, not extrapolated: each scale is its own database, generated and backfilled.
+`summary` prints the medians of every scale side by side. Exit 1 when a query at head still
+scans a large table, 2 for usage or database problems.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from scripts.app_queries import QUERIES, as_app_user, parameters, typical_user
+from scripts.backfill import run as backfill
+from scripts.database_url import REPO_ROOT, connect
+from scripts.errors import CheckFailed, OneLineParser, UsageError, cli_main
+from scripts.seed_legacy import seed
+
+USAGE = ("usage: python -m scripts.perf_baseline measure --scale S --out FILE [--runs N] [--before REV]"
+         " | summary FILE...")
+BACKUP_WEEKS = 34  # the real backup's rows (SCHEMA_FACTS §1)
+WARMUP = 3
+BEFORE = "0014_idempotency_key_per_user"  # the policies as 0004 wrote them
+LARGE_TABLE_ROWS = 10_000  # below this a whole-table read is cheap whatever the plan
+LARGE_SHARE = 0.2  # a scan reading more than this share of a large table is named
+
+
+def scans(plan: dict, found: list | None = None) -> list[dict]:
+    """Every scan node of an EXPLAIN (ANALYZE, FORMAT JSON) plan, with the rows it read."""
+    found = [] if found is None else found
+    if "Scan" in plan["Node Type"] and plan.get("Relation Name"):
+        loops = plan.get("Actual Loops", 1)
+        read = (plan.get("Actual Rows", 0) + plan.get("Rows Removed by Filter", 0)
+                + plan.get("Rows Removed by Index Recheck", 0)) * loops
+        found.append({"node": plan["Node Type"], "table": plan["Relation Name"],
+                      "index": plan.get("Index Name") or ", ".join(bitmap_indexes(plan)) or None, "read": read})
+    for child in plan.get("Plans", []):
+        scans(child, found)
+    return found
+
+
+def bitmap_indexes(plan: dict) -> list[str]:
+    """The indexes under a Bitmap Heap Scan (through BitmapAnd/BitmapOr)."""
+    names = [plan["Index Name"]] if plan["Node Type"] == "Bitmap Index Scan" else []
+    for child in plan.get("Plans", []):
+        if child["Node Type"].startswith("Bitmap"):
+            names += bitmap_indexes(child)
+    return names
+
+
+def access_path(found: list[dict]) -> str:
+    return ", ".join(f"{s['node']} {s['table']}" + (f" ({s['index']})" if s["index"] else "") for s in found)
+
+
+def table_rows(cur) -> dict[str, int]:
+    cur.execute("""SELECT relname, n_live_tup FROM pg_stat_user_tables
+                   WHERE schemaname = 'public' AND relname = ANY(%s)""",
+                (["children", "weeks", "habits", "habit_records"],))
+    return dict(cur.fetchall())
+
+
+def large_scans(found: list[dict], sizes: dict[str, int]) -> list[str]:
+    named = []
+    for s in found:
+        size = sizes.get(s["table"], 0)
+        if size >= LARGE_TABLE_ROWS and s["read"] > LARGE_SHARE * size:
+            named.append(f"{s['table']}: read {s['read']:,} of {size:,} rows")
+    return named
+
+
+def measure_queries(conn, user_id: str, params: dict, runs: int, sizes: dict[str, int]) -> dict:
+    results = {}
+    for query in QUERIES:
+        timings = []
+        with as_app_user(conn, user_id) as cur:
+            for attempt in range(WARMUP + runs):
+                started = time.perf_counter()
+                cur.execute(query.text, params)
+                rows = len(cur.fetchall())
+                if attempt >= WARMUP:
+                    timings.append((time.perf_counter() - started) * 1000)
+            cur.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + query.text, params)
+            found = scans(cur.fetchone()[0][0]["Plan"])
+        ordered = sorted(timings)
+        results[query.name] = {"description": query.description, "rows": rows,
+                               "median_ms": statistics.median(ordered),
+                               "p95_ms": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
+                               "access_path": access_path(found), "large_scans": large_scans(found, sizes)}
+    return results
+
+
+def migrate(target: str, direction: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "scripts.migrate", direction, target], cwd=REPO_ROOT,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise UsageError(f"{direction} to {target} failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
+
+
+def measure(scale: int, out: Path, runs: int, before: str) -> int:
+    conn = connect(autocommit=False)
+    started = time.perf_counter()
+    summary = seed(conn, BACKUP_WEEKS * scale, seed=1)
+    conn.commit()
+    backfill(conn, 5000, log=lambda line: None)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("ANALYZE")
+    conn.autocommit = False
+    prepared = time.perf_counter() - started
+    with conn.cursor() as cur:
+        sizes = table_rows(cur)
+        user_id = typical_user(cur)
+        params = parameters(cur, user_id)
+    conn.commit()
+    conn.close()
+    variants = {}
+    for label, target, direction in ((f"before ({before})", before, "downgrade"), ("head", "head", "upgrade")):
+        migrate(target, direction)
+        with connect(autocommit=False) as variant_conn:
+            variants[label] = measure_queries(variant_conn, user_id, params, runs, sizes)
+        variant_conn.close()
+    result = {"scale": scale, "legacy_rows": summary["rows"], "users": summary["users"], "table_rows": sizes,
+              "prepare_seconds": round(prepared, 1), "runs": runs, "variants": variants}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str))
+    print_scale(result)
+    still_scanning = [name for name, r in variants["head"].items() if r["large_scans"]]
+    if still_scanning:
+        raise CheckFailed(f"at head, {', '.join(still_scanning)} still read most of a large table")
+    return 0
+
+
+def print_scale(result: dict) -> None:
+    sizes = ", ".join(f"{table} {rows:,}" for table, rows in result["table_rows"].items())
+    print(f"\n== {result['scale']}x the backup: {result['legacy_rows']:,} legacy weeks, {result['users']:,} users; "
+          f"{sizes} (seeded and backfilled in {result['prepare_seconds']} s); {result['runs']} timed runs each, "
+          "as role authenticated with RLS on")
+    (before_label, before), (_, head) = result["variants"].items()
+    print(f"  {'query':<15} {'rows':>5}  {before_label + ' median/p95 ms':>40}  {'head median/p95 ms':>20}")
+    for name, now in head.items():
+        was = before[name]
+        print(f"  {name:<15} {now['rows']:>5}  {was['median_ms']:>30.2f} / {was['p95_ms']:<7.2f}  "
+              f"{now['median_ms']:>10.2f} / {now['p95_ms']:<7.2f}")
+        print(f"      head: {now['access_path']}")
+        for scan in now["large_scans"]:
+            print(f"      SCANS {scan}")
+        for scan in was["large_scans"]:
+            print(f"      before: SCANS {scan}")
+
+
+def summary(files: list[Path]) -> int:
+    results = sorted((json.loads(f.read_text()) for f in files), key=lambda r: r["scale"])
+    if not results:
+        raise UsageError("no measurement files given")
+    scales = [f"{r['scale']}x" for r in results]
+    print(f"\nMedian ms at each scale (before = policies of {BEFORE}; head = 0015), as role authenticated, RLS on")
+    print(f"  {'query':<15} " + " ".join(f"{s + ' before':>13} {s + ' head':>11}" for s in scales))
+    (before_label, _), _ = results[0]["variants"].items()
+    for query in QUERIES:
+        cells = []
+        for r in results:
+            cells.append(f"{r['variants'][before_label][query.name]['median_ms']:>13.2f} "
+                         f"{r['variants']['head'][query.name]['median_ms']:>11.2f}")
+        print(f"  {query.name:<15} " + " ".join(cells))
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    parser = OneLineParser(prog="perf_baseline", usage_line=USAGE)
+    parser.add_argument("command", choices=("measure", "summary"))
+    parser.add_argument("files", type=Path, nargs="*", help="summary: the files `measure` wrote")
+    parser.add_argument("--scale", type=int)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--before", default=BEFORE)
+    args = parser.parse_args(argv)
+    if args.command == "summary":
+        return summary(args.files)
+    if args.scale is None or args.out is None or args.files:
+        raise UsageError(USAGE)
+    if args.scale < 1 or args.runs < 1:
+        raise UsageError("--scale and --runs must be at least 1")
+    return measure(args.scale, args.out, args.runs, args.before)
+
+
+if __name__ == "__main__":
+    cli_main(main)()
