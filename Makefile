@@ -20,7 +20,8 @@ REV ?=
 
 .PHONY: help install postgres db-up db-down demo test lint lint-sql lint-squawk lint-workflows sql-files \
         upgrade downgrade current history sql stamp preflight verify rollback seed backfill bench-backfill drift bench-drift \
-        resync sync-trigger sync-drain sync-worker bench-trigger serve bench-api perf-baseline test-property clean
+        resync sync-trigger sync-drain sync-worker bench-trigger serve bench-api perf-baseline index-audit rehearse-runbook report \
+        test-property clean
 
 help: ## List every target with what it does
 	@grep -hE '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -117,8 +118,8 @@ sql: $(INSTALLED) ## Print the offline SQL of a range for review: make sql [TO=f
 preflight: $(INSTALLED) ## Count the rows that would fail each NOT VALID constraint's validation
 	$(PY) -m scripts.preflight
 
-verify: $(INSTALLED) ## Check the database against its revision: one PASS/FAIL line per check (JSON=1 for JSON)
-	$(PY) -m scripts.verify $(if $(JSON),--json)
+verify: $(INSTALLED) ## Check the database against head (or TARGET=<rev>|current): one PASS/FAIL line per check (JSON=1)
+	$(PY) -m scripts.verify $(if $(JSON),--json) $(if $(TARGET),--target $(TARGET))
 
 rollback: $(INSTALLED) ## Step back one revision (or to TO=<rev>), then verify the state reached
 	$(MIGRATE) downgrade $(or $(TO),-1)
@@ -176,6 +177,15 @@ perf-baseline: $(INSTALLED) $(PG_READY) ## The app's 8 reads as role authenticat
 	    $(if $(RUNS),--runs $(RUNS)); \
 	  $(THROWAWAY) down perf$$scale >/dev/null; trap - EXIT; \
 	done; $(PY) -m scripts.perf_baseline summary $(BUILD)/perf/x*.json
+
+index-audit: $(INSTALLED) ## Redundant and workload-unused indexes of the new tables: size, insert cost, advice (resets stats: copies only) [JSON=1]
+	$(PY) -m scripts.index_audit $(if $(JSON),--json)
+
+rehearse-runbook: $(INSTALLED) $(PG_READY) ## docs/RUNBOOK.md step by step on a throwaway copy of production's situation (ROWS=34000 legacy weeks)
+	@ROWS=$(or $(ROWS),34000) PY=$(PY) bash scripts/rehearse_runbook.sh
+
+report: $(INSTALLED) ## Markdown status report of the database to build/REPORT.md (OUT=file; TARGET=rev|current for its verify checks)
+	$(PY) -m scripts.report --output $(or $(OUT),$(BUILD)/REPORT.md) $(if $(TARGET),--target $(TARGET))
 
 test-property: $(INSTALLED) $(PG_READY) ## The sync trigger's randomized property test at a larger size (OPS=5000 per run)
 	PROPERTY_OPS=$(or $(OPS),5000) $(PY) -m pytest -q tests/test_sync_property.py

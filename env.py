@@ -12,6 +12,9 @@
   any migration runs and is not transaction-scoped, so `autocommit_block()` (CREATE INDEX
   CONCURRENTLY) commits around it without releasing it. A second run polls for it rather than
   blocking, so it never holds a snapshot that the first run's CONCURRENTLY build would wait on.
+- Every step applied (upgrade, downgrade, stamp) is recorded with its time and role in
+  alembic.alembic_version_history (scripts/version_history.py), in the step's own transaction:
+  alembic_version holds only the current head.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from scripts.migration_settings import (
     MIGRATION_LOCK_POLL_SECONDS,
     MIGRATION_LOCK_WAIT_SECONDS,
 )
+from scripts.version_history import record_step
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("skip_logging_config"):
@@ -41,8 +45,11 @@ def _set_session_defaults(connection) -> None:
 
 
 def _after_revision(ctx, step, heads, run_args) -> None:  # noqa: ARG001
-    """Undo any session-level SET a revision made (autocommit blocks cannot use SET LOCAL)."""
+    """Undo any session-level SET a revision made (autocommit blocks cannot use SET LOCAL), and
+    record the step in the version history (online only; this callback is not passed offline)."""
     _set_session_defaults(ctx.connection)
+    if not ctx.as_sql:
+        record_step(ctx.connection, step)
 
 
 def run_migrations_offline() -> None:

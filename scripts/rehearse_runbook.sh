@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# `make rehearse-runbook [ROWS=34000]`: docs/RUNBOOK.md, step by step, on a throwaway copy of
+# production's situation: habit_tracker at 0001 holding ROWS legacy weeks (default 1000x the
+# 34-row backup) and no Alembic bookkeeping. Each step is the runbook's own command; the
+# rehearsal prints it, the last lines of what it printed and how long it took. It stops at the
+# first step that fails. The runbook's "takes" figures come from this.
+set -euo pipefail
+
+ROWS=${ROWS:-34000}
+PY=${PY:-.venv/bin/python}
+MAKE_CMD=(make -s --no-print-directory)
+
+url=$($PY -m scripts.throwaway_pg up rehearsal)
+trap '$PY -m scripts.throwaway_pg down rehearsal >/dev/null' EXIT
+export DATABASE_URL=$url
+
+step() {  # step "what" command...
+    local what=$1; shift
+    local started output status
+    started=$(date +%s%N)
+    set +e
+    output=$("$@" 2>&1)
+    status=$?
+    set -e
+    local tenths=$(( ($(date +%s%N) - started) / 100000000 ))
+    printf '\n== %s\n$ %s   (%d.%d s, exit %d)\n' "$what" "$*" $((tenths / 10)) $((tenths % 10)) "$status"
+    printf '%s\n' "$output" | { grep -v '^INFO  \[alembic' || true; } | tail -n "${TAIL:-6}" | sed 's/^/    /'
+    if [ "$status" -ne 0 ]; then
+        echo "rehearsal stopped: the step failed" >&2
+        exit 1
+    fi
+}
+
+echo "rehearsal database: $url; $ROWS legacy weeks"
+# Production today: the legacy table, its rows, no alembic_version.
+$PY -m scripts.migrate upgrade 0001_legacy_baseline >/dev/null 2>&1
+$PY -m scripts.seed_legacy --rows "$ROWS" --seed 1 --dirty-share 0.01 >/dev/null
+psql -q "$url" -c "SET client_min_messages = warning" -c "DROP TABLE alembic_version" -c "DROP SCHEMA IF EXISTS alembic CASCADE"
+
+step "1. stamp the existing database" "${MAKE_CMD[@]}" stamp REV=0001_legacy_baseline
+TAIL=3 step "   verify" "${MAKE_CMD[@]}" verify TARGET=0001_legacy_baseline
+for rev in 0002_shadow_tables 0003_shadow_indexes 0004_shadow_rls_policies; do
+    step "2. upgrade to $rev" "${MAKE_CMD[@]}" upgrade TO=$rev
+    TAIL=2 step "   verify" "${MAKE_CMD[@]}" verify TARGET=$rev
+done
+step "3. preflight before validation" "${MAKE_CMD[@]}" preflight
+for rev in 0005_validate_phase0_constraints 0006_validate_other_constraints 0007_idempotency_log \
+           0008_idempotency_cleanup 0009_dual_write_trigger_phase0 0010_legacy_mapping 0011_sync_state; do
+    step "4. upgrade to $rev" "${MAKE_CMD[@]}" upgrade TO=$rev
+    TAIL=2 step "   verify" "${MAKE_CMD[@]}" verify TARGET=$rev
+done
+step "5. backfill" "${MAKE_CMD[@]}" backfill BATCH=1000
+step "6. drift" "${MAKE_CMD[@]}" drift
+for rev in 0012_dual_write_trigger_sync 0013_dual_write_sync_queue; do
+    step "7. enable the sync trigger: upgrade to $rev" "${MAKE_CMD[@]}" upgrade TO=$rev
+    TAIL=2 step "   verify" "${MAKE_CMD[@]}" verify TARGET=$rev
+done
+step "   drain what was queued meanwhile" "${MAKE_CMD[@]}" sync-drain
+step "8. the endpoint's revision" "${MAKE_CMD[@]}" upgrade TO=0014_idempotency_key_per_user
+TAIL=4 step "   the endpoint: one call of each operation (make serve runs it for the app)" \
+    $PY -m scripts.demo_endpoint
+step "9. RLS policies for Phase 2's reads" "${MAKE_CMD[@]}" upgrade TO=0015_rls_planner_friendly
+TAIL=20 step "   verify at head" "${MAKE_CMD[@]}" verify
+step "   drift at head" "${MAKE_CMD[@]}" drift

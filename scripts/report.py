@@ -1,0 +1,358 @@
+"""`make report`: a Markdown status report of the live database, for the record.
+
+    python -m scripts.report [--output FILE] [--target REV]
+
+Everything in it is read from the database at DATABASE_URL when it runs, so the figures quoted
+from it (the retrospective's) are the database's, not hand-typed:
+
+- the database (URL without its password), the time by the database's clock, the revision;
+- the verify checklist: scripts/verify.py's own checks (`run_checks`), against head or `--target`;
+- row counts: legacy habit_tracker, and each new table in total and per source_version;
+- the quarantine by reason, the sync queue and the sync failures;
+- the drift summary: scripts/drift.py's `detect()` (the incremental check of `make drift`);
+- the migration history: every revision of this repository, base to head, whether it is
+  applied and when (alembic.alembic_version_history, recorded by env.py: the latest upgrade
+  or stamp to it not undone by a later downgrade; "applied before history was recorded" when
+  there is none), and the last steps recorded.
+
+Every section but the drift check reads one REPEATABLE READ, READ ONLY snapshot; the drift
+check runs in its own (it writes temporary tables). A section whose objects a revision not
+yet applied would create says "not installed"; a section whose query fails says so and the
+report goes on. The report changes nothing in the database.
+
+Exit 0 when the report was written, even if verify checks FAIL or drift is found: the report
+records them (`make verify` and `make drift` are the gates that exit 1). Exit 2, one line,
+when it cannot run: bad arguments, no or unreachable database, an output file that cannot be
+written.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+
+import psycopg2
+from alembic.script import ScriptDirectory
+from psycopg2 import sql
+
+from scripts import drift
+from scripts.database_url import connect, database_url, redacted
+from scripts.errors import OneLineParser, UsageError, cli_main
+from scripts.migrate import alembic_config
+from scripts.verify import NEW_TABLES, run_checks
+from scripts.version_history import HISTORY_TABLE
+
+USAGE = "usage: python -m scripts.report [--output FILE] [--target REV]"
+LEGACY_TABLE = "habit_tracker"
+# The objects a section reads, and the revision that creates each (for "not installed").
+QUARANTINE = ("migration.backfill_quarantine", "0010_legacy_mapping")
+SYNC_STATE = ("migration.sync_state", "0011_sync_state")
+SYNC_FAILURES = ("migration.sync_failures", "0012_dual_write_trigger_sync")
+SYNC_QUEUE = ("migration.sync_queue", "0013_dual_write_sync_queue")
+RECENT_STEPS = 20
+NULL_LABEL = "(null)"
+
+
+def cell(value) -> str:
+    """A value as one Markdown table cell: one line, pipes escaped."""
+    text = "" if value is None else str(value)
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def table(header: list[str], rows: list[list]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return lines
+
+
+def when(value: dt.datetime | None) -> str:
+    return value.isoformat(sep=" ", timespec="seconds") if value else ""
+
+
+def not_installed(obj: tuple[str, str]) -> str:
+    name, revision = obj
+    return f"not installed ({name} comes with {revision})"
+
+
+class Snapshot:
+    """A READ ONLY, REPEATABLE READ transaction: every section sees the same database state."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def all(self, query, params=None) -> list[tuple]:
+        with self.conn.cursor() as cur:
+            cur.execute(query, params)
+            return cur.fetchall()
+
+    def one(self, query, params=None) -> tuple:
+        return self.all(query, params)[0]
+
+    def exists(self, name: str) -> bool:
+        return self.one("SELECT to_regclass(%s) IS NOT NULL", (name,))[0]
+
+    def section(self, render, *args) -> list[str]:
+        """One section's lines; a failing query becomes one line of the report, rolled back
+        to a savepoint so that the sections after it still read the same snapshot."""
+        with self.conn.cursor() as cur:
+            cur.execute("SAVEPOINT report_section")
+        try:
+            lines = render(self, *args)
+        except psycopg2.Error as exc:
+            with self.conn.cursor() as cur:
+                cur.execute("ROLLBACK TO SAVEPOINT report_section")
+            return [f"could not be produced: {' '.join(str(exc).split())}"]
+        with self.conn.cursor() as cur:
+            cur.execute("RELEASE SAVEPOINT report_section")
+        return lines
+
+
+def current_revision(snap: Snapshot) -> str | None:
+    if not snap.exists("public.alembic_version"):
+        return None
+    rows = snap.all("SELECT version_num FROM alembic_version")
+    return rows[0][0] if rows else None
+
+
+# --- sections -----------------------------------------------------------------------------
+
+def verify_section(snap: Snapshot, target: str | None) -> list[str]:
+    results = run_checks(snap.conn, target)
+    failed = [r for r in results if r.status == "FAIL"]
+    lines = table(["check", "result", "detail"], [[r.check, r.status, r.detail] for r in results])
+    lines += ["", f"{len(results) - len(failed)}/{len(results)} checks passed"
+              + (f"; FAIL: {', '.join(r.check for r in failed)}" if failed else "") + "."]
+    return lines
+
+
+def count_rows(snap: Snapshot) -> list[tuple[str, int | None, dict | None]]:
+    """(table, total or None when absent, {source_version: count} or None for the legacy table)."""
+    counted = []
+    if snap.exists(f"public.{LEGACY_TABLE}"):
+        total = snap.one(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("public", LEGACY_TABLE)))[0]
+        counted.append((LEGACY_TABLE, total, None))
+    else:
+        counted.append((LEGACY_TABLE, None, None))
+    for name in NEW_TABLES:
+        if not snap.exists(f"public.{name}"):
+            counted.append((name, None, None))
+            continue
+        rows = snap.all(sql.SQL("SELECT {col}, count(*) FROM {table} GROUP BY {col} ORDER BY {col} NULLS LAST").format(
+            col=sql.Identifier("source_version"), table=sql.Identifier("public", name)))
+        by_version = {NULL_LABEL if version is None else version: count for version, count in rows}
+        counted.append((name, sum(by_version.values()), by_version))
+    return counted
+
+
+def per_version(by_version: dict | None) -> str:
+    if by_version is None:
+        return "(legacy table: no source_version)"
+    return ", ".join(f"{version} {count}" for version, count in by_version.items()) or "none"
+
+
+def counts_section(snap: Snapshot) -> list[str]:
+    rows = []
+    for name, total, by_version in count_rows(snap):
+        if total is None:
+            revision = "0001_legacy_baseline" if name == LEGACY_TABLE else "0002_shadow_tables"
+            rows.append([name, "not installed", f"comes with {revision}"])
+        else:
+            rows.append([name, total, per_version(by_version)])
+    return table(["table", "rows", "per source_version"], rows)
+
+
+def quarantine_section(snap: Snapshot) -> list[str]:
+    if not snap.exists(QUARANTINE[0]):
+        return [not_installed(QUARANTINE)]
+    rows = snap.all("SELECT reason, count(*) FROM migration.backfill_quarantine GROUP BY reason ORDER BY 2 DESC, 1")
+    if not rows:
+        return ["No legacy row is quarantined."]
+    total = sum(count for _, count in rows)
+    return table(["reason", "legacy rows"], [list(r) for r in rows] + [["**total**", total]])
+
+
+def sync_section(snap: Snapshot) -> list[str]:
+    lines = []
+    if snap.exists(SYNC_QUEUE[0]):
+        entries, legacy_rows, oldest = snap.one(
+            "SELECT count(*), count(DISTINCT legacy_id), "
+            "coalesce(extract(EPOCH FROM now() - min(enqueued_at)), 0)::NUMERIC(12, 1) FROM migration.sync_queue")
+        lines.append(f"- sync queue: {entries} queued writes of {legacy_rows} legacy rows, oldest {oldest} s")
+    else:
+        lines.append(f"- sync queue: {not_installed(SYNC_QUEUE)}")
+    if snap.exists(SYNC_FAILURES[0]):
+        rows = snap.all("SELECT operation, count(*), min(first_failed_at), max(last_failed_at) "
+                        "FROM migration.sync_failures GROUP BY operation ORDER BY operation")
+        total = sum(r[1] for r in rows)
+        detail = "; ".join(f"{op} {count} (first {when(first)}, last {when(last)})" for op, count, first, last in rows)
+        lines.append(f"- sync failures: {total} legacy rows not synced" + (f": {detail}; `make resync`" if rows else ""))
+    else:
+        lines.append(f"- sync failures: {not_installed(SYNC_FAILURES)}")
+    return lines
+
+
+def drift_section(url: str) -> list[str]:
+    """scripts/drift.py's detect() on a connection of its own (it writes temporary tables)."""
+    conn = connect(url, autocommit=False)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT to_regclass(%s) IS NOT NULL", (SYNC_STATE[0],))
+            if not cur.fetchone()[0]:
+                return [not_installed(SYNC_STATE)]
+        conn.rollback()
+        try:
+            report = drift.detect(conn)
+        except (psycopg2.Error, UsageError) as exc:
+            return [f"drift check could not run: {' '.join(str(exc).split())}"]
+    finally:
+        conn.close()
+    checked = report.checked
+    lines = [f"Checked {checked.get('legacy_rows', 0)} legacy rows ({checked.get('left_out_recent', 0)} left out as "
+             f"in flight; {checked.get('remapped', 0)} rows re-mapped, the others unchanged since their sync); "
+             f"{checked.get('weeks_compared', 0)} weeks compared by fingerprint, "
+             f"{checked.get('weeks_differing', 0)} row by row.", ""]
+    if not report.drift:
+        return lines + ["**no drift**"]
+    by_severity = Counter(f.severity for f in report.findings)
+    lines.append(f"**DRIFT: {len(report.findings)} findings** (" + ", ".join(
+        f"{s} {by_severity[s]}" for s in drift.SEVERITY_ORDER if by_severity[s]) + ")")
+    lines.append("")
+    kinds = Counter((f.severity, f.kind) for f in report.findings)
+    rows = []
+    for (severity, kind), count in sorted(kinds.items(), key=lambda k: (drift.SEVERITY_ORDER.index(k[0][0]), k[0][1])):
+        first = next(f for f in report.findings if f.kind == kind)
+        legacy = f"legacy {first.legacy_id}" if first.legacy_id is not None else "no legacy row"
+        rows.append([severity, kind, count, f"{legacy}; new {', '.join(first.new_ids) or '-'}: {first.detail}"])
+    return lines + table(["severity", "kind", "findings", "first finding"], rows)
+
+
+def history_rows(snap: Snapshot) -> list[tuple] | None:
+    if not snap.exists(HISTORY_TABLE):
+        return None
+    return snap.all(f"SELECT id, revision, direction, applied_at, applied_by FROM {HISTORY_TABLE} ORDER BY id")
+
+
+def history_section(snap: Snapshot, script: ScriptDirectory, current: str | None) -> list[str]:
+    try:
+        applied = {r.revision for r in script.iterate_revisions(current, "base")} if current else set()
+        lines = []
+    except Exception:  # alembic raises several types for a revision it does not know
+        applied = set()
+        lines = [f"The database is at {current}, which this repository does not know: "
+                 "which revisions are applied cannot be told.", ""]
+    steps = history_rows(snap)
+    latest: dict[tuple[str, str], tuple] = {}
+    for row in steps or ():
+        latest[(row[1], row[2])] = row  # ordered by id: the last one wins
+    rows = []
+    revisions = list(reversed(list(script.walk_revisions("base", "heads"))))
+    for n, rev in enumerate(revisions, 1):
+        first_line = (rev.longdoc or "").strip().splitlines()[0] if rev.longdoc else ""
+        upgrade, stamp, down = (latest.get((rev.revision, d)) for d in ("upgrade", "stamp", "downgrade"))
+        if rev.revision in applied:
+            # The latest step that applied it (upgrade, or a stamp to it) unless a later
+            # downgrade removed it since (it is applied again through a stamp further up).
+            applying = max((row for row in (upgrade, stamp) if row), key=lambda row: row[0], default=None)
+            if applying and (not down or down[0] < applying[0]):
+                at = (f"{when(applying[3])} by {applying[4]}" if applying[2] == "upgrade"
+                      else f"stamped {when(applying[3])} by {applying[4]} (not run)")
+            else:
+                at = "applied before history was recorded"
+            rows.append([n, f"`{rev.revision}`", first_line, "yes", at])
+        else:
+            at = f"removed {when(down[3])} by {down[4]}" if down else ""
+            rows.append([n, f"`{rev.revision}`", first_line, "no", at])
+    lines += table(["#", "revision", "what it does", "applied", "when"], rows)
+    lines += ["", "### Recorded steps", ""]
+    if steps is None:
+        return lines + [f"none: {HISTORY_TABLE} does not exist yet (env.py creates it at the first step it applies)"]
+    if not steps:
+        return lines + ["none recorded"]
+    recent = steps[-RECENT_STEPS:][::-1]
+    lines.append(f"{len(steps)} steps recorded" + (f"; the last {RECENT_STEPS}, newest first:" if len(steps) > RECENT_STEPS
+                                                   else ", newest first:"))
+    lines.append("")
+    return lines + table(["id", "direction", "revision", "at", "by"],
+                         [[i, d, r, when(at), by] for i, r, d, at, by in recent])
+
+
+# --- the report ---------------------------------------------------------------------------
+
+def build(url: str, target: str | None = None) -> str:
+    """The report as Markdown. UsageError when the database cannot be reached or `target` is
+    not a revision of this repository."""
+    script = ScriptDirectory.from_config(alembic_config())
+    conn = connect(url, autocommit=False)
+    try:
+        conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
+        snap = Snapshot(conn)
+        now, server = snap.one("SELECT now(), current_setting('server_version')")
+        current = current_revision(snap)
+        head = script.get_current_head()
+        target = None if target == "head" else target
+        if target not in (None, "current"):
+            try:
+                script.get_revision(target)
+            except Exception:  # alembic raises several types for an unknown id
+                raise UsageError(f"unknown revision {target!r}") from None
+        out = [
+            "# Habit tracker migration: status report",
+            "",
+            f"- database: `{redacted(url)}` (PostgreSQL {server})",
+            f"- generated at: {when(now)} (the database's clock)",
+            f"- current revision: `{current or '(none)'}`" + (" (head)" if current and current == head else
+                                                              f" (head is `{head}`)"),
+            "",
+            f"## Verify checklist (against {'the current revision' if target == 'current' else target or 'head'})",
+            "",
+            *snap.section(verify_section, target),
+            "",
+            "## Row counts",
+            "",
+            *snap.section(counts_section),
+            "",
+            "## Quarantine by reason",
+            "",
+            *snap.section(quarantine_section),
+            "",
+            "## Sync queue and failures",
+            "",
+            *snap.section(sync_section),
+            "",
+        ]
+        history = snap.section(history_section, script, current)
+        conn.rollback()
+    finally:
+        conn.close()
+    out += ["## Drift", "", *drift_section(url), "", "## Migration history", "", *history, ""]
+    return "\n".join(out)
+
+
+def write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def main(argv: list[str]) -> int:
+    parser = OneLineParser(prog="report", description=__doc__.splitlines()[0], usage_line=USAGE)
+    parser.add_argument("--output", type=Path, help="write the report here (default: standard output)")
+    parser.add_argument("--target", help="the revision verify checks against: head (default), a revision, or current")
+    args = parser.parse_args(argv)
+    url = database_url()
+    try:
+        text = build(url, args.target)
+    except psycopg2.Error as exc:
+        raise UsageError(f"report could not be produced: {' '.join(str(exc).split())}") from None
+    if args.output is None:
+        print(text, end="")
+    else:
+        write(args.output, text)
+        print(f"report: wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    cli_main(main)()
