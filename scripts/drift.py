@@ -313,10 +313,13 @@ def detect(conn, min_age: float = 0.0, full: bool = False, user_id: str | None =
                 report.add("HIGH", "SYNC_FAILED", legacy_id, [],
                            f"{operation} not synced ({state}: {message}); {attempts} attempts, last {last:%Y-%m-%d %H:%M:%S}; "
                            "make resync")
-        queued, oldest = _fetch(cur, "SELECT count(*), extract(EPOCH FROM now() - min(enqueued_at)) FROM drift_queued")[0]
+        queued, oldest, since = _fetch(cur, """SELECT count(*), extract(EPOCH FROM now() - min(enqueued_at)),
+                                                     min(enqueued_at) FROM drift_queued""")[0]
         if queued and oldest > SYNC_BACKLOG_LIMIT_SECONDS and user_id is None:
+            # The oldest write's time, not its age: the finding reads the same however often it is checked.
             report.add("HIGH", "SYNC_BACKLOG", None, [],
-                       f"{queued} legacy rows wait in migration.sync_queue, the oldest for {oldest:.0f} s: "
+                       f"{queued} legacy rows wait in migration.sync_queue, the oldest since "
+                       f"{since.isoformat(timespec='seconds')} (over {SYNC_BACKLOG_LIMIT_SECONDS // 60} min): "
                        "no drain is running (pg_cron job 'drain-sync-queue' or make sync-worker)")
         report.checked = {
             "legacy_rows": _fetch(cur, "SELECT count(*) FROM drift_legacy WHERE recent IS NOT TRUE")[0][0],
