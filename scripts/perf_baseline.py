@@ -119,10 +119,9 @@ def measure(scale: int, out: Path, runs: int, before: str) -> int:
     summary = seed(conn, BACKUP_WEEKS * scale, seed=1)
     conn.commit()
     backfill(conn, 5000, log=lambda line: None)
-    conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute("ANALYZE")
-    conn.autocommit = False
+    conn.commit()
     prepared = time.perf_counter() - started
     with conn.cursor() as cur:
         sizes = table_rows(cur)
@@ -133,9 +132,11 @@ def measure(scale: int, out: Path, runs: int, before: str) -> int:
     variants = {}
     for label, target, direction in ((f"before ({before})", before, "downgrade"), ("head", "head", "upgrade")):
         migrate(target, direction)
-        with connect(autocommit=False) as variant_conn:
+        variant_conn = connect(autocommit=False)
+        try:
             variants[label] = measure_queries(variant_conn, user_id, params, runs, sizes)
-        variant_conn.close()
+        finally:
+            variant_conn.close()
     result = {"scale": scale, "legacy_rows": summary["rows"], "users": summary["users"], "table_rows": sizes,
               "prepare_seconds": round(prepared, 1), "runs": runs, "variants": variants}
     out.parent.mkdir(parents=True, exist_ok=True)

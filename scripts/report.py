@@ -39,7 +39,8 @@ from scripts import drift
 from scripts.database_url import connect, database_url, redacted
 from scripts.errors import OneLineParser, UsageError, cli_main
 from scripts.migrate import alembic_config
-from scripts.verify import NEW_TABLES, run_checks
+from scripts.sync_queue import queue_status
+from scripts.verify import NEW_TABLES, State, current_revision, run_checks
 from scripts.version_history import HISTORY_TABLE
 
 USAGE = "usage: python -m scripts.report [--output FILE] [--target REV]"
@@ -107,13 +108,6 @@ class Snapshot:
         return lines
 
 
-def current_revision(snap: Snapshot) -> str | None:
-    if not snap.exists("public.alembic_version"):
-        return None
-    rows = snap.all("SELECT version_num FROM alembic_version")
-    return rows[0][0] if rows else None
-
-
 # --- sections -----------------------------------------------------------------------------
 
 def verify_section(snap: Snapshot, target: str | None) -> list[str]:
@@ -174,10 +168,8 @@ def quarantine_section(snap: Snapshot) -> list[str]:
 def sync_section(snap: Snapshot) -> list[str]:
     lines = []
     if snap.exists(SYNC_QUEUE[0]):
-        entries, legacy_rows, oldest = snap.one(
-            "SELECT count(*), count(DISTINCT legacy_id), "
-            "coalesce(extract(EPOCH FROM now() - min(enqueued_at)), 0)::NUMERIC(12, 1) FROM migration.sync_queue")
-        lines.append(f"- sync queue: {entries} queued writes of {legacy_rows} legacy rows, oldest {oldest} s")
+        entries, legacy_rows, oldest = queue_status(snap.conn)
+        lines.append(f"- sync queue: {entries} queued writes of {legacy_rows} legacy rows, oldest {oldest:.1f} s")
     else:
         lines.append(f"- sync queue: {not_installed(SYNC_QUEUE)}")
     if snap.exists(SYNC_FAILURES[0]):
@@ -234,7 +226,7 @@ def history_rows(snap: Snapshot) -> list[tuple] | None:
 
 def history_section(snap: Snapshot, script: ScriptDirectory, current: str | None) -> list[str]:
     try:
-        applied = {r.revision for r in script.iterate_revisions(current, "base")} if current else set()
+        applied = State(snap.conn, script, current).applied
         lines = []
     except Exception:  # alembic raises several types for a revision it does not know
         applied = set()
@@ -287,14 +279,9 @@ def build(url: str, target: str | None = None) -> str:
         conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
         snap = Snapshot(conn)
         now, server = snap.one("SELECT now(), current_setting('server_version')")
-        current = current_revision(snap)
+        current = current_revision(conn)
         head = script.get_current_head()
         target = None if target == "head" else target
-        if target not in (None, "current"):
-            try:
-                script.get_revision(target)
-            except Exception:  # alembic raises several types for an unknown id
-                raise UsageError(f"unknown revision {target!r}") from None
         out = [
             "# Habit tracker migration: status report",
             "",

@@ -268,15 +268,20 @@ CHECKS: tuple[tuple[str, Callable[[State], tuple[bool, str]]], ...] = (
 )
 
 
-def run_checks(conn, target: str | None = None) -> list[Result]:
-    script = ScriptDirectory.from_config(alembic_config())
+def current_revision(conn) -> str | None:
+    """The revision alembic_version records, or None (no table yet, or no row)."""
     with conn.cursor() as cur:
         cur.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL")
-        current = None
-        if cur.fetchone()[0]:
-            cur.execute("SELECT version_num FROM alembic_version")
-            row = cur.fetchone()
-            current = row[0] if row else None
+        if not cur.fetchone()[0]:
+            return None
+        cur.execute("SELECT version_num FROM alembic_version")
+        row = cur.fetchone()
+    return row[0] if row else None
+
+
+def run_checks(conn, target: str | None = None) -> list[Result]:
+    script = ScriptDirectory.from_config(alembic_config())
+    current = current_revision(conn)
     target = current if target == "current" else (target or script.get_current_head())
     try:
         if target is not None:
