@@ -228,6 +228,9 @@ MAPPING_VIEWS = ("classified_legacy_rows", "expected_weeks", "expected_children"
                  "expected_records")
 
 
+ID_FUNCTIONS_PLAN = """EXPLAIN VERBOSE SELECT * FROM migration.map_records(1, '2025-01-06', '[{"name": "a", "times": ["red"]}]')"""
+
+
 def check_mapping(state: State) -> tuple[bool, str]:
     present = state.one("SELECT to_regnamespace('migration') IS NOT NULL")[0]
     if not state.has("0010_legacy_mapping"):
@@ -247,7 +250,13 @@ def check_mapping(state: State) -> tuple[bool, str]:
     if not has_state:
         return False, detail + "; sync state (0011) missing"
     synced = state.one("SELECT count(*) FROM migration.sync_state")[0]
-    return ok, detail + f"; sync state recorded for {synced} legacy rows"
+    detail += f"; sync state recorded for {synced} legacy rows"
+    # 0016 makes the id functions inlinable: map_records' plan then computes md5() itself.
+    plan = " ".join(row[0] for row in state.all(ID_FUNCTIONS_PLAN))
+    inlined = "migration.record_id(" not in plan
+    if state.has("0016_lighter_row_sync"):
+        return ok and inlined, detail + ("; id functions inlined" if inlined else "; id functions not inlined (0016)")
+    return ok and not inlined, detail + ("; id functions inlined although 0016 is not applied" if inlined else "")
 
 
 def check_revision(state: State, target: str) -> tuple[bool, str]:

@@ -23,17 +23,23 @@ from scripts.drift import detect
 from scripts.dual_write import auth, idempotency, operations, requests
 from scripts.dual_write.errors import ApiError
 from scripts.dual_write.pool import Pool
+from scripts.dual_write.prepared import Statement, prepare_all
 from scripts.dual_write.settings import ALLOWED_HEADERS, Settings
 
 log = logging.getLogger("dual_write")
 PATH = "/functions/v1/dual-write-habit"
 RETRIED_SQLSTATES = ("40001", "40P01")  # serialization failure, deadlock detected
 ATTEMPTS = 3
-TRANSACTION_SETTINGS = (
-    "SET LOCAL migration.skip_sync_trigger = 'on'",  # this transaction writes both schemas itself
-    "SET LOCAL lock_timeout = '2s'",
-    "SET LOCAL statement_timeout = '10s'",
-)
+# As SET LOCAL, in one round trip: this transaction writes both schemas itself, so the
+# trigger skips its writes; and it waits for no lock or statement longer than a person would.
+TRANSACTION_SETTINGS = Statement("dual_write_transaction_settings", (), """
+    SELECT set_config('migration.skip_sync_trigger', 'on', TRUE), set_config('lock_timeout', '2s', TRUE),
+           set_config('statement_timeout', '10s', TRUE)""")
+
+
+def _prepare(conn) -> None:
+    """Every statement a request runs, prepared once per pooled connection."""
+    prepare_all(conn, (TRANSACTION_SETTINGS, *idempotency.STATEMENTS, *operations.STATEMENTS))
 
 
 def _write(pool: Pool, user_id: str, request: requests.Request) -> tuple[int, dict, bool]:
@@ -42,8 +48,7 @@ def _write(pool: Pool, user_id: str, request: requests.Request) -> tuple[int, di
         with pool.connection() as conn:
             try:
                 with conn.cursor() as cur:
-                    for statement in TRANSACTION_SETTINGS:
-                        cur.execute(statement)
+                    TRANSACTION_SETTINGS.run(cur)
                     claimed = idempotency.claim(cur, user_id, request)
                     if isinstance(claimed, idempotency.Replay):
                         conn.rollback()
@@ -94,7 +99,7 @@ def _handle(pool: Pool, settings: Settings, headers, body: bytes) -> tuple[int, 
 
 
 def create_app(settings: Settings) -> Starlette:
-    pool = Pool(settings.database_url, settings.pool_size)
+    pool = Pool(settings.database_url, settings.pool_size, setup=_prepare)
 
     def cors(origin: str | None) -> dict:
         allowed = settings.allow_origin_header(origin)

@@ -14,20 +14,26 @@ import json
 from dataclasses import dataclass
 
 from scripts.dual_write.errors import ApiError
+from scripts.dual_write.prepared import Statement
 from scripts.dual_write.requests import Request
 
-CLAIM = """INSERT INTO idempotency_log (user_id, key, operation, request_data, status)
-           VALUES (%s, %s, %s, %s, 'processing')
-           ON CONFLICT (user_id, key) DO NOTHING
-           RETURNING id"""
-HELD = """SELECT id, request_data = %s::JSONB, response_data, expires_at <= now()
-          FROM idempotency_log WHERE user_id = %s AND key = %s
-          FOR UPDATE"""
-TAKE_OVER = """UPDATE idempotency_log
-               SET operation = %s, request_data = %s, response_data = NULL, status = 'processing',
-                   created_at = now(), expires_at = now() + INTERVAL '24 hours'
-               WHERE id = %s"""
-COMPLETE = "UPDATE idempotency_log SET status = 'completed', response_data = %s WHERE id = %s"
+CLAIM = Statement("idempotency_claim", ("UUID", "TEXT", "TEXT", "JSONB"), """
+    INSERT INTO idempotency_log (user_id, key, operation, request_data, status)
+    VALUES ($1, $2, $3, $4, 'processing')
+    ON CONFLICT (user_id, key) DO NOTHING
+    RETURNING id""")
+HELD = Statement("idempotency_held", ("JSONB", "UUID", "TEXT"), """
+    SELECT id, request_data = $1, response_data, expires_at <= now()
+    FROM idempotency_log WHERE user_id = $2 AND key = $3
+    FOR UPDATE""")
+TAKE_OVER = Statement("idempotency_take_over", ("TEXT", "JSONB", "UUID"), """
+    UPDATE idempotency_log
+    SET operation = $1, request_data = $2, response_data = NULL, status = 'processing',
+        created_at = now(), expires_at = now() + INTERVAL '24 hours'
+    WHERE id = $3""")
+COMPLETE = Statement("idempotency_complete", ("JSONB", "UUID"), """
+    UPDATE idempotency_log SET status = 'completed', response_data = $1 WHERE id = $2""")
+STATEMENTS = (CLAIM, HELD, TAKE_OVER, COMPLETE)
 
 
 @dataclass(frozen=True)
@@ -45,17 +51,17 @@ def claim(cur, user_id: str, request: Request) -> Claimed | Replay:
     fingerprint = request.fingerprint()
     # Twice at most: a row seen in conflict may be deleted (expired, cleaned up) before it is read.
     for _ in range(2):
-        cur.execute(CLAIM, (user_id, request.key, request.operation, fingerprint))
+        CLAIM.run(cur, user_id, request.key, request.operation, fingerprint)
         row = cur.fetchone()
         if row:
             return Claimed(row[0])
-        cur.execute(HELD, (fingerprint, user_id, request.key))
+        HELD.run(cur, fingerprint, user_id, request.key)
         held = cur.fetchone()
         if held is None:
             continue
         log_id, same_request, response, expired = held
         if expired:
-            cur.execute(TAKE_OVER, (request.operation, fingerprint, log_id))
+            TAKE_OVER.run(cur, request.operation, fingerprint, log_id)
             return Claimed(log_id)
         if not same_request:
             raise ApiError(422, "idempotency_key_reused",
@@ -65,4 +71,4 @@ def claim(cur, user_id: str, request: Request) -> Claimed | Replay:
 
 
 def complete(cur, claimed: Claimed, status: int, body: dict) -> None:
-    cur.execute(COMPLETE, (json.dumps({"status": status, "body": body}, ensure_ascii=False), claimed.log_id))
+    COMPLETE.run(cur, json.dumps({"status": status, "body": body}, ensure_ascii=False), claimed.log_id)

@@ -5,11 +5,13 @@ failing. Connections are opened lazily and kept open between requests (psycopg2'
 pools close every connection above `minconn` when it is returned, and open all `minconn`
 at start, which fails while the database is down). The service therefore starts while the
 database is down and answers 503 until it is back; a connection found broken is closed,
-not returned.
+not returned. Each new connection is first handed to `setup` (the endpoint prepares its
+statements there).
 """
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 
 import psycopg2
@@ -24,18 +26,25 @@ IDLE = psycopg2.extensions.TRANSACTION_STATUS_IDLE
 
 
 class Pool:
-    def __init__(self, url: str, size: int):
+    def __init__(self, url: str, size: int, setup: Callable[[object], None] = lambda conn: None):
         self._url = libpq_url(url)
+        self._setup = setup
         self._slots = threading.BoundedSemaphore(size)
         self._idle: list = []
         self._lock = threading.Lock()
 
     def _open(self):
         try:
-            return psycopg2.connect(self._url, connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            conn = psycopg2.connect(self._url, connect_timeout=CONNECT_TIMEOUT_SECONDS,
                                     application_name="dual-write-endpoint")
         except psycopg2.OperationalError:
             raise ApiError(503, "database_unavailable", "the database is unavailable; retry shortly") from None
+        try:
+            self._setup(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     @contextmanager
     def connection(self):
