@@ -98,6 +98,9 @@ SELECT_ROWS = (
                   OR h.id IN (SELECT legacy_id FROM drift_in_flight) AS recent
        FROM habit_tracker h
        WHERE %(user_id)s::UUID IS NULL OR h.user_id = %(user_id)s::UUID""",
+    # Temporary tables have no statistics until analyzed (autovacuum never does): without
+    # them a one-user check planned the later joins as scans of whole tables.
+    "ANALYZE drift_legacy",
     """CREATE TEMP TABLE drift_recent ON COMMIT DROP AS
        SELECT legacy_id, migration.week_id(legacy_id) AS week_id FROM drift_legacy WHERE recent
        UNION
@@ -152,7 +155,9 @@ ACTUAL = (
        SELECT * FROM weeks WHERE source_version IN ('migration', 'dual_write')
          AND id NOT IN (SELECT week_id FROM drift_recent)
          AND (%(user_id)s::UUID IS NULL OR user_id = %(user_id)s::UUID)""",
+    "ANALYZE a_weeks",
     "CREATE TEMP TABLE a_habits ON COMMIT DROP AS SELECT h.* FROM habits h JOIN a_weeks w ON w.id = h.week_id",
+    "ANALYZE a_habits",
     "CREATE TEMP TABLE a_records ON COMMIT DROP AS SELECT r.* FROM habit_records r JOIN a_habits h ON h.id = r.habit_id",
     "CREATE TEMP TABLE a_fp ON COMMIT DROP AS " + FINGERPRINT.format(weeks="a_weeks", habits="a_habits", records="a_records"),
 )
@@ -164,6 +169,7 @@ EXPECTED = (
        SELECT t.legacy_id FROM drift_trusted t LEFT JOIN a_fp a USING (week_id)
        WHERE t.week_id IS NOT NULL AND a.fingerprint IS DISTINCT FROM t.fingerprint""",
     "DELETE FROM drift_trusted WHERE legacy_id IN (SELECT legacy_id FROM drift_remap)",
+    "ANALYZE drift_remap",
     """CREATE TEMP TABLE drift_rows ON COMMIT DROP AS
        SELECT c.* FROM migration.classified_legacy_rows c
        WHERE c.legacy_id IN (SELECT legacy_id FROM drift_remap)

@@ -171,7 +171,7 @@ def summary(files: list[Path]) -> int:
     if not results:
         raise UsageError("no measurement files given")
     scales = [f"{r['scale']}x" for r in results]
-    print(f"\nMedian ms at each scale (before = policies of {BEFORE}; head = 0015), as role authenticated, RLS on")
+    print(f"\nMedian ms at each scale (before = policies of {BEFORE}; head = 0015's), as role authenticated, RLS on")
     print(f"  {'query':<15} " + " ".join(f"{s + ' before':>13} {s + ' head':>11}" for s in scales))
     (before_label, _), _ = results[0]["variants"].items()
     for query in QUERIES:

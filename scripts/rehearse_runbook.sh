@@ -60,5 +60,6 @@ step "8. the endpoint's revision" "${MAKE_CMD[@]}" upgrade TO=0014_idempotency_k
 TAIL=4 step "   the endpoint: one call of each operation (make serve runs it for the app)" \
     $PY -m scripts.demo_endpoint
 step "9. RLS policies for Phase 2's reads" "${MAKE_CMD[@]}" upgrade TO=0015_rls_planner_friendly
+step "10. the lighter row sync" "${MAKE_CMD[@]}" upgrade TO=0016_lighter_row_sync
 TAIL=20 step "   verify at head" "${MAKE_CMD[@]}" verify
 step "   drift at head" "${MAKE_CMD[@]}" drift
