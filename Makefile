@@ -164,10 +164,10 @@ bench-trigger: $(INSTALLED) $(PG_READY) ## Benchmark: legacy insert/update with 
 serve: $(INSTALLED) ## The dual-write endpoint on 127.0.0.1:PORT (default 8000); needs SUPABASE_JWT_SECRET, ALLOWED_ORIGINS
 	$(PY) -m scripts.dual_write.serve --port $(or $(PORT),8000)
 
-bench-api: $(INSTALLED) $(PG_READY) ## Benchmark: 50 clients x 30 s of mixed endpoint calls (p50/p95/p99, errors, drift), durable server
+bench-api: $(INSTALLED) $(PG_READY) ## Benchmark: 50 clients x 30 s (after 5 s warm-up) of mixed endpoint calls (p50/p95/p99, errors, drift), durable server
 	@url=$$($(THROWAWAY) up --durable benchapi); trap '$(THROWAWAY) down benchapi >/dev/null' EXIT; \
 	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
-	$(PY) -m scripts.bench_api --clients $(or $(CLIENTS),50) --seconds $(or $(SECONDS),30)
+	$(PY) -m scripts.bench_api --clients $(or $(CLIENTS),50) --seconds $(or $(SECONDS),30) --warmup $(or $(WARMUP),5)
 
 perf-baseline: $(INSTALLED) $(PG_READY) ## The app's 8 reads as role authenticated, RLS on, at SCALES (default 1 10 100 1000) x the backup; before/after 0015
 	@rm -rf $(BUILD)/perf; for scale in $(or $(SCALES),1 10 100 1000); do \

@@ -116,6 +116,24 @@ def test_update_habit_record_sets_and_clears_a_day(endpoint, db, database_url):
     assert_no_drift(database_url)
 
 
+def test_an_update_writes_the_row_that_claims_the_child_week(endpoint, db, database_url):
+    """Two legacy rows of one child and Monday: the older is dirty, so the newer (clean) one
+    is the week the mapping gives, and the one the endpoint writes."""
+    rows = {}
+    for label, status in (("older, dirty", "blue"), ("newer, clean", "green")):
+        rows[label] = scalar(db, """INSERT INTO habit_tracker (child_name, week_period, week_start_date, habits, user_id)
+                                    VALUES ('민준', %s, %s, %s, %s) RETURNING id""",
+                             (label, MONDAY, json.dumps([habit("독서", [status] + [""] * 6)]), U1))
+    db.cursor().execute("SELECT migration.drain_sync_queue()")
+    assert endpoint(update(status="red", day=2)).status_code == 200
+    times = {label: scalar(db, "SELECT habits -> 0 -> 'times' FROM habit_tracker WHERE id = %s", (legacy_id,))
+             for label, legacy_id in rows.items()}
+    assert times == {"older, dirty": ["blue"] + [""] * 6, "newer, clean": ["green", "", "red", "", "", "", ""]}
+    assert scalar(db, "SELECT reason FROM migration.backfill_quarantine WHERE legacy_id = %s",
+                  (rows["older, dirty"],)) == "unknown_status"
+    assert_no_drift(database_url)
+
+
 def test_delete_week_removes_both_sides_and_the_emptied_child(endpoint, db, database_url):
     endpoint(create())
     endpoint(create(start="2025-07-28"))

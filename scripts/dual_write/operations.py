@@ -25,12 +25,14 @@ from scripts.seed_legacy import week_label
 # The legacy row of a user's child-week: the one the mapping lets claim it (locally clean,
 # oldest), locked for the write. child_week_ids() in FROM is inlined, so the lookup uses
 # idx_habit_tracker_user_child_week (in `IN (SELECT f())` it is not, and habit_tracker is
-# scanned whole).
+# scanned whole). local_problem() only decides between two or more rows: the count is an
+# InitPlan, and when it is 1 the EXISTS is not evaluated at all.
 FIND_WEEK = Statement("dual_write_find_week", ("UUID", "TEXT", "DATE"), """
     SELECT h.id
     FROM migration.child_week_ids($1, $2, $3) AS w (id)
     JOIN habit_tracker h ON h.id = w.id
-    ORDER BY EXISTS (SELECT 1 FROM migration.local_problem(h)), h.id
+    ORDER BY EXISTS (SELECT 1 FROM migration.local_problem(h)
+                     WHERE (SELECT count(*) FROM migration.child_week_ids($1, $2, $3)) > 1), h.id
     LIMIT 1
     FOR UPDATE OF h""")
 # The other legacy rows of the row's child-week (their duplicate_week verdict depends on it).
@@ -45,20 +47,21 @@ INSERT_WEEK = Statement("dual_write_insert_week", ("TEXT", "TEXT", "DATE", "JSON
     INSERT INTO habit_tracker (child_name, week_period, week_start_date, habits, user_id, theme, reflection, reward)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
     RETURNING id""")
-HABIT_POSITION = Statement("dual_write_habit_position", ("BIGINT", "TEXT"), """
-    SELECT e.pos FROM habit_tracker h, migration.habit_elements(h.habits) e
-    WHERE h.id = $1 AND e.element ->> 'name' = $2 ORDER BY e.pos LIMIT 1""")
-# One day ($2) of one habit ($1); a times array shorter than the week is padded with '' first,
-# so the day lands at its own index.
-SET_DAY = Statement("dual_write_set_day", ("INTEGER", "INTEGER", "TEXT", "BIGINT"), """
+# One day ($3) of the first habit named $2 in legacy row $1, returning the habit's position
+# (no row: the week has no such habit). A times array shorter than the week is padded with
+# '' first, so the day lands at its own index.
+SET_DAY = Statement("dual_write_set_day", ("BIGINT", "TEXT", "INTEGER", "TEXT"), """
     UPDATE habit_tracker h
-    SET habits = jsonb_set(h.habits, ARRAY[$1::TEXT, 'times'], (
-            SELECT jsonb_agg(CASE WHEN d = $2 THEN to_jsonb($3) ELSE coalesce(h.habits -> $1 -> 'times' -> d, '""')
+    SET habits = jsonb_set(h.habits, ARRAY[p.pos::TEXT, 'times'], (
+            SELECT jsonb_agg(CASE WHEN d = $3 THEN to_jsonb($4) ELSE coalesce(h.habits -> p.pos -> 'times' -> d, '""')
                              END ORDER BY d)
-            FROM generate_series(0, greatest(6, jsonb_array_length(coalesce(h.habits -> $1 -> 'times', '[]')) - 1))
+            FROM generate_series(0, greatest(6, jsonb_array_length(coalesce(h.habits -> p.pos -> 'times', '[]')) - 1))
                 AS d)),
         updated_at = now()
-    WHERE h.id = $4""")
+    FROM (SELECT e.pos FROM habit_tracker x, migration.habit_elements(x.habits) e
+          WHERE x.id = $1 AND e.element ->> 'name' = $2 ORDER BY e.pos LIMIT 1) AS p
+    WHERE h.id = $1
+    RETURNING p.pos""")
 DELETE_WEEK = Statement("dual_write_delete_week", ("BIGINT",), """
     DELETE FROM habit_tracker WHERE id = $1 RETURNING migration.child_id(user_id, child_name)""")
 NEW_WEEK = Statement("dual_write_new_week", ("BIGINT",), """
@@ -70,8 +73,7 @@ RECORD = Statement("dual_write_record", ("BIGINT", "INTEGER", "INTEGER"), """
     SELECT migration.habit_id($1, $2), migration.week_start(h) + $3,
            (SELECT r.status FROM habit_records r WHERE r.id = migration.record_id($1, $2, $3))
     FROM habit_tracker h WHERE h.id = $1""")
-STATEMENTS = (FIND_WEEK, CHILD_WEEK_ROWS, PROBLEM, SYNC_ROW, INSERT_WEEK, HABIT_POSITION, SET_DAY, DELETE_WEEK,
-              NEW_WEEK, RECORD)
+STATEMENTS = (FIND_WEEK, CHILD_WEEK_ROWS, PROBLEM, SYNC_ROW, INSERT_WEEK, SET_DAY, DELETE_WEEK, NEW_WEEK, RECORD)
 
 # Which field of the request each of the mapping's reasons is about.
 FIELD_OF_REASON = {
@@ -139,12 +141,12 @@ def create_week(cur, user_id: str, data: dict) -> tuple[int, dict]:
 
 def update_habit_record(cur, user_id: str, data: dict) -> tuple[int, dict]:
     legacy_id = _find_week(cur, user_id, data)
-    HABIT_POSITION.run(cur, legacy_id, data["habit_name"])
+    day = data["day_index"]
+    SET_DAY.run(cur, legacy_id, data["habit_name"], day, data["status"])
     row = cur.fetchone()
     if row is None:
         raise ApiError(404, "habit_not_found", f"the week has no habit named {data['habit_name']!r}")
-    position, day = row[0], data["day_index"]
-    SET_DAY.run(cur, position, day, data["status"], legacy_id)
+    position = row[0]
     _sync(cur, legacy_id, _siblings(cur, legacy_id))
     _refuse_unmappable(cur, legacy_id, status_field="data.status")
     RECORD.run(cur, legacy_id, position, day)
