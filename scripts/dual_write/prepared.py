@@ -37,7 +37,14 @@ class Statement:
     def run(self, cur, *parameters) -> None:
         if len(parameters) != len(self.parameter_types):
             raise TypeError(f"{self.name} takes {len(self.parameter_types)} parameters, not {len(parameters)}")
-        cur.execute(self._execute, parameters)
+        # Rendered once (a Composed is quoted again on every execute: ~9 us a statement).
+        text = _RENDERED.get(self.name)
+        if text is None:
+            text = _RENDERED[self.name] = self._execute.as_string(cur)
+        cur.execute(text, parameters)
+
+
+_RENDERED: dict[str, str] = {}
 
 
 def prepare_all(conn, statements: tuple[Statement, ...]) -> None:
