@@ -9,6 +9,7 @@ import pytest
 
 from cli_helpers import scalar
 from legacy_cases import U1, habit
+from scripts.verify import ID_FUNCTIONS_PLAN
 from test_sync_trigger import assert_no_drift, drain, insert
 
 BEFORE = "0015_rls_planner_friendly"
@@ -17,7 +18,6 @@ ID_SAMPLES = """SELECT migration.week_id(i), migration.habit_id(i, p), migration
                 FROM unnest(ARRAY[1, 42, 123456789, 9007199254740993]::BIGINT[]) AS i,
                      generate_series(0, 2) AS p, generate_series(0, 6) AS d
                 ORDER BY i, p, d"""
-MAP_RECORDS_PLAN = """EXPLAIN VERBOSE SELECT * FROM migration.map_records(1, '2025-07-21', '[{"name": "a", "times": ["red"]}]')"""
 
 
 def ids(db):
@@ -26,16 +26,18 @@ def ids(db):
         return cur.fetchall()
 
 
+def map_records_plan(db) -> str:
+    """The plan verify reads to tell whether the id functions are inlined."""
+    with db.cursor() as cur:
+        cur.execute(ID_FUNCTIONS_PLAN)
+        return " ".join(row[0] for row in cur.fetchall())
+
+
 def test_ids_are_those_of_0010_and_the_functions_are_inlined(synced, migrate):
-    at_head = ids(synced)
-    with synced.cursor() as cur:
-        cur.execute(MAP_RECORDS_PLAN)
-        head_plan = " ".join(row[0] for row in cur.fetchall())
+    at_head, head_plan = ids(synced), map_records_plan(synced)
     migrate("downgrade", BEFORE)
     assert ids(synced) == at_head
-    with synced.cursor() as cur:
-        cur.execute(MAP_RECORDS_PLAN)
-        before_plan = " ".join(row[0] for row in cur.fetchall())
+    before_plan = map_records_plan(synced)
     assert "migration.record_id(" in before_plan
     assert "migration.record_id(" not in head_plan and "md5(" in head_plan
 

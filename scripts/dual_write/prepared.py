@@ -12,9 +12,14 @@ This needs a session connection (a direct connection, or Supabase's session pool
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 from psycopg2 import sql
+
+
+def _parenthesized(items) -> sql.Composable:
+    """`(a, b, ...)`, or nothing at all: PREPARE and EXECUTE take no empty parentheses."""
+    items = list(items)
+    return sql.SQL("({})").format(sql.SQL(", ").join(items)) if items else sql.SQL("")
 
 
 @dataclass(frozen=True)
@@ -24,15 +29,8 @@ class Statement:
     text: str  # parameters as $1, $2, ... in parameter_types' order
 
     def prepare(self, cur) -> None:
-        types = sql.SQL(", ").join(sql.SQL(t) for t in self.parameter_types)
-        form = "PREPARE {} ({}) AS {}" if self.parameter_types else "PREPARE {}{} AS {}"
-        cur.execute(sql.SQL(form).format(sql.Identifier(self.name), types, sql.SQL(self.text)))
-
-    @cached_property
-    def _execute(self) -> sql.Composed:
-        placeholders = sql.SQL(", ").join(sql.Placeholder() for _ in self.parameter_types)
-        form = "EXECUTE {} ({})" if self.parameter_types else "EXECUTE {}{}"
-        return sql.SQL(form).format(sql.Identifier(self.name), placeholders)
+        types = _parenthesized(sql.SQL(t) for t in self.parameter_types)
+        cur.execute(sql.SQL("PREPARE {} {} AS {}").format(sql.Identifier(self.name), types, sql.SQL(self.text)))
 
     def run(self, cur, *parameters) -> None:
         if len(parameters) != len(self.parameter_types):
@@ -40,7 +38,9 @@ class Statement:
         # Rendered once (a Composed is quoted again on every execute: ~9 us a statement).
         text = _RENDERED.get(self.name)
         if text is None:
-            text = _RENDERED[self.name] = self._execute.as_string(cur)
+            placeholders = _parenthesized(sql.Placeholder() for _ in self.parameter_types)
+            text = _RENDERED[self.name] = sql.SQL("EXECUTE {} {}").format(
+                sql.Identifier(self.name), placeholders).as_string(cur)
         cur.execute(text, parameters)
 
 
