@@ -56,10 +56,12 @@ for rev in 0012_dual_write_trigger_sync 0013_dual_write_sync_queue; do
     TAIL=2 step "   verify" "${MAKE_CMD[@]}" verify TARGET=$rev
 done
 step "   drain what was queued meanwhile" "${MAKE_CMD[@]}" sync-drain
-step "8. the endpoint's revision" "${MAKE_CMD[@]}" upgrade TO=0014_idempotency_key_per_user
-TAIL=4 step "   the endpoint: one call of each operation (make serve runs it for the app)" \
-    $PY -m scripts.demo_endpoint
+step "8. the endpoint's keys, per user" "${MAKE_CMD[@]}" upgrade TO=0014_idempotency_key_per_user
 step "9. RLS policies for Phase 2's reads" "${MAKE_CMD[@]}" upgrade TO=0015_rls_planner_friendly
 step "10. the lighter row sync" "${MAKE_CMD[@]}" upgrade TO=0016_lighter_row_sync
+step "11. the row sync's plans, made once per session" "${MAKE_CMD[@]}" upgrade TO=0017_row_sync_generic_plans
+step "12. the endpoint's function" "${MAKE_CMD[@]}" upgrade TO=0018_dual_write_functions
+TAIL=4 step "   the endpoint: one call of each operation (make serve runs it for the app)" \
+    $PY -m scripts.demo_endpoint
 TAIL=20 step "   verify at head" "${MAKE_CMD[@]}" verify
 step "   drift at head" "${MAKE_CMD[@]}" drift

@@ -161,6 +161,15 @@ def check_orphans(state: State) -> tuple[bool, str]:
     return True, f"0 orphan rows across {len(foreign_keys)} foreign keys"
 
 
+DUAL_WRITE_FUNCTION_COUNT = 8
+DUAL_WRITE_FUNCTIONS = """
+    SELECT count(*), count(*) FILTER (WHERE has_function_privilege('public', p.oid, 'EXECUTE')
+                                        OR has_function_privilege('anon', p.oid, 'EXECUTE')
+                                        OR has_function_privilege('authenticated', p.oid, 'EXECUTE'))
+    FROM pg_proc AS p
+    WHERE p.pronamespace = to_regnamespace('migration') AND (p.proname LIKE 'dual\\_write%' OR p.proname = 'week_label')"""
+
+
 def check_idempotency_log(state: State) -> tuple[bool, str]:
     present, rls, policies = state.one("""
         SELECT to_regclass('public.idempotency_log') IS NOT NULL,
@@ -170,7 +179,14 @@ def check_idempotency_log(state: State) -> tuple[bool, str]:
                            f"idempotency_log present, RLS on, {policies} owner-only policies")
     if not state.has("0007_idempotency_log"):
         ok = not present
-    return ok, detail
+    # 0018: the endpoint's write as one function, callable by its owner only.
+    functions, callable_by_others = state.one(DUAL_WRITE_FUNCTIONS)
+    if not state.has("0018_dual_write_functions"):
+        return ok and functions == 0, detail + (f"; {functions} dual-write functions present too early" if functions else "")
+    if functions != DUAL_WRITE_FUNCTION_COUNT or callable_by_others:
+        return False, detail + (f"; dual-write functions {functions}/{DUAL_WRITE_FUNCTION_COUNT}, "
+                                f"{callable_by_others} executable by PUBLIC, anon or authenticated")
+    return ok, detail + f"; migration.dual_write() and its {functions - 1} helpers, owner-only"
 
 
 def cron_jobs(state: State, jobname: str) -> tuple[bool, list]:
@@ -228,6 +244,8 @@ MAPPING_VIEWS = ("classified_legacy_rows", "expected_weeks", "expected_children"
                  "expected_records")
 
 
+ROW_SYNC_CONFIG = "SELECT proconfig FROM pg_proc WHERE oid = 'migration.sync_legacy_row(bigint, text, uuid)'::REGPROCEDURE"
+GENERIC_PLANS = "plan_cache_mode=force_generic_plan"
 ID_FUNCTIONS_PLAN = """EXPLAIN VERBOSE SELECT * FROM migration.map_records(1, '2025-01-06', '[{"name": "a", "times": ["red"]}]')"""
 
 
@@ -255,8 +273,14 @@ def check_mapping(state: State) -> tuple[bool, str]:
     plan = " ".join(row[0] for row in state.all(ID_FUNCTIONS_PLAN))
     inlined = "migration.record_id(" not in plan
     if state.has("0016_lighter_row_sync"):
-        return ok and inlined, detail + ("; id functions inlined" if inlined else "; id functions not inlined (0016)")
-    return ok and not inlined, detail + ("; id functions inlined although 0016 is not applied" if inlined else "")
+        ok, detail = ok and inlined, detail + ("; id functions inlined" if inlined else "; id functions not inlined (0016)")
+    else:
+        ok, detail = ok and not inlined, detail + ("; id functions inlined although 0016 is not applied" if inlined else "")
+    # 0017 has the row sync plan its statements once per session.
+    generic = GENERIC_PLANS in (state.one(ROW_SYNC_CONFIG)[0] or [])
+    if state.has("0017_row_sync_generic_plans"):
+        return ok and generic, detail + ("; row sync plans generic" if generic else "; row sync not set to generic plans (0017)")
+    return ok and not generic, detail + ("; row sync set to generic plans although 0017 is not applied" if generic else "")
 
 
 def check_revision(state: State, target: str) -> tuple[bool, str]:

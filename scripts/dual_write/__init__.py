@@ -6,7 +6,8 @@
 - auth: the user id from a Supabase user JWT (HS256);
 - requests: the request's shape (operation, data, idempotency key), checked before the database;
 - pool: a bounded, blocking connection pool;
-- idempotency: the per-user key, claimed in the write's own transaction;
-- operations: each operation's writes to habit_tracker and, through the mapping, the new tables;
+- prepared: server-side prepared statements, one set per pooled connection;
+- operations: a write as one call of migration.dual_write() (revision 0018: the per-user key,
+  habit_tracker and, through the mapping, the new tables, in one statement);
 - app: the Starlette application tying them together; serve: uvicorn on loopback.
 """

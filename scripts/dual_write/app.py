@@ -1,11 +1,11 @@
 """The Starlette application: POST /functions/v1/dual-write-habit, and its CORS preflight.
 
-A request is authenticated (401), its idempotency key and body checked (400/413/422), then
-run in one transaction on a pooled connection: the trigger's skip switch, the key's claim,
-the operation, its stored response, COMMIT. Any failure rolls all of it back, so a refused
-request changes nothing. Expected failures answer a JSON error; anything else is logged with
-its traceback on the server and answered 500 with no detail. A deadlock or serialization
-failure (the transaction was rolled back whole) is retried.
+A request is authenticated (401), its idempotency key and body's shape checked (400/413/422),
+then run as one statement on a pooled connection in autocommit, migration.dual_write()
+(revision 0018): the key's claim, the operation, its stored response, all committed by that
+statement or none of it. A refusal (PTnnn) is answered with its status; anything else is
+logged with its traceback on the server and answered 500 with no detail. A deadlock or
+serialization failure (the statement was rolled back whole) is retried.
 """
 from __future__ import annotations
 
@@ -20,26 +20,34 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from scripts.drift import detect
-from scripts.dual_write import auth, idempotency, operations, requests
+from scripts.dual_write import auth, operations, requests
 from scripts.dual_write.errors import ApiError
 from scripts.dual_write.pool import Pool
-from scripts.dual_write.prepared import Statement, prepare_all
+from scripts.dual_write.prepared import prepare_all
 from scripts.dual_write.settings import ALLOWED_HEADERS, Settings
 
 log = logging.getLogger("dual_write")
 PATH = "/functions/v1/dual-write-habit"
 RETRIED_SQLSTATES = ("40001", "40P01")  # serialization failure, deadlock detected
 ATTEMPTS = 3
-# As SET LOCAL, in one round trip: this transaction writes both schemas itself, so the
-# trigger skips its writes; and it waits for no lock or statement longer than a person would.
-TRANSACTION_SETTINGS = Statement("dual_write_transaction_settings", (), """
-    SELECT set_config('migration.skip_sync_trigger', 'on', TRUE), set_config('lock_timeout', '2s', TRUE),
-           set_config('statement_timeout', '10s', TRUE)""")
+# For every statement of the connection: no request waits longer than a person would. (The
+# write's lock_timeout and the trigger's skip switch are migration.dual_write()'s own.)
+SESSION_SETTINGS = "SET statement_timeout = '10s'"
+MISSING_FUNCTION = "42883"  # undefined_function: the database is older than the endpoint
 
 
 def _prepare(conn) -> None:
-    """Every statement a request runs, prepared once per pooled connection."""
-    prepare_all(conn, (TRANSACTION_SETTINGS, *idempotency.STATEMENTS, *operations.STATEMENTS))
+    """A pooled connection: its session settings, its prepared statements, autocommit."""
+    with conn.cursor() as cur:
+        cur.execute(SESSION_SETTINGS)
+    try:
+        prepare_all(conn, operations.STATEMENTS)
+    except psycopg2.Error as exc:
+        if exc.pgcode != MISSING_FUNCTION:
+            raise
+        raise ApiError(503, "database_not_ready",
+                       "the database lacks migration.dual_write(): upgrade it to 0018_dual_write_functions") from None
+    conn.autocommit = True
 
 
 def _write(pool: Pool, user_id: str, request: requests.Request) -> tuple[int, dict, bool]:
@@ -48,19 +56,9 @@ def _write(pool: Pool, user_id: str, request: requests.Request) -> tuple[int, di
         with pool.connection() as conn:
             try:
                 with conn.cursor() as cur:
-                    TRANSACTION_SETTINGS.run(cur)
-                    claimed = idempotency.claim(cur, user_id, request)
-                    if isinstance(claimed, idempotency.Replay):
-                        conn.rollback()
-                        return claimed.status, claimed.body, True
-                    status, body = operations.run_write(cur, user_id, request)
-                    idempotency.complete(cur, claimed, status, body)
-                conn.commit()
-                return status, body, False
-            except BaseException as exc:
-                if not conn.closed:
-                    conn.rollback()
-                if isinstance(exc, psycopg2.Error) and exc.pgcode in RETRIED_SQLSTATES and attempt < ATTEMPTS:
+                    return operations.run_write(cur, user_id, request)
+            except psycopg2.Error as exc:
+                if exc.pgcode in RETRIED_SQLSTATES and attempt < ATTEMPTS:
                     continue
                 raise
     raise AssertionError("unreachable")
@@ -68,12 +66,13 @@ def _write(pool: Pool, user_id: str, request: requests.Request) -> tuple[int, di
 
 def _verify(pool: Pool, user_id: str) -> tuple[int, dict, bool]:
     with pool.connection() as conn:
+        conn.autocommit = False  # the check reads one snapshot, in one transaction
         try:
             report = detect(conn, user_id=user_id)
         finally:
             if not conn.closed:
                 conn.rollback()
-                conn.set_session(isolation_level="DEFAULT")
+                conn.set_session(isolation_level="DEFAULT", autocommit=True)
     findings = [{"severity": f.severity, "kind": f.kind, "legacy_id": f.legacy_id, "new_ids": f.new_ids,
                  "detail": f.detail} for f in report.findings[:50]]
     return 200, {"operation": "verify_consistency", "consistent": not report.drift,

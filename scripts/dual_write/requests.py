@@ -25,10 +25,6 @@ class Request:
     data: dict
     key: str
 
-    def fingerprint(self) -> str:
-        """What the idempotency key is bound to: the operation and its data."""
-        return json.dumps({"operation": self.operation, "data": self.data}, ensure_ascii=False, sort_keys=True)
-
 
 def idempotency_key(header: str | None) -> str:
     if header is None or not header.strip():
