@@ -161,7 +161,7 @@ def check_orphans(state: State) -> tuple[bool, str]:
     return True, f"0 orphan rows across {len(foreign_keys)} foreign keys"
 
 
-DUAL_WRITE_FUNCTION_COUNT = 8
+DUAL_WRITE_FUNCTION_COUNT = 7
 DUAL_WRITE_FUNCTIONS = """
     SELECT count(*), count(*) FILTER (WHERE has_function_privilege('public', p.oid, 'EXECUTE')
                                         OR has_function_privilege('anon', p.oid, 'EXECUTE')
