@@ -244,7 +244,8 @@ MAPPING_VIEWS = ("classified_legacy_rows", "expected_weeks", "expected_children"
                  "expected_records")
 
 
-ROW_SYNC_CONFIG = "SELECT proconfig FROM pg_proc WHERE oid = 'migration.sync_legacy_row(bigint, text, uuid)'::REGPROCEDURE"
+ROW_SYNC_CONFIG = ("SELECT (SELECT proconfig FROM pg_proc "
+                   "WHERE oid = to_regprocedure('migration.sync_legacy_row(bigint, text, uuid)'))")
 GENERIC_PLANS = "plan_cache_mode=force_generic_plan"
 ID_FUNCTIONS_PLAN = """EXPLAIN VERBOSE SELECT * FROM migration.map_records(1, '2025-01-06', '[{"name": "a", "times": ["red"]}]')"""
 
