@@ -161,13 +161,14 @@ def check_orphans(state: State) -> tuple[bool, str]:
     return True, f"0 orphan rows across {len(foreign_keys)} foreign keys"
 
 
-DUAL_WRITE_FUNCTION_COUNT = 7
-DUAL_WRITE_FUNCTIONS = """
-    SELECT count(*), count(*) FILTER (WHERE has_function_privilege('public', p.oid, 'EXECUTE')
-                                        OR has_function_privilege('anon', p.oid, 'EXECUTE')
-                                        OR has_function_privilege('authenticated', p.oid, 'EXECUTE'))
-    FROM pg_proc AS p
-    WHERE p.pronamespace = to_regnamespace('migration') AND (p.proname LIKE 'dual\\_write%' OR p.proname = 'week_label')"""
+ENDPOINT_FUNCTIONS_REVISION = "0018_dual_write_functions"
+# Of the functions that revision creates (its FUNCTIONS): how many exist, and how many of
+# those anyone but their owner may execute.
+ENDPOINT_FUNCTIONS = """
+    SELECT count(f), count(f) FILTER (WHERE has_function_privilege('public', f, 'EXECUTE')
+                                        OR has_function_privilege('anon', f, 'EXECUTE')
+                                        OR has_function_privilege('authenticated', f, 'EXECUTE'))
+    FROM unnest(%s::TEXT[]) AS s (signature), to_regprocedure(s.signature) AS f"""
 
 
 def check_idempotency_log(state: State) -> tuple[bool, str]:
@@ -179,12 +180,13 @@ def check_idempotency_log(state: State) -> tuple[bool, str]:
                            f"idempotency_log present, RLS on, {policies} owner-only policies")
     if not state.has("0007_idempotency_log"):
         ok = not present
-    # 0018: the endpoint's write as one function, callable by its owner only.
-    functions, callable_by_others = state.one(DUAL_WRITE_FUNCTIONS)
-    if not state.has("0018_dual_write_functions"):
+    # 0018: the endpoint's write as functions, callable by their owner only.
+    signatures = [signature for signature, _ in state.module(ENDPOINT_FUNCTIONS_REVISION).FUNCTIONS]
+    functions, callable_by_others = state.one(ENDPOINT_FUNCTIONS, (signatures,))
+    if not state.has(ENDPOINT_FUNCTIONS_REVISION):
         return ok and functions == 0, detail + (f"; {functions} dual-write functions present too early" if functions else "")
-    if functions != DUAL_WRITE_FUNCTION_COUNT or callable_by_others:
-        return False, detail + (f"; dual-write functions {functions}/{DUAL_WRITE_FUNCTION_COUNT}, "
+    if functions != len(signatures) or callable_by_others:
+        return False, detail + (f"; dual-write functions {functions}/{len(signatures)}, "
                                 f"{callable_by_others} executable by PUBLIC, anon or authenticated")
     return ok, detail + f"; migration.dual_write() and its {functions - 1} helpers, owner-only"
 

@@ -18,9 +18,14 @@ from legacy_cases import U1, U2
 from scripts.dual_write.app import PATH, create_app
 from scripts.dual_write.settings import Settings
 from scripts.seed_legacy import week_label
-from test_dual_write import SECRET, create, token, update
+from test_dual_write import SECRET, counts, create, token, update
 
 CALL = "SELECT migration.dual_write(%s, %s, %s, %s)"
+
+
+def written(db) -> tuple[dict, str]:
+    """Every table's row count, and the legacy habits themselves."""
+    return counts(db), scalar(db, "SELECT string_agg(habits::TEXT, ';' ORDER BY id) FROM habit_tracker")
 
 
 def call(db, key: str, body: dict, user: str = U1) -> dict:
@@ -64,12 +69,10 @@ def test_a_call_is_the_whole_write_and_a_second_call_replays_it(synced):
 ])
 def test_refusals_use_postgrests_status_codes_and_change_nothing(synced, body, expected):
     call(synced, "first", create())
-    before = scalar(synced, "SELECT (SELECT count(*) FROM idempotency_log, habit_records)::TEXT || ' ' || "
-                            "(SELECT string_agg(habits::TEXT, ';') FROM habit_tracker)")
+    before = written(synced)
     assert refusal(synced, "second", body) == expected
     assert refusal(synced, "second", body) == expected  # the key was not kept by the refused call
-    assert scalar(synced, "SELECT (SELECT count(*) FROM idempotency_log, habit_records)::TEXT || ' ' || "
-                          "(SELECT string_agg(habits::TEXT, ';') FROM habit_tracker)") == before
+    assert written(synced) == before
 
 
 def test_another_users_week_is_not_found(synced):

@@ -36,7 +36,7 @@ SESSION_SETTINGS = "SET statement_timeout = '10s'"
 MISSING_FUNCTION = "42883"  # undefined_function: the database is older than the endpoint
 
 
-def _prepare(conn) -> None:
+def _set_up_connection(conn) -> None:
     """A pooled connection: its session settings, its prepared statements, autocommit."""
     with conn.cursor() as cur:
         cur.execute(SESSION_SETTINGS)
@@ -98,7 +98,7 @@ def _handle(pool: Pool, settings: Settings, headers, body: bytes) -> tuple[int, 
 
 
 def create_app(settings: Settings) -> Starlette:
-    pool = Pool(settings.database_url, settings.pool_size, setup=_prepare)
+    pool = Pool(settings.database_url, settings.pool_size, setup=_set_up_connection)
 
     def cors(origin: str | None) -> dict:
         allowed = settings.allow_origin_header(origin)

@@ -1,9 +1,10 @@
 """Server-side prepared statements: each endpoint statement is parsed and planned once per connection.
 
-psycopg2 sends every statement as text, so PostgreSQL parses and plans it on each call: for
-the week lookup alone that was 0.7 ms of planning per request. The pool prepares every
-statement when it opens a connection (`prepare_all`), and a request runs them by name with
-its parameters (`Statement.run`). The plans live as long as the connection; PostgreSQL
+psycopg2 sends every statement as text, so PostgreSQL parses and plans it on each call. Since
+0018 the endpoint has one statement, the call of migration.dual_write(); prepared, a one-day
+update took 4.25 ms (p50) against 4.47 ms sent as text (600 calls each, alternated). The pool
+prepares the statements when it opens a connection (`prepare_all`), and a request runs them
+by name with its parameters (`Statement.run`). The plans live as long as the connection; PostgreSQL
 re-plans them itself when a revision changes an object they use.
 
 This needs a session connection (a direct connection, or Supabase's session pooler on port
