@@ -25,7 +25,7 @@ from scripts.drift import select_rows
 from scripts.errors import CheckFailed, UsageError, cli_main
 
 COMMIT_EVERY = 500
-OUT_OF_STEP = """SELECT legacy_id FROM drift_remap UNION SELECT legacy_id FROM migration.sync_failures
+OUT_OF_STEP = """SELECT legacy_id FROM drift_out_of_step UNION SELECT legacy_id FROM migration.sync_failures
                  ORDER BY legacy_id"""
 TRY_SYNC_ROW = "SELECT migration.try_sync_legacy_row(%s, 'RESYNC')"
 

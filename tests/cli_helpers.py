@@ -5,7 +5,12 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import astuple
 from pathlib import Path
+
+import psycopg2
+
+from scripts.drift import EVERY_USER_ONLY, detect
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,8 +35,26 @@ def current_revision(conn) -> str | None:
     return row[0] if row else None
 
 
+def each_users_check_agrees(database_url) -> None:
+    """Each user's check (the endpoint's verify_consistency: one statement of CTEs) finds exactly
+    that user's part of what the check of every user (temporary tables) finds."""
+    conn = psycopg2.connect(database_url)
+    try:
+        everyone = [f for f in detect(conn).findings if f.kind not in EVERY_USER_ONLY]
+        with conn.cursor() as cur:
+            cur.execute("""SELECT user_id::TEXT FROM habit_tracker UNION SELECT user_id::TEXT FROM migration.sync_state
+                           UNION SELECT user_id::TEXT FROM weeks UNION SELECT user_id::TEXT FROM children""")
+            users = [row[0] for row in cur.fetchall() if row[0] is not None]
+        conn.rollback()
+        one_by_one = [f for user in users for f in detect(conn, user_id=user).findings]
+    finally:
+        conn.close()
+    assert sorted(str(astuple(f)) for f in one_by_one) == sorted(str(astuple(f)) for f in everyone)
+
+
 def drift(database_url, *args, **env):
-    """The report of `make drift`, after checking that re-mapping every row (--full) finds the same."""
+    """The report of `make drift`, after checking that re-mapping every row (--full) finds the
+    same, and that the users' own checks find the same."""
     reports = []
     for mode in ((), ("--full",)):
         result = run_cli("scripts.drift", "--json", "--examples", "50", *args, *mode, database_url=database_url, **env)
@@ -40,6 +63,8 @@ def drift(database_url, *args, **env):
     (code, report), (full_code, full_report) = reports
     assert (code, report["examples"], report["by_kind"]) == (full_code, full_report["examples"], full_report["by_kind"])
     assert full_report["checked"]["remapped"] == full_report["checked"]["legacy_rows"]
+    if not args:
+        each_users_check_agrees(database_url)
     return code, report
 
 
