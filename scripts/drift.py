@@ -112,7 +112,7 @@ SELECT_ROWS = (
               h.updated_at > now() - make_interval(secs => %(min_age)s)
                   OR h.id IN (SELECT legacy_id FROM drift_in_flight) AS recent
        FROM habit_tracker h
-       WHERE %(user_id)s::UUID IS NULL OR h.user_id = %(user_id)s::UUID""", analyze=True),
+       WHERE {every_user_or} h.user_id = %(user_id)s::UUID""", analyze=True),
     Relation("drift_recent", """
        SELECT legacy_id, migration.week_id(legacy_id) AS week_id FROM drift_legacy WHERE recent
        UNION
@@ -125,7 +125,7 @@ SELECT_ROWS = (
        SELECT s.legacy_id FROM migration.sync_state s
        WHERE NOT EXISTS (SELECT 1 FROM drift_legacy l WHERE l.legacy_id = s.legacy_id)
          AND s.legacy_id NOT IN (SELECT legacy_id FROM drift_in_flight)
-         AND (%(user_id)s::UUID IS NULL OR s.user_id = %(user_id)s::UUID)"""),
+         AND ({every_user_or} s.user_id = %(user_id)s::UUID)"""),
     # Their child-weeks; and child-weeks claimed by more than one legacy row, always re-mapped
     # (like rows quarantined as duplicate_week): their outcome depends on rows other than their own.
     Relation("drift_groups", """
@@ -134,7 +134,7 @@ SELECT_ROWS = (
        SELECT h.user_id, h.child_name, migration.week_start(h) FROM habit_tracker h JOIN drift_stale d ON d.legacy_id = h.id
        UNION
        SELECT user_id, child_name, monday FROM migration.sync_state
-       WHERE monday IS NOT NULL AND (%(user_id)s::UUID IS NULL OR user_id = %(user_id)s::UUID)
+       WHERE monday IS NOT NULL AND ({every_user_or} user_id = %(user_id)s::UUID)
        GROUP BY 1, 2, 3 HAVING count(*) > 1"""),
     Relation("drift_out_of_step", """
        SELECT legacy_id FROM drift_stale
@@ -167,19 +167,25 @@ ACTUAL = (
     Relation("a_weeks", """
        SELECT * FROM weeks WHERE source_version IN ('migration', 'dual_write')
          AND id NOT IN (SELECT week_id FROM drift_recent)
-         AND (%(user_id)s::UUID IS NULL OR user_id = %(user_id)s::UUID)""", analyze=True),
+         AND ({every_user_or} user_id = %(user_id)s::UUID)""", analyze=True),
     Relation("a_habits", "SELECT h.* FROM habits h WHERE {habits_of_a_weeks}", analyze=True),
     Relation("a_records", "SELECT r.* FROM habit_records r WHERE {records_of_a_habits}"),
     Relation("a_fp", FINGERPRINT.format(weeks="a_weeks", habits="a_habits", records="a_records")),
 )
-# How the habits and records of the compared weeks are found. For every user, a semi-join
-# over the whole tables. For one user (verify_consistency), an index probe with the few ids:
-# planned as a join, the probe lost to a scan of all of habit_records (11.8 ms against
-# 1.0 ms at 2,000 legacy weeks); as `= ANY` over every id of a large table it would lose.
-CHILD_ROWS = {
-    "all": {"habits_of_a_weeks": "h.week_id IN (SELECT id FROM a_weeks)",
-            "records_of_a_habits": "r.habit_id IN (SELECT id FROM a_habits)"},
-    "one user": {"habits_of_a_weeks": "h.week_id = ANY(ARRAY(SELECT id FROM a_weeks))",
+# What differs between checking every user and one user (the endpoint's verify_consistency).
+# - every_user_or: every user's rows are read; one user's, by that user's indexes. A filter
+#   `%(user_id)s IS NULL OR ...` would do both, but a generic plan (the endpoint prepares the
+#   check) cannot fold it away and scans whole tables.
+# - The habits and records of the compared weeks. For every user, a semi-join over the whole
+#   tables. For one user, an index probe with the few ids: planned as a join, the probe lost
+#   to a scan of all of habit_records (11.8 ms against 1.0 ms at 2,000 legacy weeks); as
+#   `= ANY` over every id of a large table it would lose.
+SCOPE = {
+    "every user": {"every_user_or": "TRUE OR",
+                   "habits_of_a_weeks": "h.week_id IN (SELECT id FROM a_weeks)",
+                   "records_of_a_habits": "r.habit_id IN (SELECT id FROM a_habits)"},
+    "one user": {"every_user_or": "",
+                 "habits_of_a_weeks": "h.week_id = ANY(ARRAY(SELECT id FROM a_weeks))",
                  "records_of_a_habits": "r.habit_id = ANY(ARRAY(SELECT id FROM a_habits))"},
 }
 
@@ -247,7 +253,7 @@ FINDINGS = {
                                      SELECT migration.child_id(t.user_id, t.child_name), t.user_id, t.child_name
                                      FROM drift_trusted t WHERE t.week_id IS NOT NULL),
                         actual AS (SELECT id, user_id, name FROM children WHERE source_version IN ('migration', 'dual_write')
-                                   AND (%(user_id)s::UUID IS NULL OR user_id = %(user_id)s::UUID))
+                                   AND ({every_user_or} user_id = %(user_id)s::UUID))
                    SELECT e.id AS expected_id, e.name AS expected_name, a.id AS actual_id, a.name AS actual_name
                    FROM expected e FULL JOIN actual a USING (id)
                    WHERE e.name IS DISTINCT FROM a.name
@@ -257,8 +263,7 @@ FINDINGS = {
     "sync_failures": """SELECT f.legacy_id, f.operation, f.sqlstate, f.message, f.attempts,
                                to_char(f.last_failed_at, 'YYYY-MM-DD HH24:MI:SS') AS last_failed_at
                         FROM migration.sync_failures f
-                        WHERE %(user_id)s::UUID IS NULL
-                           OR f.legacy_id IN (SELECT legacy_id FROM drift_legacy UNION SELECT legacy_id FROM migration.sync_state
+                        WHERE {every_user_or} f.legacy_id IN (SELECT legacy_id FROM drift_legacy UNION SELECT legacy_id FROM migration.sync_state
                                               WHERE user_id = %(user_id)s::UUID)""",
 }
 COUNTS = {
@@ -281,9 +286,10 @@ SYNC_TABLES = """SELECT to_regclass('migration.sync_state') IS NOT NULL, to_regc
                         to_regclass('migration.sync_failures') IS NOT NULL"""
 
 
-def _report_query(has_failures: bool) -> str:
+def _report_query(has_failures: bool, scope: dict) -> str:
     """One row: a JSON array per finding query (absent tables give none), then the counts."""
-    findings = {name: query for name, query in FINDINGS.items() if has_failures or name != "sync_failures"}
+    findings = {name: query.format(**scope) for name, query in FINDINGS.items()
+                if has_failures or name != "sync_failures"}
     columns = [f"(SELECT coalesce(json_agg(f ORDER BY f), '[]') FROM ({query}) f) AS {name}"
                for name, query in findings.items()]
     columns += [f"'[]'::JSON AS {name}" for name in FINDINGS if name not in findings]
@@ -291,17 +297,19 @@ def _report_query(has_failures: bool) -> str:
     return "SELECT " + ",\n       ".join(columns)
 
 
-def _relations(cur, user_id: str | None, upto: tuple = SELECT_ROWS + ACTUAL + EXPECTED) -> tuple[list[Relation], bool]:
-    """The relations in order (drift_queued first, as this database holds it), and whether it
-    records sync failures."""
+def _sync_tables(cur) -> tuple[bool, bool]:
+    """Whether the database has the sync queue and the sync failures (the sync state is required)."""
     cur.execute(SYNC_TABLES)
     has_state, has_queue, has_failures = cur.fetchone()
     if not has_state:
         raise UsageError("the database has no mapping sync state: upgrade to 0011_sync_state or later")
-    child_rows = CHILD_ROWS["all" if user_id is None else "one user"]
-    relations = [Relation("drift_queued", QUEUED[has_queue])]
-    relations += [Relation(r.name, r.query.format(**child_rows), r.analyze) for r in upto]
-    return relations, has_failures
+    return has_queue, has_failures
+
+
+def _relations(has_queue: bool, scope: dict, upto: tuple = SELECT_ROWS + ACTUAL + EXPECTED) -> list[Relation]:
+    """The relations in order, drift_queued first (as this database holds it)."""
+    return [Relation("drift_queued", QUEUED[has_queue])] + [
+        Relation(r.name, r.query.format(**scope), r.analyze) for r in upto]
 
 
 def _materialize(cur, relations: list[Relation], params: dict) -> None:
@@ -314,25 +322,37 @@ def _materialize(cur, relations: list[Relation], params: dict) -> None:
 def select_rows(cur, min_age: float, full: bool) -> None:
     """Create drift_out_of_step (the rows to re-sync) and drift_in_step (the rows unchanged since
     their sync) as temporary tables, for every user."""
-    relations, _ = _relations(cur, None, upto=SELECT_ROWS)
-    _materialize(cur, relations, {"min_age": min_age, "full": full, "user_id": None})
+    has_queue, _ = _sync_tables(cur)
+    _materialize(cur, _relations(has_queue, SCOPE["every user"], upto=SELECT_ROWS),
+                 {"min_age": min_age, "full": full, "user_id": None})
+
+
+def one_user_check(has_queue: bool = True, has_failures: bool = True) -> str:
+    """The check of one user, %(user_id)s, as one statement: the relations as its CTEs, then the
+    report row. (%(min_age)s and %(full)s as for every user.) It must run with jit = off:
+    estimated as dear as a check of every user, it was JIT-compiled for 7 s, for a statement
+    that runs in 10 ms."""
+    scope = SCOPE["one user"]
+    ctes = ",\n".join(f"{relation.name} AS ({relation.query})" for relation in _relations(has_queue, scope))
+    return f"WITH {ctes}\n{_report_query(has_failures, scope)}"
 
 
 def _report_row(cur, min_age: float, full: bool, user_id: str | None) -> dict:
-    """The report query's one row, by column name: temporary tables for every user, one
-    statement of CTEs for one."""
+    """The report query's one row: temporary tables for every user, one statement for one."""
     params = {"min_age": min_age, "full": full, "user_id": user_id}
-    relations, has_failures = _relations(cur, user_id)
-    report_query = _report_query(has_failures)
+    has_queue, has_failures = _sync_tables(cur)
     if user_id is None:
-        _materialize(cur, relations, params)
-        cur.execute(report_query, params)
+        scope = SCOPE["every user"]
+        _materialize(cur, _relations(has_queue, scope), params)
+        cur.execute(_report_query(has_failures, scope), params)
     else:
-        # Estimated as dear as a check of every user, the statement was JIT-compiled: 7 s for
-        # a statement that runs in 10 ms.
         cur.execute("SET LOCAL jit = off")
-        ctes = ",\n".join(f"{relation.name} AS ({relation.query})" for relation in relations)
-        cur.execute(f"WITH {ctes}\n{report_query}", params)
+        cur.execute(one_user_check(has_queue, has_failures), params)
+    return report_row(cur)
+
+
+def report_row(cur) -> dict:
+    """The fetched report row, by column name."""
     return dict(zip([column.name for column in cur.description], cur.fetchone()))
 
 
@@ -340,68 +360,73 @@ def _rows(found: list[dict]) -> list[tuple]:
     return [tuple(row.values()) for row in found]
 
 
+def findings(row: dict, one_user: bool) -> Report:
+    """The report of a report row: its findings and what was checked."""
+    report = Report()
+    for legacy_id, week_id, child, start in _rows(row["missing_weeks"]):
+        report.add("CRITICAL", "MISSING_WEEK", legacy_id, [week_id], f"{child} week of {start} is not in weeks")
+    for week_id, start, quarantined_id, reason in _rows(row["extra_weeks"]):
+        why = (f"its legacy row {quarantined_id} is quarantined ({reason})" if quarantined_id
+               else "no legacy row maps to it")
+        report.add("HIGH", "EXTRA_WEEK", quarantined_id, [week_id], f"week of {start}: {why}")
+    for legacy_id, week_id, owner_differs, moved, expected_start, actual_start, fields in _rows(row["week_fields"]):
+        if owner_differs:
+            report.add("HIGH", "WEEK_OWNER_MISMATCH", legacy_id, [week_id], "child or user differs")
+        if moved:
+            report.add("HIGH", "WEEK_MOVED", legacy_id, [week_id], f"starts {actual_start}, legacy says {expected_start}")
+        if fields:
+            report.add("MEDIUM", "WEEK_DATA_MISMATCH", legacy_id, [week_id], f"differs in {', '.join(fields)}")
+    for legacy_id, habit_id, e_name, a_name, e_order, a_order in _rows(row["habits"]):
+        if a_name is None:
+            report.add("HIGH", "MISSING_HABIT", legacy_id, [habit_id], f"habit {e_name!r} (position {e_order}) missing")
+        elif e_name is None:
+            report.add("MEDIUM", "EXTRA_HABIT", legacy_id, [habit_id], f"habit {a_name!r} has no legacy counterpart")
+        elif e_name != a_name:
+            report.add("MEDIUM", "HABIT_RENAMED", legacy_id, [habit_id], f"named {a_name!r}, legacy says {e_name!r}")
+        else:
+            report.add("LOW", "HABIT_REORDERED", legacy_id, [habit_id], f"{a_name!r} at {a_order}, legacy says {e_order}")
+    for legacy_id, record_id, e_status, a_status, e_date, a_date in _rows(row["records"]):
+        if a_status is None:
+            report.add("HIGH", "MISSING_RECORD", legacy_id, [record_id], f"{e_status} on {e_date} missing")
+        elif e_status is None:
+            report.add("MEDIUM", "EXTRA_RECORD", legacy_id, [record_id], f"{a_status} on {a_date} has no legacy counterpart")
+        elif e_status != a_status:
+            report.add("MEDIUM", "STATUS_MISMATCH", legacy_id, [record_id], f"{a_status} on {a_date}, legacy says {e_status}")
+        else:
+            report.add("MEDIUM", "RECORD_DATE_MISMATCH", legacy_id, [record_id], f"dated {a_date}, legacy says {e_date}")
+    for e_id, e_name, a_id, a_name in _rows(row["children"]):
+        if a_id is None:
+            report.add("CRITICAL", "MISSING_CHILD", None, [e_id], f"child {e_name!r} is not in children")
+        elif e_id is None:
+            report.add("LOW", "EXTRA_CHILD", None, [a_id], f"child {a_name!r} has no legacy week")
+        else:
+            report.add("HIGH", "CHILD_RENAMED", None, [a_id], f"named {a_name!r}, legacy says {e_name!r}")
+    for legacy_id, operation, state, message, attempts, last in _rows(row["sync_failures"]):
+        report.add("HIGH", "SYNC_FAILED", legacy_id, [],
+                   f"{operation} not synced ({state}: {message}); {attempts} attempts, last {last}; make resync")
+    queued, since = row["queued"], row["queued_since"]
+    if queued and row["queued_seconds"] > SYNC_BACKLOG_LIMIT_SECONDS and not one_user:
+        # The oldest write's time, not its age: the finding reads the same however often it is checked.
+        report.add("HIGH", "SYNC_BACKLOG", None, [],
+                   f"{queued} legacy rows wait in migration.sync_queue, the oldest since "
+                   f"{since.isoformat(timespec='seconds')} (over {SYNC_BACKLOG_LIMIT_SECONDS // 60} min): "
+                   "no drain is running (pg_cron job 'drain-sync-queue' or make sync-worker)")
+    report.checked = {name: row[name] for name in
+                      ("legacy_rows", "remapped", "left_out_recent", "queued", "weeks_compared", "weeks_differing")}
+    return report
+
+
 def detect(conn, min_age: float = 0.0, full: bool = False, user_id: str | None = None) -> Report:
     """Compare the whole legacy table with the new tables; read-only (temporary tables only).
 
     full=True re-maps every legacy row instead of trusting the recorded sync state. user_id
-    limits the comparison to one user's rows (the endpoint's verify_consistency), in one
-    statement; the checks that are not one user's (orphans, the queue's backlog, the
+    limits the comparison to one user's rows (what the endpoint's verify_consistency runs,
+    prepared), in one statement; the checks that are not one user's (EVERY_USER_ONLY, and the
     source_version and quarantine totals) are then left out."""
-    report = Report()
     # One snapshot for both sides; the run writes only temporary tables.
     conn.set_session(isolation_level="REPEATABLE READ")
     with conn.cursor() as cur:
-        row = _report_row(cur, min_age, full, user_id)
-        for legacy_id, week_id, child, start in _rows(row["missing_weeks"]):
-            report.add("CRITICAL", "MISSING_WEEK", legacy_id, [week_id], f"{child} week of {start} is not in weeks")
-        for week_id, start, quarantined_id, reason in _rows(row["extra_weeks"]):
-            why = (f"its legacy row {quarantined_id} is quarantined ({reason})" if quarantined_id
-                   else "no legacy row maps to it")
-            report.add("HIGH", "EXTRA_WEEK", quarantined_id, [week_id], f"week of {start}: {why}")
-        for legacy_id, week_id, owner_differs, moved, expected_start, actual_start, fields in _rows(row["week_fields"]):
-            if owner_differs:
-                report.add("HIGH", "WEEK_OWNER_MISMATCH", legacy_id, [week_id], "child or user differs")
-            if moved:
-                report.add("HIGH", "WEEK_MOVED", legacy_id, [week_id], f"starts {actual_start}, legacy says {expected_start}")
-            if fields:
-                report.add("MEDIUM", "WEEK_DATA_MISMATCH", legacy_id, [week_id], f"differs in {', '.join(fields)}")
-        for legacy_id, habit_id, e_name, a_name, e_order, a_order in _rows(row["habits"]):
-            if a_name is None:
-                report.add("HIGH", "MISSING_HABIT", legacy_id, [habit_id], f"habit {e_name!r} (position {e_order}) missing")
-            elif e_name is None:
-                report.add("MEDIUM", "EXTRA_HABIT", legacy_id, [habit_id], f"habit {a_name!r} has no legacy counterpart")
-            elif e_name != a_name:
-                report.add("MEDIUM", "HABIT_RENAMED", legacy_id, [habit_id], f"named {a_name!r}, legacy says {e_name!r}")
-            else:
-                report.add("LOW", "HABIT_REORDERED", legacy_id, [habit_id], f"{a_name!r} at {a_order}, legacy says {e_order}")
-        for legacy_id, record_id, e_status, a_status, e_date, a_date in _rows(row["records"]):
-            if a_status is None:
-                report.add("HIGH", "MISSING_RECORD", legacy_id, [record_id], f"{e_status} on {e_date} missing")
-            elif e_status is None:
-                report.add("MEDIUM", "EXTRA_RECORD", legacy_id, [record_id], f"{a_status} on {a_date} has no legacy counterpart")
-            elif e_status != a_status:
-                report.add("MEDIUM", "STATUS_MISMATCH", legacy_id, [record_id], f"{a_status} on {a_date}, legacy says {e_status}")
-            else:
-                report.add("MEDIUM", "RECORD_DATE_MISMATCH", legacy_id, [record_id], f"dated {a_date}, legacy says {e_date}")
-        for e_id, e_name, a_id, a_name in _rows(row["children"]):
-            if a_id is None:
-                report.add("CRITICAL", "MISSING_CHILD", None, [e_id], f"child {e_name!r} is not in children")
-            elif e_id is None:
-                report.add("LOW", "EXTRA_CHILD", None, [a_id], f"child {a_name!r} has no legacy week")
-            else:
-                report.add("HIGH", "CHILD_RENAMED", None, [a_id], f"named {a_name!r}, legacy says {e_name!r}")
-        for legacy_id, operation, state, message, attempts, last in _rows(row["sync_failures"]):
-            report.add("HIGH", "SYNC_FAILED", legacy_id, [],
-                       f"{operation} not synced ({state}: {message}); {attempts} attempts, last {last}; make resync")
-        queued, since = row["queued"], row["queued_since"]
-        if queued and row["queued_seconds"] > SYNC_BACKLOG_LIMIT_SECONDS and user_id is None:
-            # The oldest write's time, not its age: the finding reads the same however often it is checked.
-            report.add("HIGH", "SYNC_BACKLOG", None, [],
-                       f"{queued} legacy rows wait in migration.sync_queue, the oldest since "
-                       f"{since.isoformat(timespec='seconds')} (over {SYNC_BACKLOG_LIMIT_SECONDS // 60} min): "
-                       "no drain is running (pg_cron job 'drain-sync-queue' or make sync-worker)")
-        report.checked = {name: row[name] for name in
-                          ("legacy_rows", "remapped", "left_out_recent", "queued", "weeks_compared", "weeks_differing")}
+        report = findings(_report_row(cur, min_age, full, user_id), one_user=user_id is not None)
         if user_id is not None:
             conn.rollback()
             return report

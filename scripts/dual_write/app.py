@@ -3,7 +3,8 @@
 A request is authenticated (401), its idempotency key and body's shape checked (400/413/422),
 then run as one statement on a pooled connection in autocommit, migration.dual_write()
 (revision 0018): the key's claim, the operation, its stored response, all committed by that
-statement or none of it. A refusal (PTnnn) is answered with its status; anything else is
+statement or none of it; verify_consistency is one prepared statement too (consistency.py).
+A refusal (PTnnn) is answered with its status; anything else is
 logged with its traceback on the server and answered 500 with no detail. A deadlock or
 serialization failure (the statement was rolled back whole) is retried.
 """
@@ -19,8 +20,7 @@ from starlette.requests import Request as HttpRequest
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from scripts.drift import detect
-from scripts.dual_write import auth, operations, requests
+from scripts.dual_write import auth, consistency, operations, requests
 from scripts.dual_write.errors import ApiError
 from scripts.dual_write.pool import Pool
 from scripts.dual_write.prepared import prepare_all
@@ -30,18 +30,21 @@ log = logging.getLogger("dual_write")
 PATH = "/functions/v1/dual-write-habit"
 RETRIED_SQLSTATES = ("40001", "40P01")  # serialization failure, deadlock detected
 ATTEMPTS = 3
-# For every statement of the connection: no request waits longer than a person would. (The
-# write's lock_timeout and the trigger's skip switch are migration.dual_write()'s own.)
-SESSION_SETTINGS = "SET statement_timeout = '10s'"
+# For every statement of the connection: no request waits longer than a person would (the
+# write's lock_timeout and the trigger's skip switch are migration.dual_write()'s own); each
+# prepared statement is planned once; no JIT, which compiled the consistency check for
+# seconds (its estimates are of every user's rows).
+SESSION_SETTINGS = ("SET statement_timeout = '10s'", "SET plan_cache_mode = force_generic_plan", "SET jit = off")
 MISSING_FUNCTION = "42883"  # undefined_function: the database is older than the endpoint
 
 
 def _set_up_connection(conn) -> None:
     """A pooled connection: its session settings, its prepared statements, autocommit."""
     with conn.cursor() as cur:
-        cur.execute(SESSION_SETTINGS)
+        for setting in SESSION_SETTINGS:
+            cur.execute(setting)
     try:
-        prepare_all(conn, operations.STATEMENTS)
+        prepare_all(conn, operations.STATEMENTS + consistency.STATEMENTS)
     except psycopg2.Error as exc:
         if exc.pgcode != MISSING_FUNCTION:
             raise
@@ -66,13 +69,8 @@ def _write(pool: Pool, user_id: str, request: requests.Request) -> tuple[int, di
 
 def _verify(pool: Pool, user_id: str) -> tuple[int, dict, bool]:
     with pool.connection() as conn:
-        conn.autocommit = False  # the check reads one snapshot, in one transaction
-        try:
-            report = detect(conn, user_id=user_id)
-        finally:
-            if not conn.closed:
-                conn.rollback()
-                conn.set_session(isolation_level="DEFAULT", autocommit=True)
+        with conn.cursor() as cur:
+            report = consistency.check(cur, user_id)
     findings = [{"severity": f.severity, "kind": f.kind, "legacy_id": f.legacy_id, "new_ids": f.new_ids,
                  "detail": f.detail} for f in report.findings[:50]]
     return 200, {"operation": "verify_consistency", "consistent": not report.drift,
