@@ -15,12 +15,12 @@ from contextlib import asynccontextmanager
 
 import psycopg2
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request as HttpRequest
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from scripts.dual_write import auth, consistency, operations, requests
+from scripts.dual_write.aio import execute
 from scripts.dual_write.errors import ApiError
 from scripts.dual_write.pool import Pool
 from scripts.dual_write.prepared import prepare_all
@@ -38,28 +38,27 @@ SESSION_SETTINGS = ("SET statement_timeout = '10s'", "SET plan_cache_mode = forc
 MISSING_FUNCTION = "42883"  # undefined_function: the database is older than the endpoint
 
 
-def _set_up_connection(conn) -> None:
-    """A pooled connection: its session settings, its prepared statements, autocommit."""
+async def _set_up_connection(conn) -> None:
+    """A pooled connection: its session settings and its prepared statements."""
     with conn.cursor() as cur:
         for setting in SESSION_SETTINGS:
-            cur.execute(setting)
+            await execute(cur, setting)
     try:
-        prepare_all(conn, operations.STATEMENTS + consistency.STATEMENTS)
+        await prepare_all(conn, operations.STATEMENTS + consistency.STATEMENTS)
     except psycopg2.Error as exc:
         if exc.pgcode != MISSING_FUNCTION:
             raise
         raise ApiError(503, "database_not_ready",
                        "the database lacks migration.dual_write(): upgrade it to 0018_dual_write_functions") from None
-    conn.autocommit = True
 
 
-def _write(pool: Pool, user_id: str, request: requests.Request) -> tuple[int, dict, bool]:
+async def _write(pool: Pool, user_id: str, request: requests.Request) -> tuple[int, dict, bool]:
     """(status, body, replayed)."""
     for attempt in range(1, ATTEMPTS + 1):
-        with pool.connection() as conn:
+        async with pool.connection() as conn:
             try:
                 with conn.cursor() as cur:
-                    return operations.run_write(cur, user_id, request)
+                    return await operations.run_write(cur, user_id, request)
             except psycopg2.Error as exc:
                 if exc.pgcode in RETRIED_SQLSTATES and attempt < ATTEMPTS:
                     continue
@@ -67,10 +66,10 @@ def _write(pool: Pool, user_id: str, request: requests.Request) -> tuple[int, di
     raise AssertionError("unreachable")
 
 
-def _verify(pool: Pool, user_id: str) -> tuple[int, dict, bool]:
-    with pool.connection() as conn:
+async def _verify(pool: Pool, user_id: str) -> tuple[int, dict, bool]:
+    async with pool.connection() as conn:
         with conn.cursor() as cur:
-            report = consistency.check(cur, user_id)
+            report = await consistency.check(cur, user_id)
     findings = [{"severity": f.severity, "kind": f.kind, "legacy_id": f.legacy_id, "new_ids": f.new_ids,
                  "detail": f.detail} for f in report.findings[:50]]
     return 200, {"operation": "verify_consistency", "consistent": not report.drift,
@@ -78,14 +77,14 @@ def _verify(pool: Pool, user_id: str) -> tuple[int, dict, bool]:
                  "checked": {k: report.checked[k] for k in ("legacy_rows", "remapped", "weeks_compared")}}, False
 
 
-def _handle(pool: Pool, settings: Settings, headers, body: bytes) -> tuple[int, dict, bool]:
+async def _handle(pool: Pool, settings: Settings, headers, body: bytes) -> tuple[int, dict, bool]:
     user_id = auth.user_id_from(headers.get("authorization"), settings.jwt_secret)
     key = requests.idempotency_key(headers.get("x-idempotency-key"))
     request = requests.parse(body, key)
     try:
         if request.operation in requests.READ_ONLY:
-            return _verify(pool, user_id)
-        return _write(pool, user_id, request)
+            return await _verify(pool, user_id)
+        return await _write(pool, user_id, request)
     except psycopg2.OperationalError as exc:
         log.warning("database unavailable: %s", " ".join(str(exc).split()))
         raise ApiError(503, "database_unavailable", "the database is unavailable; retry shortly") from None
@@ -115,7 +114,7 @@ def create_app(settings: Settings) -> Starlette:
         headers = cors(http.headers.get("origin"))
         try:
             body = await http.body()
-            status, payload, replayed = await run_in_threadpool(_handle, pool, settings, http.headers, body)
+            status, payload, replayed = await _handle(pool, settings, http.headers, body)
         except ApiError as exc:
             return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
         except Exception:

@@ -2,8 +2,8 @@
 
 It is `make drift`'s check limited to one user (scripts/drift.py, one_user_check): the same
 relations and finding queries, as the CTEs of one statement. Prepared once per connection
-with the user as $1, and run in autocommit: one statement reads one snapshot, so no
-transaction is opened. The endpoint's sessions plan it once (force_generic_plan): the scope
+with the user as $1, and run in autocommit (the pool's connections are asynchronous): one
+statement reads one snapshot. The endpoint's sessions plan it once (force_generic_plan): the scope
 "one user" keeps every filter on the user an index condition in a generic plan.
 """
 from __future__ import annotations
@@ -17,6 +17,6 @@ USER_CHECK = Statement("verify_consistency", ("UUID",),
 STATEMENTS = (USER_CHECK,)
 
 
-def check(cur, user_id: str) -> drift.Report:
-    USER_CHECK.run(cur, user_id)
+async def check(cur, user_id: str) -> drift.Report:
+    await USER_CHECK.run(cur, user_id)
     return drift.findings(drift.report_row(cur), one_user=True)

@@ -23,10 +23,10 @@ STATEMENTS = (DUAL_WRITE,)
 REFUSED = "PT"  # PostgREST's SQLSTATE class for an HTTP status raised by a function
 
 
-def run_write(cur, user_id: str, request: Request) -> tuple[int, dict, bool]:
-    """(status, body, replayed). Run outside a transaction block: the statement is the transaction."""
+async def run_write(cur, user_id: str, request: Request) -> tuple[int, dict, bool]:
+    """(status, body, replayed). Run in autocommit: the statement is the transaction."""
     try:
-        DUAL_WRITE.run(cur, user_id, request.key, request.operation, json.dumps(request.data, ensure_ascii=False))
+        await DUAL_WRITE.run(cur, user_id, request.key, request.operation, json.dumps(request.data, ensure_ascii=False))
     except psycopg2.Error as exc:
         if exc.pgcode and exc.pgcode.startswith(REFUSED):
             raise ApiError(int(exc.pgcode[len(REFUSED):]), exc.diag.message_detail, exc.diag.message_primary,

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from psycopg2 import sql
 
+from scripts.dual_write.aio import execute
+
 
 def _parenthesized(items) -> sql.Composable:
     """`(a, b, ...)`, or nothing at all: PREPARE and EXECUTE take no empty parentheses."""
@@ -29,11 +31,11 @@ class Statement:
     parameter_types: tuple[str, ...]
     text: str  # parameters as $1, $2, ... in parameter_types' order
 
-    def prepare(self, cur) -> None:
+    async def prepare(self, cur) -> None:
         types = _parenthesized(sql.SQL(t) for t in self.parameter_types)
-        cur.execute(sql.SQL("PREPARE {} {} AS {}").format(sql.Identifier(self.name), types, sql.SQL(self.text)))
+        await execute(cur, sql.SQL("PREPARE {} {} AS {}").format(sql.Identifier(self.name), types, sql.SQL(self.text)))
 
-    def run(self, cur, *parameters) -> None:
+    async def run(self, cur, *parameters) -> None:
         if len(parameters) != len(self.parameter_types):
             raise TypeError(f"{self.name} takes {len(self.parameter_types)} parameters, not {len(parameters)}")
         # Rendered once (a Composed is quoted again on every execute: ~9 us a statement).
@@ -42,15 +44,14 @@ class Statement:
             placeholders = _parenthesized(sql.Placeholder() for _ in self.parameter_types)
             text = _RENDERED[self.name] = sql.SQL("EXECUTE {} {}").format(
                 sql.Identifier(self.name), placeholders).as_string(cur)
-        cur.execute(text, parameters)
+        await execute(cur, text, parameters)
 
 
 _RENDERED: dict[str, str] = {}
 
 
-def prepare_all(conn, statements: tuple[Statement, ...]) -> None:
-    """Prepare the statements on a new connection (outside any request's transaction)."""
+async def prepare_all(conn, statements: tuple[Statement, ...]) -> None:
+    """Prepare the statements on a new (asynchronous, autocommit) connection."""
     with conn.cursor() as cur:
         for statement in statements:
-            statement.prepare(cur)
-    conn.commit()
+            await statement.prepare(cur)
