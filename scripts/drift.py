@@ -263,8 +263,10 @@ FINDINGS = {
     "sync_failures": """SELECT f.legacy_id, f.operation, f.sqlstate, f.message, f.attempts,
                                to_char(f.last_failed_at, 'YYYY-MM-DD HH24:MI:SS') AS last_failed_at
                         FROM migration.sync_failures f
-                        WHERE {every_user_or} f.legacy_id IN (SELECT legacy_id FROM drift_legacy UNION SELECT legacy_id FROM migration.sync_state
-                                              WHERE user_id = %(user_id)s::UUID)""",
+                        WHERE {every_user_or} f.legacy_id IN (SELECT legacy_id FROM drift_legacy
+                                                              UNION
+                                                              SELECT legacy_id FROM migration.sync_state
+                                                              WHERE user_id = %(user_id)s::UUID)""",
 }
 COUNTS = {
     "legacy_rows": "SELECT count(*) FROM drift_legacy WHERE recent IS NOT TRUE",
