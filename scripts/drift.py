@@ -290,11 +290,11 @@ SYNC_TABLES = """SELECT to_regclass('migration.sync_state') IS NOT NULL, to_regc
 
 def _report_query(has_failures: bool, scope: dict) -> str:
     """One row: a JSON array per finding query (absent tables give none), then the counts."""
-    findings = {name: query.format(**scope) for name, query in FINDINGS.items()
-                if has_failures or name != "sync_failures"}
+    present = {name: query.format(**scope) for name, query in FINDINGS.items()
+               if has_failures or name != "sync_failures"}
     columns = [f"(SELECT coalesce(json_agg(f ORDER BY f), '[]') FROM ({query}) f) AS {name}"
-               for name, query in findings.items()]
-    columns += [f"'[]'::JSON AS {name}" for name in FINDINGS if name not in findings]
+               for name, query in present.items()]
+    columns += [f"'[]'::JSON AS {name}" for name in FINDINGS if name not in present]
     columns += [f"({query}) AS {name}" for name, query in COUNTS.items()]
     return "SELECT " + ",\n       ".join(columns)
 

@@ -5,9 +5,11 @@
 - errors: the JSON error every failure becomes;
 - auth: the user id from a Supabase user JWT (HS256);
 - requests: the request's shape (operation, data, idempotency key), checked before the database;
-- pool: a bounded, blocking connection pool;
+- aio: statements on psycopg2's asynchronous connections, awaited on the event loop;
+- pool: a bounded pool of those connections;
 - prepared: server-side prepared statements, one set per pooled connection;
 - operations: a write as one call of migration.dual_write() (revision 0018: the per-user key,
   habit_tracker and, through the mapping, the new tables, in one statement);
+- consistency: verify_consistency, the drift check of the caller's rows as one statement;
 - app: the Starlette application tying them together; serve: uvicorn on loopback.
 """

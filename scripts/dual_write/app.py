@@ -4,9 +4,9 @@ A request is authenticated (401), its idempotency key and body's shape checked (
 then run as one statement on a pooled connection in autocommit, migration.dual_write()
 (revision 0018): the key's claim, the operation, its stored response, all committed by that
 statement or none of it; verify_consistency is one prepared statement too (consistency.py).
-A refusal (PTnnn) is answered with its status; anything else is
-logged with its traceback on the server and answered 500 with no detail. A deadlock or
-serialization failure (the statement was rolled back whole) is retried.
+A refusal (PTnnn) is answered with its status; anything else is logged with its traceback on
+the server and answered 500 with no detail. A deadlock or serialization failure (the
+statement was rolled back whole) is retried.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from scripts.dual_write import auth, consistency, operations, requests
 from scripts.dual_write.aio import execute
-from scripts.dual_write.errors import ApiError
+from scripts.dual_write.errors import ApiError, database_unavailable
 from scripts.dual_write.pool import Pool
 from scripts.dual_write.prepared import prepare_all
 from scripts.dual_write.settings import ALLOWED_HEADERS, Settings
@@ -87,7 +87,7 @@ async def _handle(pool: Pool, settings: Settings, headers, body: bytes) -> tuple
         return await _write(pool, user_id, request)
     except psycopg2.OperationalError as exc:
         log.warning("database unavailable: %s", " ".join(str(exc).split()))
-        raise ApiError(503, "database_unavailable", "the database is unavailable; retry shortly") from None
+        raise database_unavailable() from None
     except psycopg2.IntegrityError as exc:
         log.warning("conflict in %s: %s", request.operation, " ".join(str(exc).split()))
         constraint = getattr(exc.diag, "constraint_name", None) or "a constraint"

@@ -18,3 +18,8 @@ class ApiError(Exception):
 
 def invalid(field: str, message: str) -> ApiError:
     return ApiError(422, "invalid_data", message, field)
+
+
+def database_unavailable() -> ApiError:
+    """The database cannot be reached (connecting, or a connection lost mid-request)."""
+    return ApiError(503, "database_unavailable", "the database is unavailable; retry shortly")

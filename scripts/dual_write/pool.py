@@ -23,11 +23,10 @@ import psycopg2
 
 from scripts.database_url import libpq_url
 from scripts.dual_write.aio import wait
-from scripts.dual_write.errors import ApiError
+from scripts.dual_write.errors import ApiError, database_unavailable
 
 WAIT_SECONDS = 10
 CONNECT_TIMEOUT_SECONDS = 3
-UNAVAILABLE = ("database_unavailable", "the database is unavailable; retry shortly")
 
 
 class Pool:
@@ -43,7 +42,7 @@ class Pool:
             conn = psycopg2.connect(self._url, async_=1, application_name="dual-write-endpoint")
             await asyncio.wait_for(wait(conn), CONNECT_TIMEOUT_SECONDS)
         except (psycopg2.OperationalError, TimeoutError):
-            raise ApiError(503, *UNAVAILABLE) from None
+            raise database_unavailable() from None
         try:
             await self._setup(conn)
         except BaseException:
