@@ -35,9 +35,20 @@ What and why
       refused with its reason, and the statement's failure undoes all of it.
 
     Every rule stays where it was written: the mapping, the classification and the sync are
-    0010-0016's functions, called, not restated. The function runs with the trigger's skip
-    switch on (its SET clause: restored when it returns), so the trigger does not queue the
-    endpoint's own writes, and with lock_timeout 2s; the caller sets statement_timeout.
+    0010-0016's functions, called, not restated. The function turns the trigger's skip switch
+    on (set_config(..., TRUE) in its body, put back as the caller had it before it returns;
+    an error undoes it with the transaction or the caller's savepoint), so the trigger does
+    not queue the endpoint's own writes, and runs with lock_timeout 2s; the caller sets
+    statement_timeout.
+
+    Edited in place (2026-11-29), the one exception to "a released revision is never edited":
+    as first written, this revision gave dual_write() the skip switch as a SET clause,
+    `ALTER FUNCTION ... SET "migration.skip_sync_trigger" = 'on'`. On Supabase the migration
+    role `postgres` is not a superuser, and only a superuser may attach a custom parameter to
+    a function: `make upgrade` failed there with 42501 (permission denied to set parameter)
+    and the database stayed at 0017. So this revision was never applied to the real
+    database, and changing it changes no database that exists. Only how the switch is set
+    changed; what the function does is the same (test_dual_write_functions).
 
     Errors use PostgREST's convention, so the function answers the same way whoever calls
     it: SQLSTATE 'PTnnn' is HTTP status nnn, MESSAGE the human message, DETAIL the error
@@ -59,7 +70,7 @@ Locks taken, and for how long
 How to verify
     SELECT p.oid::REGPROCEDURE, p.proconfig, has_function_privilege('authenticated', p.oid, 'EXECUTE')
     FROM pg_proc AS p WHERE p.proname LIKE 'dual_write%';
-    -- seven functions; dual_write() with the skip switch, lock_timeout and generic plans; f
+    -- seven functions; dual_write() with lock_timeout and generic plans; f
     `make verify` (idempotency_log check); `make demo`; `make bench-api`.
 
 Deploying and rolling back
@@ -278,7 +289,10 @@ DECLARE
     log_id UUID;
     held RECORD;
     response JSONB;
+    callers_skip_switch TEXT := coalesce(current_setting('migration.skip_sync_trigger', TRUE), '');
 BEGIN
+    -- This function writes both schemas itself: the trigger must not queue its legacy writes.
+    PERFORM set_config('migration.skip_sync_trigger', 'on', TRUE);
     -- Twice at most: a row seen in conflict may be deleted (expired, cleaned up) before it is read.
     FOR attempt IN 1..2 LOOP
         INSERT INTO public.idempotency_log (user_id, key, operation, request_data, status)
@@ -303,6 +317,7 @@ BEGIN
             RAISE EXCEPTION USING ERRCODE = 'PT422', DETAIL = 'idempotency_key_reused', HINT = 'X-Idempotency-Key',
                 MESSAGE = 'this X-Idempotency-Key was already used for a different request';
         END IF;
+        PERFORM set_config('migration.skip_sync_trigger', callers_skip_switch, TRUE);
         RETURN held.response_data || jsonb_build_object('replayed', TRUE);
     END LOOP;
     IF log_id IS NULL THEN
@@ -321,15 +336,15 @@ BEGIN
     END IF;
 
     UPDATE public.idempotency_log SET status = 'completed', response_data = response WHERE id = log_id;
+    PERFORM set_config('migration.skip_sync_trigger', callers_skip_switch, TRUE);
     RETURN response || jsonb_build_object('replayed', FALSE);
 END;
 $$"""
 
-# dual_write()'s own settings while it runs (restored when it returns): the trigger's skip
-# switch, since it writes both schemas itself; no lock waited for longer than a person would;
-# its statements (and the sync's) planned once per session, as 0017 does for the sync.
+# dual_write()'s own settings while it runs (restored when it returns): no lock waited for
+# longer than a person would; its statements (and the sync's) planned once per session, as
+# 0017 does for the sync. (The trigger's skip switch is set in its body: see the docstring.)
 DUAL_WRITE_SETTINGS = (
-    "ALTER FUNCTION migration.dual_write(UUID, TEXT, TEXT, JSONB) SET \"migration.skip_sync_trigger\" = 'on'",
     "ALTER FUNCTION migration.dual_write(UUID, TEXT, TEXT, JSONB) SET lock_timeout = '2s'",
     "ALTER FUNCTION migration.dual_write(UUID, TEXT, TEXT, JSONB) SET plan_cache_mode = force_generic_plan",
 )

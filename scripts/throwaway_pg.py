@@ -1,9 +1,17 @@
-"""A private, throwaway PostgreSQL 15 server for the demo and the tests.
+"""A private, throwaway PostgreSQL 15 server of Supabase's shape, for the demo and the tests.
 
 `python -m scripts.throwaway_pg up [NAME]` creates a cluster in a fresh temporary directory,
 starts it on a free loopback port with its own socket directory, creates the database
-`habits`, loads the Supabase stand-in, and prints its DATABASE_URL. `down [NAME]` stops it
-and removes its files. `url [NAME]` prints the URL of a running one.
+`habits`, builds Supabase's shape in it (supabase_standin.sql, pg_cron), and prints its
+DATABASE_URL. `down [NAME]` stops it and removes its files. `url [NAME]` prints the URL of a
+running one.
+
+The shape is Supabase's (../shared/SUPABASE_FACTS.md): the cluster's superuser is
+`supabase_admin`, which only builds the database; the printed DATABASE_URL logs in as
+`postgres`, which is NOT a superuser (CREATEDB, CREATEROLE, BYPASSRLS, member of the API
+roles), and whatever it creates in `public` is granted to anon and authenticated by default
+privileges. Every make target, the demo and every test run as `postgres`, so a revision or a
+command that needs a superuser fails here as it would on Supabase.
 
 initdb and pg_ctl refuse to run as root, so as root every server command runs as the
 `postgres` OS user (`runuser -u postgres --`) in a directory that user owns; as anyone else
@@ -21,6 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import psycopg2
+from psycopg2 import sql
 
 from scripts.errors import UsageError, cli_main
 
@@ -29,7 +38,8 @@ STATE_DIR = REPO_ROOT / ".throwaway"
 STANDIN_SQL = Path(__file__).resolve().parent / "supabase_standin.sql"
 PG_BINDIR = Path(os.environ.get("PG_BINDIR", "/usr/lib/postgresql/15/bin"))
 PG_CRON_CONTROL = Path("/usr/share/postgresql/15/extension/pg_cron.control")
-SUPERUSER = "postgres"
+SUPERUSER = "supabase_admin"  # builds the database; nothing else connects as it
+LOGIN_ROLE = "postgres"  # DATABASE_URL's role: Supabase's, not a superuser
 DEFAULT_DBNAME = "habits"
 
 
@@ -61,7 +71,7 @@ class Cluster:
     port: int
     dbname: str = DEFAULT_DBNAME
     host: str = "127.0.0.1"
-    user: str = SUPERUSER
+    user: str = LOGIN_ROLE
     durable: bool = False
 
     @property
@@ -77,7 +87,13 @@ class Cluster:
         return Path(self.root) / "server.log"
 
     def url(self, dbname: str | None = None) -> str:
+        """DATABASE_URL: the login role `postgres`, as on Supabase."""
         return f"postgresql://{self.user}@{self.host}:{self.port}/{dbname or self.dbname}"
+
+    def admin_url(self, dbname: str | None = None) -> str:
+        """The cluster superuser's URL: for building databases (and, in tests, for fabricating
+        states only the platform could cause), never for running what is under test."""
+        return f"postgresql://{SUPERUSER}@{self.host}:{self.port}/{dbname or self.dbname}"
 
     @classmethod
     def start(cls, dbname: str = DEFAULT_DBNAME, *, create_database: bool = True, durable: bool = False) -> Cluster:
@@ -120,9 +136,11 @@ class Cluster:
         if not self.durable:
             # Durability is worthless for a database that is thrown away; speed is not.
             settings.update({"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"})
+        preload = ["pg_stat_statements"]
         if pg_cron_installed():
-            settings["shared_preload_libraries"] = "'pg_cron'"
+            preload.append("pg_cron")
             settings["cron.database_name"] = f"'{self.dbname}'"
+        settings["shared_preload_libraries"] = "'" + ",".join(preload) + "'"
         return " ".join(f"-c {key}={value}" for key, value in settings.items())
 
     def _pg_ctl_start(self) -> None:
@@ -132,16 +150,16 @@ class Cluster:
         ])
 
     def _create_database(self, dbname: str) -> None:
-        conn = psycopg2.connect(self.url("postgres"))
+        conn = psycopg2.connect(self.admin_url("postgres"))
         conn.autocommit = True
         with conn.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{dbname}"')  # dbname is ours, never user input
+            cur.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(dbname), sql.Identifier(LOGIN_ROLE)))
         conn.close()
-        load_standin(self.url(dbname))
-        enable_pg_cron(self.url(dbname))
+        load_standin(self.admin_url(dbname))
+        enable_pg_cron(self.admin_url(dbname))
 
     def _load_standin_roles(self) -> None:
-        load_standin(self.url("postgres"))
+        load_standin(self.admin_url("postgres"))
 
     def stop(self) -> None:
         if (self.datadir / "postmaster.pid").exists():
@@ -155,7 +173,7 @@ class Cluster:
 
 
 def load_standin(url: str) -> None:
-    """Load the Supabase stand-in into one database (idempotent)."""
+    """Build Supabase's shape in one database (idempotent); `url` is the superuser's."""
     conn = psycopg2.connect(url)
     conn.autocommit = True
     with conn.cursor() as cur:
@@ -163,14 +181,28 @@ def load_standin(url: str) -> None:
     conn.close()
 
 
+# What the dashboard's pg_cron switch does, as the superuser: the extension's objects in pg_catalog
+# and schema cron, and `postgres` given the use of all of them (so cron.schedule works as postgres,
+# and a job runs as the role that scheduled it).
+PG_CRON_STATEMENTS = (
+    "CREATE EXTENSION IF NOT EXISTS pg_cron WITH SCHEMA pg_catalog",
+    "GRANT USAGE ON SCHEMA cron TO postgres WITH GRANT OPTION",
+    "GRANT ALL ON ALL TABLES IN SCHEMA cron TO postgres WITH GRANT OPTION",
+    "GRANT ALL ON ALL SEQUENCES IN SCHEMA cron TO postgres WITH GRANT OPTION",
+    "GRANT ALL ON ALL FUNCTIONS IN SCHEMA cron TO postgres WITH GRANT OPTION",
+)
+
+
 def enable_pg_cron(url: str) -> None:
-    """What Supabase's extension switch does: CREATE EXTENSION pg_cron (in cron.database_name only)."""
+    """Enable pg_cron as Supabase's extension switch does (in cron.database_name only); `url` is
+    the superuser's."""
     if not pg_cron_installed():
         return
     conn = psycopg2.connect(url)
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute("CREATE EXTENSION IF NOT EXISTS pg_cron")
+        for statement in PG_CRON_STATEMENTS:
+            cur.execute(statement)
     conn.close()
 
 

@@ -1,10 +1,14 @@
-"""Test fixtures: a real PostgreSQL 15, a fresh database per test.
+"""Test fixtures: a real PostgreSQL 15 of Supabase's shape, a fresh database per test.
 
 The session starts one throwaway server with scripts/throwaway_pg.py (the same code as
 `make db-up`, so it runs the server as the `postgres` OS user when we are root and as
-ourselves otherwise). pytest-postgresql's no-process fixture sits on top of it: it loads the
-Supabase stand-in into a template database once, and clones a fresh `habits_test` database
-from it for every test.
+ourselves otherwise). pytest-postgresql's no-process fixture sits on top of it: as the cluster
+superuser `supabase_admin` it builds Supabase's shape into a template database once, and
+clones a fresh `habits_test` database from it for every test, owned by `postgres`.
+
+Every test connects as `postgres`, which is NOT a superuser, as DATABASE_URL does on
+Supabase. `admin_url` (the superuser) is for the few tests that must fabricate a state only the
+platform's superuser could cause, or observe what only it may see; each says why.
 """
 from __future__ import annotations
 
@@ -12,13 +16,14 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import psycopg2
+from psycopg2 import sql
 import pytest
 from alembic.config import Config
 from pytest_postgresql import factories
 from sqlalchemy import create_engine, pool
 
 from scripts.database_url import sqlalchemy_url
-from scripts.throwaway_pg import STANDIN_SQL, Cluster, enable_pg_cron
+from scripts.throwaway_pg import SUPERUSER, Cluster, enable_pg_cron, load_standin
 
 from cli_helpers import run_cli
 from legacy_cases import U1, U2
@@ -33,25 +38,41 @@ def throwaway_server():
     cluster = Cluster.start(TEST_DBNAME, create_database=False)
     try:
         yield SimpleNamespace(
-            cluster=cluster, host=cluster.host, port=cluster.port, user=cluster.user, password=None,
+            cluster=cluster, host=cluster.host, port=cluster.port, user=SUPERUSER, password=None,
             options="", maintenance_dbname="postgres", template_dbname=None,
         )
     finally:
         cluster.destroy()
 
 
+def _build_supabase_shape(host, port, user, dbname, password=None) -> None:
+    """pytest-postgresql's loader for the template database, run once: as the superuser."""
+    load_standin(f"postgresql://{user}@{host}:{port}/{dbname}")
+
+
 postgresql_noproc = factories.postgresql_noproc(
-    dbname=TEST_DBNAME, load=[STANDIN_SQL], depends_on="throwaway_server"
+    dbname=TEST_DBNAME, load=[_build_supabase_shape], depends_on="throwaway_server"
 )
 postgresql = factories.postgresql("postgresql_noproc")
 
 
 @pytest.fixture
-def database_url(postgresql, throwaway_server) -> str:
-    """The URL of this test's fresh database (Supabase stand-in and pg_cron, nothing migrated)."""
-    url = throwaway_server.cluster.url(postgresql.info.dbname)
-    enable_pg_cron(url)
-    return url
+def admin_url(postgresql, throwaway_server) -> str:
+    """The superuser's URL of this test's database. Not for running what is under test."""
+    return throwaway_server.cluster.admin_url(postgresql.info.dbname)
+
+
+@pytest.fixture
+def database_url(postgresql, throwaway_server, admin_url) -> str:
+    """The URL of this test's fresh database as `postgres` (Supabase's shape and pg_cron, nothing
+    migrated). The database is cloned by the superuser; it is handed to `postgres`, as Supabase's
+    database is, and pg_cron is enabled in it as the dashboard's switch does."""
+    dbname = postgresql.info.dbname
+    with psycopg2.connect(admin_url) as conn, conn.cursor() as cur:
+        cur.execute(sql.SQL("ALTER DATABASE {} OWNER TO postgres").format(sql.Identifier(dbname)))
+    conn.close()
+    enable_pg_cron(admin_url)
+    return throwaway_server.cluster.url(dbname)
 
 
 @pytest.fixture
