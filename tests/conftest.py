@@ -45,7 +45,7 @@ def throwaway_server():
         cluster.destroy()
 
 
-def _build_supabase_shape(host, port, user, dbname, password=None) -> None:
+def _build_supabase_shape(host, port, user, dbname, **_) -> None:
     """pytest-postgresql's loader for the template database, run once: as the superuser."""
     load_standin(f"postgresql://{user}@{host}:{port}/{dbname}")
 
