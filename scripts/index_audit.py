@@ -14,12 +14,27 @@ habits, habit_records, habit_templates and notifications (schema public) reports
   directions differ otherwise, as (a, b) and (a, b DESC), are listed apart and not counted.
   A unique, primary-key or exclusion index is never called redundant (it enforces a rule; the
   plain index beside it is the redundant one), nor one with INCLUDE columns.
-- indexes the measured workload never used: statistics are reset (pg_stat_reset(), superuser),
-  then the app's eight reads (scripts/app_queries.py, as role authenticated with RLS on, each
-  transaction rolled back) run for up to --users users, --repeat times each; the pending
-  statistics are flushed (pg_stat_force_next_flush()) and each index's idx_scan read. Not
-  counted as unused: unique/primary-key/exclusion indexes, and an index whose leading columns
-  are a foreign key's columns (ON DELETE CASCADE / SET NULL from the parent scans it).
+- indexes the measured workload never used: the app's eight reads (scripts/app_queries.py, as
+  role authenticated with RLS on, each transaction rolled back) run for up to --users users,
+  --repeat times each, on one connection of their own; each index's idx_scan in
+  pg_stat_user_indexes is read before and after, and its scans during the workload are the
+  difference. No statistics are reset, so no superuser is needed (Supabase's `postgres` is not
+  one): the reads are pg_stat views and pg_stat_force_next_flush(), which PUBLIC may execute.
+  PostgreSQL 15 keeps a backend's counts pending until it goes idle, and flushes them at most
+  once a second (one idle sooner after its last flush waits up to 10 s, PGSTAT_IDLE_INTERVAL,
+  or until it exits): the workload connection forces a flush (pg_stat_force_next_flush(),
+  done as its transaction ends, before the server answers) once after its own lookups of
+  users and ids, so they fall before the first reading, and once after the workload, so all
+  of it is in the second; each reading, on the audit's other (autocommit) connection, clears
+  the statistics snapshot first (pg_stat_clear_snapshot(): a transaction caches what it read,
+  stats_fetch_consistency). Not counted as unused:
+  unique/primary-key/exclusion indexes, and an index whose leading columns are a foreign key's
+  columns (ON DELETE CASCADE / SET NULL from the parent scans it).
+  Other sessions' scans of the six tables during the run are counted too: concurrent traffic
+  only adds to the differences, so an index others use is not reported unused (the safe
+  direction; an index reported unused had no scan from anyone during the run). A statistics
+  reset during the run (pg_stat_database.stats_reset moves, or a counter goes down) would hide
+  scans: the audit then stops rather than report.
 - the write cost of the candidates (redundant or unused), measured in the same run: per table,
   a scratch copy in schema index_audit_scratch with every index of the original (constraint
   indexes through their constraint definitions, no foreign keys, checks or triggers), and the
@@ -27,10 +42,12 @@ habits, habit_records, habit_templates and notifications (schema public) reports
   candidates dropped, --rounds interleaved rounds each, TRUNCATE between; median rates.
 
 Advisory: exit 0 whatever it finds; nothing in public is changed or dropped (a revision a
-reviewer reads must do that). It resets the database's statistics counters and, like
-app_queries.as_app_user, briefly locks the six tables: run it on a copy or a throwaway
-database, not production. Exit 2 with one line when it cannot run: no database, the six
-tables missing (not upgraded), not allowed to reset statistics, the scratch schema taken.
+reviewer reads must do that). It needs no superuser and resets no statistics; it runs as a
+role that owns the six tables and is a member of authenticated (Supabase's `postgres`). Like
+app_queries.as_app_user it briefly locks the six tables (ACCESS EXCLUSIVE, per workload
+transaction): run it on a copy or a throwaway database, not production. Exit 2 with one line
+when it cannot run: no database, the six tables missing (not upgraded), track_counts off,
+statistics reset during the run, the workload not recorded in time, the scratch schema taken.
 """
 from __future__ import annotations
 
@@ -88,6 +105,7 @@ FROM pg_constraint con
 JOIN pg_class t ON t.oid = con.conrelid
 WHERE con.contype = 'f' AND t.relnamespace = %(schema)s::REGNAMESPACE AND t.relname = ANY(%(tables)s)"""
 
+# The cumulative counters the workload moves, read outside any cached snapshot.
 INDEX_SCANS = """\
 SELECT s.indexrelid, s.idx_scan FROM pg_stat_user_indexes s
 WHERE s.schemaname = %(schema)s AND s.relname = ANY(%(tables)s)"""
@@ -95,6 +113,17 @@ WHERE s.schemaname = %(schema)s AND s.relname = ANY(%(tables)s)"""
 TABLE_READS = """\
 SELECT s.relname, s.seq_scan + coalesce(s.idx_scan, 0) FROM pg_stat_user_tables s
 WHERE s.schemaname = %(schema)s AND s.relname = ANY(%(tables)s)"""
+
+STATS_RESET = "SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()"
+
+
+@dataclass
+class Counters:
+    """One reading of the counters: idx_scan per index oid, reads (seq_scan + idx_scan) per
+    table, and when the database's statistics were last reset (None: never)."""
+    scans: dict
+    reads: dict
+    reset: object
 
 
 @dataclass
@@ -219,16 +248,47 @@ def workload_users(conn, limit: int) -> list[tuple[str, dict]]:
     return chosen
 
 
-def reset_statistics(conn) -> None:
+def require_track_counts(conn) -> None:
     with conn.cursor() as cur:
         cur.execute("SHOW track_counts")
         if cur.fetchone()[0] != "on":
             raise UsageError("track_counts is off: the server records no index use to audit")
-        try:
-            cur.execute("SELECT pg_stat_reset()")
-        except errors.InsufficientPrivilege:
-            raise UsageError("not allowed to reset statistics (pg_stat_reset()): run the audit as a superuser "
-                             "on a copy or a throwaway database") from None
+
+
+def flush_statistics(conn) -> None:
+    """Send `conn`'s pending statistics to shared memory now. A backend flushes them when it goes
+    idle, at most once a second (or 10 s later when it went idle sooner); forced
+    (pg_stat_force_next_flush(), executable by PUBLIC), the flush happens as this transaction
+    ends, before the server answers the COMMIT/ROLLBACK."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_stat_force_next_flush()")
+    if not conn.autocommit:
+        conn.rollback()
+
+
+def read_counters(conn) -> Counters:
+    """The counters as shared memory has them now: the cached snapshot is cleared first, and on
+    an autocommit connection each statement is a transaction of its own anyway."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_stat_clear_snapshot()")
+        cur.execute(STATS_RESET)
+        row = cur.fetchone()
+        cur.execute(INDEX_SCANS, {"schema": SCHEMA, "tables": list(TABLES)})
+        scans = dict(cur.fetchall())
+        cur.execute(TABLE_READS, {"schema": SCHEMA, "tables": list(TABLES)})
+        reads = dict(cur.fetchall())
+    return Counters(scans, reads, row[0] if row else None)
+
+
+def differences(before: Counters, after: Counters) -> tuple[dict, dict]:
+    """idx_scan per index oid and reads per table between two readings; UsageError when the
+    statistics were reset in between (scans would be lost, an index used could read unused)."""
+    scans = {oid: n - before.scans.get(oid, 0) for oid, n in after.scans.items()}
+    reads = {table: n - before.reads.get(table, 0) for table, n in after.reads.items()}
+    if after.reset != before.reset or min([*scans.values(), *reads.values(), 0]) < 0:
+        raise UsageError("the statistics were reset during the audit (pg_stat_reset() or a single "
+                         "table's): its index scans are not all counted; run it again")
+    return scans, reads
 
 
 def run_workload(conn, users: list[tuple[str, dict]], repeat: int) -> None:
@@ -238,27 +298,20 @@ def run_workload(conn, users: list[tuple[str, dict]], repeat: int) -> None:
                 for query in QUERIES:
                     cur.execute(query.text, params)
                     cur.fetchall()
-    # A backend sends its pending statistics to shared memory when it goes idle, at most once a
-    # second; forced, the flush happens as this transaction ends, before the server answers.
-    with conn.cursor() as cur:
-        cur.execute("SELECT pg_stat_force_next_flush()")
-    conn.rollback()
+    flush_statistics(conn)
 
 
-def read_index_scans(conn, indexes: list[Index]) -> dict[str, int]:
-    """idx_scan per index (set on each) and reads per table, once the workload's are visible:
-    the table counters (sequential and index scans) move in the same flush as the index ones, and
-    the workload reads every table it touches whichever access path the planner chose."""
+def read_index_scans(conn, indexes: list[Index], before: Counters) -> dict[str, int]:
+    """idx_scan during the workload per index (set on each) and reads per table, once the
+    workload's are visible: the table counters (sequential and index scans) move in the same flush
+    as the index ones, and the workload reads every table it touches whichever access path the
+    planner chose. The forced flush makes them visible at once; the wait is a safety net."""
     deadline = time.monotonic() + FLUSH_WAIT_SECONDS
-    with conn.cursor() as cur:
-        while True:
-            cur.execute(TABLE_READS, {"schema": SCHEMA, "tables": list(TABLES)})
-            reads = dict(cur.fetchall())
-            if sum(reads.values()) > 0 or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-        cur.execute(INDEX_SCANS, {"schema": SCHEMA, "tables": list(TABLES)})
-        scans = dict(cur.fetchall())
+    while True:
+        scans, reads = differences(before, read_counters(conn))
+        if sum(reads.values()) > 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     if sum(reads.values()) == 0:
         raise UsageError(f"the statistics did not record the workload within {FLUSH_WAIT_SECONDS:g} s: "
                          "nothing to judge index use by")
@@ -398,9 +451,13 @@ def audit(conn, workload_conn, *, users: int, repeat: int, rows: int, rounds: in
                 "index_scans": None, "tables_not_read": None}
     unused, unused_kept = None, []
     if chosen:
-        reset_statistics(conn)
+        require_track_counts(conn)
+        # The lookups of users and ids above scanned indexes on the workload connection: flushed
+        # now, they are in the first reading and not in the workload's differences.
+        flush_statistics(workload_conn)
+        before = read_counters(conn)
         run_workload(workload_conn, chosen, repeat)
-        reads = read_index_scans(conn, indexes)
+        reads = read_index_scans(conn, indexes, before)
         workload["index_scans"] = sum(i.idx_scan for i in indexes)
         workload["tables_not_read"] = [t for t in TABLES if not reads.get(t)]
         unused, unused_kept = unused_by_workload(indexes, found)

@@ -1,10 +1,11 @@
 """`make index-audit`: the redundant pairs 0003 documents are found from the catalog, no rule's
 index is ever a drop candidate, the write cost is measured on a scratch copy, and public is
-left exactly as it was; a database without the new tables is refused with one line."""
+left exactly as it was; a database without the new tables is refused with one line. It runs
+as a role that is no superuser and resets no statistics: an index is unused when the workload's
+run added no scan to it, whatever its total."""
 from __future__ import annotations
 
 import json
-from urllib.parse import urlsplit
 
 import psycopg2
 import pytest
@@ -13,7 +14,8 @@ from psycopg2 import sql
 from cli_helpers import run_cli, scalar
 
 from scripts.bench_base import seeded_and_backfilled
-from scripts.index_audit import SCRATCH, Index, coverage, redundant
+from scripts.errors import UsageError
+from scripts.index_audit import SCRATCH, Counters, Index, coverage, differences, redundant
 
 INDEX_LIST = "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1, 2"
 ENFORCING = """SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
@@ -135,16 +137,88 @@ def test_upgraded_but_empty_database_and_a_taken_scratch_schema(db, migrate, dat
     assert scalar(db, "SELECT count(*) FROM pg_namespace WHERE nspname = %s", (SCRATCH,)) == 1
 
 
-def test_refuses_a_user_who_cannot_reset_statistics(seeded, database_url):
-    with seeded.cursor() as cur:
-        cur.execute("CREATE ROLE index_auditor LOGIN")
-        cur.execute("GRANT SELECT ON children, weeks, habits, habit_records, habit_templates, notifications TO index_auditor")
-    url = urlsplit(database_url)
-    as_auditor = url._replace(netloc=f"index_auditor@{url.hostname}:{url.port}").geturl()
-    result = run_cli("scripts.index_audit", database_url=as_auditor)
-    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
-    assert result.stderr.startswith("index_audit: error: not allowed to reset statistics")
+QUICK = ("--rows", "200", "--rounds", "1", "--users", "3", "--repeat", "1")
+INDEX_TOTAL = "SELECT idx_scan FROM pg_stat_user_indexes WHERE schemaname = 'public' AND indexrelname = %s"
+SIX_TABLES_TOTALS = """SELECT indexrelname, idx_scan FROM pg_stat_user_indexes WHERE schemaname = 'public'
+                       AND relname IN ('children', 'weeks', 'habits', 'habit_records', 'habit_templates',
+                                       'notifications')"""
+STATS_RESET = "SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()"
+
+
+def flushed(db):
+    """This connection's pending statistics in shared memory (PostgreSQL 15 flushes an idle
+    backend's at most once a second; forced, as the statement ends)."""
+    with db.cursor() as cur:
+        cur.execute("SELECT pg_stat_force_next_flush()")
+
+
+def scans_by(db, query, index):
+    """Run `query` with sequential scans off, so that it scans `index`; its total idx_scan after."""
+    with db.cursor() as cur:
+        cur.execute("SET enable_seqscan = off")
+        cur.execute(query)
+        cur.execute("RESET enable_seqscan")
+    flushed(db)
+    return scalar(db, INDEX_TOTAL, (index,))
+
+
+def test_runs_without_superuser_and_resets_nothing(seeded, database_url):
+    # The tests connect as Supabase's postgres (conftest): no superuser, so no pg_stat_reset().
+    assert scalar(seeded, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user") is False
+    assert scalar(seeded, "SELECT has_function_privilege('pg_stat_reset()', 'EXECUTE')") is False
+    assert scalar(seeded, "SELECT has_function_privilege('pg_stat_force_next_flush()', 'EXECUTE')") is True
+    reset_before = scalar(seeded, STATS_RESET)
+    pkey_before = scans_by(seeded, "SELECT count(*) FROM weeks WHERE id = gen_random_uuid()", "weeks_pkey")
+    assert pkey_before > 0
+
+    report = audit(database_url, *QUICK)
+
+    assert report["workload"]["users"] > 0 and report["workload"]["index_scans"] > 0
+    assert report["unused"] is not None and report["recommendations"]
+    # Nothing was reset: the database's reset time and the running totals are where they were.
+    assert scalar(seeded, STATS_RESET) == reset_before
+    assert scalar(seeded, INDEX_TOTAL, ("weeks_pkey",)) >= pkey_before
     assert scalar(seeded, "SELECT count(*) FROM pg_namespace WHERE nspname = %s", (SCRATCH,)) == 0
+
+
+def test_unused_is_judged_by_the_workloads_scans_not_the_totals(seeded, database_url):
+    db = seeded
+    # Scanned before the run only: a status lookup the app's eight reads never make.
+    status_before = scans_by(db, "SELECT count(*) FROM habit_records WHERE status = 'green'",
+                             "idx_habit_records_status")
+    # Scanned before the run and by the workload (a habit's records).
+    habit_before = scans_by(db, "SELECT count(*) FROM habit_records WHERE habit_id = gen_random_uuid()",
+                            "idx_habit_records_habit_id")
+    assert status_before > 0 and habit_before > 0
+    totals_before = dict(all_rows(db, SIX_TABLES_TOTALS))
+
+    report = audit(database_url, *QUICK)
+
+    # The totals moved by the workload's index scans and by the audit's lookups of users and ids
+    # (made, and flushed, before its first reading): never by less than the audit reports.
+    moved = {name: n - totals_before[name] for name, n in all_rows(db, SIX_TABLES_TOTALS)}
+    assert sum(moved.values()) >= report["workload"]["index_scans"] > 0, moved
+    unused = {u["index"]: u for u in report["unused"]}
+    assert "idx_habit_records_status" in unused, sorted(unused)
+    assert unused["idx_habit_records_status"]["idx_scan"] == 0
+    assert scalar(db, INDEX_TOTAL, ("idx_habit_records_status",)) == status_before
+    assert "idx_habit_records_habit_id" not in unused
+    # Its figure is its scans during the run, not its total.
+    habit_after = scalar(db, INDEX_TOTAL, ("idx_habit_records_habit_id",))
+    reported = {r["index"]: r["idx_scan"] for r in report["redundant"]}["idx_habit_records_habit_id"]
+    assert 0 < reported <= habit_after - habit_before < habit_after
+
+
+def test_differences_refuse_a_reset_in_between():
+    before = Counters({1: 5, 2: 3}, {"weeks": 10}, None)
+    assert differences(before, Counters({1: 9, 2: 3}, {"weeks": 12}, None)) == ({1: 4, 2: 0}, {"weeks": 2})
+    # Other sessions' scans are in the differences too: they can only raise them.
+    assert differences(before, Counters({1: 5, 2: 3, 3: 1}, {"weeks": 10}, None))[0] == {1: 0, 2: 0, 3: 1}
+    for after in (Counters({1: 9, 2: 3}, {"weeks": 12}, "2026-11-29 21:00:00+00"),  # pg_stat_reset()
+                  Counters({1: 1, 2: 3}, {"weeks": 12}, None),  # a counter went down
+                  Counters({1: 9, 2: 3}, {"weeks": 4}, None)):
+        with pytest.raises(UsageError, match="^the statistics were reset during the audit"):
+            differences(before, after)
 
 
 def make(name, keys, options=None, *, unique=False, constraint=None, am="btree", pred=None, oid=None):
