@@ -178,7 +178,7 @@ perf-baseline: $(INSTALLED) $(PG_READY) ## The app's 8 reads as role authenticat
 	  $(THROWAWAY) down perf$$scale >/dev/null; trap - EXIT; \
 	done; $(PY) -m scripts.perf_baseline summary $(BUILD)/perf/x*.json
 
-index-audit: $(INSTALLED) ## Redundant and workload-unused indexes of the new tables: size, insert cost, advice (resets stats: copies only) [JSON=1]
+index-audit: $(INSTALLED) ## Redundant and workload-unused indexes of the new tables: size, insert cost, advice (no superuser; locks the tables: copies only) [JSON=1]
 	$(PY) -m scripts.index_audit $(if $(JSON),--json)
 
 rehearse-runbook: $(INSTALLED) $(PG_READY) ## docs/RUNBOOK.md step by step on a throwaway copy of production's situation (ROWS=34000 legacy weeks)

@@ -87,12 +87,15 @@ def parameters(cur, user_id: str) -> dict:
 
 @contextmanager
 def as_app_user(conn, user_id: str):
-    """A cursor in one transaction acting as the app does for `user_id`; rolled back after."""
+    """A cursor in one transaction acting as the app does for `user_id`; rolled back after.
+    The tables are read as they will be in Phase 2: RLS on, and SELECT granted to the app's role
+    (since 0019 it holds nothing on a table whose RLS is off); both undone by the rollback."""
     conn.rollback()
     try:
         with conn.cursor() as cur:
             for table in RLS_TABLES:
                 cur.execute(sql.SQL("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(sql.Identifier(table)))
+                cur.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(sql.Identifier(table), sql.Identifier(APP_ROLE)))
             cur.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(APP_ROLE)))
             cur.execute("SELECT set_config('request.jwt.claims', %s, true)",
                         (json.dumps({"sub": user_id, "role": APP_ROLE}),))

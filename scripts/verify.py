@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 
 from alembic.script import ScriptDirectory
 
+from scripts import privileges
 from scripts.constraint_violations import constraints, violations
 from scripts.database_url import connect
 from scripts.errors import CheckFailed, UsageError, cli_main
@@ -290,6 +291,40 @@ def check_revision(state: State, target: str) -> tuple[bool, str]:
     return state.current == target, f"database at {state.current or '(none)'}, expected {target}"
 
 
+TRUNCATE_GUARD_REVISION = "0020_legacy_truncate_guard"
+
+
+def check_truncate_guard(state: State) -> tuple[bool, str]:
+    """0020: TRUNCATE habit_tracker refused by a BEFORE TRUNCATE trigger, enabled."""
+    enabled = state.one("""
+        SELECT t.tgenabled FROM pg_trigger AS t
+        WHERE t.tgname = 'trigger_habit_tracker_refuse_truncate' AND t.tgrelid = to_regclass('public.habit_tracker')""")
+    if not state.has(TRUNCATE_GUARD_REVISION):
+        return enabled is None, ("truncate guard absent (0020 not applied)" if enabled is None
+                                 else "trigger_habit_tracker_refuse_truncate present too early")
+    if enabled is None:
+        return False, "trigger_habit_tracker_refuse_truncate missing: TRUNCATE habit_tracker would lose the queue"
+    if enabled[0] == "D":
+        return False, "trigger_habit_tracker_refuse_truncate DISABLED: TRUNCATE habit_tracker would lose the queue"
+    return True, "TRUNCATE habit_tracker refused (trigger_habit_tracker_refuse_truncate enabled)"
+
+
+def check_privileges(state: State) -> tuple[bool, str]:
+    """What PUBLIC and the API roles hold in public, migration and alembic (scripts/privileges.py)."""
+    grants = privileges.held(state.conn)
+    hardened = state.has(privileges.PRIVILEGES_REVISION)
+    extra, missing = privileges.compare(grants, hardened)
+    problems = [f"extra: {grant}" for grant in extra] + [f"missing: {grant}" for grant in missing]
+    if problems:
+        return False, "; ".join(problems)
+    if hardened:
+        return True, (f"{len(grants)} privileges of PUBLIC/{'/'.join(privileges.API_ROLES)}, exactly the app's: "
+                      + ", ".join(str(grant) for grant in grants))
+    exposed = len({grant.name for grant in grants if grant.grantee != "PUBLIC"})
+    return True, (f"the platform's default grants, no more: the API roles reach {exposed} objects in public "
+                  f"until {privileges.PRIVILEGES_REVISION} closes them")
+
+
 CHECKS: tuple[tuple[str, Callable[[State], tuple[bool, str]]], ...] = (
     ("tables", check_tables),
     ("source_version", check_source_version),
@@ -301,6 +336,8 @@ CHECKS: tuple[tuple[str, Callable[[State], tuple[bool, str]]], ...] = (
     ("idempotency cleanup", check_cleanup),
     ("dual-write trigger", check_trigger),
     ("legacy mapping", check_mapping),
+    ("truncate guard", check_truncate_guard),
+    ("privileges", check_privileges),
 )
 
 

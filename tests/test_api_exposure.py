@@ -1,0 +1,200 @@
+"""What the internet can reach through PostgREST, tried as the API roles themselves.
+
+PostgREST runs every request as `anon` (no user token) or `authenticated` (a user's JWT, its
+claims in request.jwt.claims); `postgres` is a member of both, so the tests SET ROLE to them on
+the Supabase-shaped database, as the request would. Each attempt runs in a savepoint and must
+be refused with 42501 (insufficient_privilege), except what the app's own calls need.
+"""
+from __future__ import annotations
+
+import json
+
+import psycopg2
+import pytest
+from psycopg2 import errors, sql
+
+from cli_helpers import run_cli, scalar
+from legacy_cases import U1, U2
+from scripts import privileges
+from test_sync_trigger import insert
+
+NEW_TABLES = ("children", "weeks", "habits", "habit_records", "habit_templates", "notifications")
+WRITES = {
+    "SELECT": "SELECT * FROM {table}",
+    "INSERT": "INSERT INTO {table} DEFAULT VALUES",
+    "UPDATE": "UPDATE {table} SET {column} = {column}",
+    "DELETE": "DELETE FROM {table}",
+    "TRUNCATE": "TRUNCATE {table}",
+}
+CALLERS = {
+    "anon": None,
+    "authenticated": {"sub": U1, "role": "authenticated"},
+}
+
+
+@pytest.fixture
+def populated(synced):
+    """At head: U1 and U2 each with a synced legacy week, a template and a notification."""
+    insert(synced, user=U1)
+    insert(synced, child="서연", user=U2)
+    with synced.cursor() as cur:
+        cur.execute("""INSERT INTO habit_templates (user_id, name) VALUES (%s, 't1'), (%s, 't2')""", (U1, U2))
+        cur.execute("""INSERT INTO notifications (user_id, type, title, message)
+                       VALUES (%s, 'chat', 'hi', 'hello'), (%s, 'chat', 'hi', 'hello')""", (U1, U2))
+    return synced
+
+
+def attempt(db, role: str, statement: str, params=None):
+    """Run one statement as `role` (with a user's claims for authenticated), in a transaction
+    that is rolled back whatever happens. Returns the rows, or the error raised."""
+    db.autocommit = False
+    try:
+        with db.cursor() as cur:
+            cur.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)))
+            claims = CALLERS.get(role)
+            cur.execute("SELECT set_config('request.jwt.claims', %s, TRUE)", (json.dumps(claims) if claims else "",))
+            cur.execute(statement, params)
+            return cur.fetchall() if cur.description else cur.rowcount
+    except psycopg2.Error as exc:
+        return exc
+    finally:
+        db.rollback()
+        db.autocommit = True
+
+
+def counts(db) -> dict[str, int]:
+    return {table: scalar(db, f"SELECT count(*) FROM {table}") for table in ("habit_tracker", *NEW_TABLES)}
+
+
+def test_the_login_role_is_not_a_superuser(db):
+    with db.cursor() as cur:
+        cur.execute("""SELECT current_user, rolsuper, rolbypassrls, rolcreatedb, rolcreaterole,
+                              pg_has_role('anon', 'MEMBER'), pg_has_role('authenticated', 'MEMBER')
+                       FROM pg_roles WHERE rolname = current_user""")
+        user, superuser, bypassrls, createdb, createrole, anon, authenticated = cur.fetchone()
+    assert (user, superuser, bypassrls, createdb, createrole, anon, authenticated) == (
+        "postgres", False, True, True, True, True, True)
+    with pytest.raises(errors.InsufficientPrivilege):
+        with db.cursor() as cur:
+            cur.execute("SELECT pg_stat_reset()")
+
+
+@pytest.mark.parametrize("role", CALLERS)
+@pytest.mark.parametrize("table", NEW_TABLES)
+@pytest.mark.parametrize("command", WRITES)
+def test_new_tables_refuse_every_command_while_rls_is_off(populated, role, table, command):
+    before = counts(populated)
+    result = attempt(populated, role, WRITES[command].format(table=table, column="created_at"))
+    assert isinstance(result, errors.InsufficientPrivilege), f"{role} {command} on {table}: {result!r}"
+    assert counts(populated) == before
+
+
+@pytest.mark.parametrize("role", CALLERS)
+def test_no_api_role_can_attach_a_trigger_to_the_legacy_table(populated, role):
+    result = attempt(populated, role, """CREATE TRIGGER drop_writes BEFORE INSERT OR UPDATE ON habit_tracker
+                                          FOR EACH ROW EXECUTE FUNCTION sync_old_to_new()""")
+    assert isinstance(result, errors.InsufficientPrivilege), repr(result)
+
+
+@pytest.mark.parametrize("role", CALLERS)
+@pytest.mark.parametrize("command", WRITES)
+def test_alembic_bookkeeping_is_untouchable(populated, role, command):
+    result = attempt(populated, role, WRITES[command].format(table="alembic_version", column="version_num"))
+    assert isinstance(result, errors.InsufficientPrivilege), repr(result)
+    assert scalar(populated, "SELECT version_num FROM alembic_version") is not None
+
+
+def test_no_function_of_ours_is_executable_by_the_api_roles(populated):
+    with populated.cursor() as cur:
+        cur.execute("""SELECT p.oid::REGPROCEDURE::TEXT, r.rolname
+                       FROM pg_proc AS p
+                       JOIN pg_namespace AS n ON n.oid = p.pronamespace
+                       CROSS JOIN (VALUES ('anon'), ('authenticated'), ('service_role')) AS r (rolname)
+                       WHERE n.nspname IN ('public', 'migration') AND has_function_privilege(r.rolname, p.oid, 'EXECUTE')""")
+        executable = cur.fetchall()
+        cur.execute("""SELECT count(*) FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
+                       WHERE n.nspname = 'migration'""")
+        migration_functions = cur.fetchone()[0]
+    assert executable == []
+    assert migration_functions > 30
+    for role in CALLERS:
+        for call in ("SELECT cleanup_idempotency_log()", "SELECT migration.drain_sync_queue(1)"):
+            result = attempt(populated, role, call)
+            assert isinstance(result, errors.InsufficientPrivilege), f"{role}: {call}: {result!r}"
+
+
+def test_security_definer_functions_pin_search_path(populated):
+    with populated.cursor() as cur:
+        cur.execute("""SELECT p.oid::REGPROCEDURE::TEXT, p.proconfig FROM pg_proc AS p
+                       JOIN pg_namespace AS n ON n.oid = p.pronamespace
+                       WHERE n.nspname IN ('public', 'migration') AND p.prosecdef""")
+        definers = cur.fetchall()
+    assert definers, "sync_old_to_new() is SECURITY DEFINER"
+    assert all(any(c.startswith("search_path=") for c in config or ()) for _, config in definers), definers
+
+
+def test_the_app_keeps_its_own_legacy_rows_and_nothing_more(populated):
+    mine = attempt(populated, "authenticated", "SELECT DISTINCT user_id::TEXT FROM habit_tracker")
+    assert mine == [(U1,)]
+    inserted = attempt(populated, "authenticated", """INSERT INTO habit_tracker (child_name, week_period, week_start_date, user_id)
+                                                    VALUES ('새싹', 'w', '2025-09-01', %s) RETURNING id""", (U1,))
+    assert isinstance(inserted, list) and len(inserted) == 1, repr(inserted)
+    for_another = attempt(populated, "authenticated", """INSERT INTO habit_tracker (child_name, week_period, user_id)
+                                                       VALUES ('새싹', 'w2', %s)""", (U2,))
+    assert isinstance(for_another, errors.InsufficientPrivilege), repr(for_another)  # the policy's WITH CHECK
+    assert attempt(populated, "authenticated", "UPDATE habit_tracker SET theme = 'x' WHERE user_id = %s", (U2,)) == 0
+    for command in ("TRUNCATE habit_tracker", "SELECT * FROM habit_tracker"):
+        result = attempt(populated, "anon", command)
+        assert isinstance(result, errors.InsufficientPrivilege), f"anon {command}: {result!r}"
+    assert isinstance(attempt(populated, "authenticated", "TRUNCATE habit_tracker"), errors.InsufficientPrivilege)
+
+
+def test_truncating_the_legacy_table_is_refused_even_for_its_owner(populated):
+    before = counts(populated)
+    with pytest.raises(errors.ObjectNotInPrerequisiteState, match="TRUNCATE habit_tracker is refused"):
+        with populated.cursor() as cur:
+            cur.execute("TRUNCATE habit_tracker")
+    assert counts(populated) == before
+    assert before["habit_tracker"] == 2
+
+
+def test_verify_names_an_extra_privilege_and_passes_once_it_is_revoked(db, database_url, migrate):
+    migrate("upgrade", "head")
+    assert run_cli("scripts.verify", database_url=database_url).returncode == 0
+    with db.cursor() as cur:
+        cur.execute("GRANT SELECT ON weeks TO anon")
+        cur.execute("GRANT EXECUTE ON FUNCTION migration.child_id(UUID, TEXT) TO PUBLIC")
+    failed = run_cli("scripts.verify", database_url=database_url)
+    assert failed.returncode == 1
+    line = next(line for line in failed.stdout.splitlines() if "privileges" in line)
+    assert line.startswith("FAIL"), line
+    assert "extra: anon SELECT ON TABLE public.weeks" in line
+    assert "extra: PUBLIC EXECUTE ON FUNCTION migration.child_id(user_id uuid, name text)" in line
+    with db.cursor() as cur:
+        cur.execute("REVOKE SELECT ON weeks FROM anon")
+        cur.execute("REVOKE EXECUTE ON FUNCTION migration.child_id(UUID, TEXT) FROM PUBLIC")
+        cur.execute("REVOKE INSERT ON habit_tracker FROM authenticated")
+    missing = run_cli("scripts.verify", database_url=database_url)
+    assert "missing: authenticated INSERT ON TABLE public.habit_tracker" in missing.stdout
+    with db.cursor() as cur:
+        cur.execute("GRANT INSERT ON habit_tracker TO authenticated")
+    passed = run_cli("scripts.verify", database_url=database_url)
+    assert passed.returncode == 0, passed.stdout
+    assert "PASS  privileges" in passed.stdout
+
+
+def test_before_0019_verify_tolerates_only_the_platform_defaults(synced, database_url, migrate):
+    migrate("downgrade", "0018_dual_write_functions")
+    grants = privileges.held(synced)
+    assert privileges.compare(grants, hardened=False) == ([], [])
+    assert privileges.Grant("table", "public.weeks", "anon", "TRUNCATE") in grants  # the exposure 0019 closes
+    with synced.cursor() as cur:
+        cur.execute("GRANT USAGE ON SCHEMA migration TO anon")
+    extra, _ = privileges.compare(privileges.held(synced), hardened=False)
+    assert [str(grant) for grant in extra] == ["anon USAGE ON SCHEMA migration"]
+
+
+def test_a_database_stuck_at_0017_upgrades_as_postgres(database_url, migrate):
+    migrate("upgrade", "0017_row_sync_generic_plans")
+    migrate("upgrade", "head")
+    assert run_cli("scripts.verify", database_url=database_url).returncode == 0
