@@ -11,5 +11,6 @@
 - operations: a write as one call of migration.dual_write() (revision 0018: the per-user key,
   habit_tracker and, through the mapping, the new tables, in one statement);
 - consistency: verify_consistency, the drift check of the caller's rows as one statement;
-- app: the Starlette application tying them together; serve: uvicorn on loopback.
+- app: the Starlette application tying them together; serve: uvicorn on loopback;
+- protocol: uvicorn's httptools protocol with a bound on the request's headers (431).
 """

@@ -22,9 +22,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class Served(str):
+    """The endpoint's URL, and the `serve` process answering on it (tests read its memory)."""
+    process: subprocess.Popen
+
+
 @contextmanager
 def running_endpoint(database_url: str, jwt_secret: str, pool_size: int = 10, origins: str = "*"):
-    """Yield the endpoint's URL while a `serve` process answers on it; stop it afterwards."""
+    """Yield the endpoint's URL (a Served) while a `serve` process answers on it; stop it afterwards."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "SUPABASE_JWT_SECRET": jwt_secret,
            "ALLOWED_ORIGINS": origins, "DB_POOL_SIZE": str(pool_size)}
@@ -40,7 +45,9 @@ def running_endpoint(database_url: str, jwt_secret: str, pool_size: int = 10, or
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise UsageError(f"the endpoint did not start: {(process.stderr.read() or '').strip()[-300:]}")
                 time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}{PATH}"
+        served = Served(f"http://127.0.0.1:{port}{PATH}")
+        served.process = process
+        yield served
     finally:
         process.terminate()
         try:

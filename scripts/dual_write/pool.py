@@ -11,7 +11,8 @@ failing. Connections are opened lazily and kept open between requests, so the se
 while the database is down and answers 503 until it is back. A connection that failed, or
 whose statement did not finish (the request was cancelled), is closed, not returned. Each
 new connection is first handed to `setup` (the endpoint's session settings and prepared
-statements).
+statements). An idle connection is not tested when it is handed out (a round trip per
+request); the caller retries on a `fresh` one if it turns out dead (app.py).
 """
 from __future__ import annotations
 
@@ -51,7 +52,8 @@ class Pool:
         return conn
 
     @asynccontextmanager
-    async def connection(self):
+    async def connection(self, fresh: bool = False):
+        """A pooled connection, or with fresh=True a newly opened one."""
         if self._slots is None:
             self._slots = asyncio.Semaphore(self._size)
         try:
@@ -60,7 +62,7 @@ class Pool:
             raise ApiError(503, "busy", "every database connection is busy; retry shortly") from None
         conn = None
         try:
-            conn = self._idle.pop() if self._idle else await self._open()
+            conn = self._idle.pop() if self._idle and not fresh else await self._open()
             yield conn
         finally:
             if conn is not None:

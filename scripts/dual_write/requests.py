@@ -4,10 +4,16 @@ Only the shape is checked here (JSON types, a readable date, day_index 0-6): the
 the content — a Monday start, known statuses, name lengths, repeated habit names, one week
 per child and Monday — are the mapping's (migration.row_problem(), revision 0010), which the
 operations apply to the legacy row they are about to commit.
+
+What Python's json reads but the database cannot store is refused here too, naming the field
+(otherwise it would fail as a 500): NaN, Infinity and 1e999 (read as inf), NUL, a lone
+surrogate, nesting too deep to encode again.
 """
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,6 +23,12 @@ OPERATIONS = ("create_week", "update_habit_record", "delete_week", "verify_consi
 READ_ONLY = ("verify_consistency",)
 MAX_KEY_LENGTH = 255
 MAX_BODY_BYTES = 256 * 1024
+MAX_DEPTH = 32  # levels of arrays and objects in data; the legacy habits array needs 4
+# NUL: text and jsonb cannot hold it. A lone surrogate (json reads "\ud800"): no UTF-8 for it.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# date.fromisoformat also reads ISO week dates ("2025-W36-1") and compact forms; PostgreSQL's
+# ::DATE does not, so only YYYY-MM-DD gets that far.
+ISO_DATE = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -34,11 +46,31 @@ def idempotency_key(header: str | None) -> str:
     return header
 
 
+def body_too_large() -> ApiError:
+    return ApiError(413, "body_too_large", f"the request body is over {MAX_BODY_BYTES} bytes")
+
+
+async def read_body(http) -> bytes:
+    """The body of a Starlette request, refused (413) as soon as it is known to be too large:
+    by its Content-Length before a byte is read, or while it streams in (chunked, no length)."""
+    declared = http.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise body_too_large()
+    body = bytearray()
+    async for chunk in http.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise body_too_large()
+    return bytes(body)
+
+
 def parse(body: bytes, key: str) -> Request:
     if len(body) > MAX_BODY_BYTES:
-        raise ApiError(413, "body_too_large", f"the request body is over {MAX_BODY_BYTES} bytes")
+        raise body_too_large()
     try:
         payload = json.loads(body)
+    except RecursionError:  # ~1,000 levels: deeper than the parser goes, so no field to name
+        raise ApiError(400, "invalid_json", f"the request body nests deeper than {MAX_DEPTH} levels") from None
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "invalid_json", "the request body is not JSON") from None
     if not isinstance(payload, dict):
@@ -49,8 +81,36 @@ def parse(body: bytes, key: str) -> Request:
     data = payload.get("data", {} if operation in READ_ONLY else None)
     if not isinstance(data, dict):
         raise invalid("data", "data must be a JSON object")
+    found = _unstorable(data, 1)
+    if found:
+        path, problem = found
+        raise invalid(f"data{path}", f"data{path} {problem}")
     CHECKS[operation](data)
     return Request(operation, data, key)
+
+
+def _unstorable(value, depth: int) -> tuple[str, str] | None:
+    """(path below value, problem) of the first value the database cannot take, or None.
+    The path is built only on the way back from a failure: nothing per value otherwise."""
+    if isinstance(value, (dict, list)) and depth > MAX_DEPTH:
+        return "", f"nests deeper than {MAX_DEPTH} levels"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if UNSTORABLE.search(key):
+                return "", "has a key with a NUL character or a lone surrogate"
+            found = _unstorable(item, depth + 1)
+            if found:
+                return f".{key}{found[0]}", found[1]
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            found = _unstorable(item, depth + 1)
+            if found:
+                return f"[{n}]{found[0]}", found[1]
+    elif isinstance(value, float) and not math.isfinite(value):
+        return "", "is not a finite number (NaN, Infinity or beyond 1e308)"
+    elif isinstance(value, str) and UNSTORABLE.search(value):
+        return "", "contains a NUL character or a lone surrogate"
+    return None
 
 
 def _text(data: dict, name: str, optional: bool = False) -> None:
@@ -63,7 +123,7 @@ def _text(data: dict, name: str, optional: bool = False) -> None:
 
 def week_start(data: dict) -> date:
     value = data.get("week_start_date")
-    if isinstance(value, str) and len(value) == 10:
+    if isinstance(value, str) and ISO_DATE.fullmatch(value):
         try:
             return date.fromisoformat(value)
         except ValueError:

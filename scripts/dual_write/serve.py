@@ -3,8 +3,9 @@
     python -m scripts.dual_write.serve [--port N]
 
 Configuration from the environment: DATABASE_URL (or `.env`), SUPABASE_JWT_SECRET,
-ALLOWED_ORIGINS (comma-separated, default *), DB_POOL_SIZE (default 10). A missing setting
-or a port in use is one line on stderr and exit 2.
+ALLOWED_ORIGINS (comma-separated, default *), DB_POOL_SIZE (default 10). A missing setting,
+a JWT secret under 32 bytes or a port in use is one line on stderr and exit 2. A request head
+over 32 KB is answered 431 before it is read whole (protocol.py), a body over 256 KB 413.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import socket
 import uvicorn
 
 from scripts.dual_write.app import PATH, create_app
+from scripts.dual_write.protocol import BoundedHeadProtocol
 from scripts.dual_write.settings import from_environment
 from scripts.errors import OneLineParser, UsageError, cli_main
 
@@ -33,7 +35,8 @@ def main(argv: list[str]) -> int:
             raise UsageError(f"port {args.port} on {HOST} is already in use (make serve PORT=...)")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     print(f"dual-write endpoint: POST http://{HOST}:{args.port}{PATH} (Ctrl-C stops)", flush=True)
-    uvicorn.run(create_app(settings), host=HOST, port=args.port, log_level="warning", access_log=False)
+    uvicorn.run(create_app(settings), host=HOST, port=args.port, log_level="warning", access_log=False,
+                http=BoundedHeadProtocol)
     return 0
 
 

@@ -9,6 +9,8 @@ from scripts.errors import UsageError
 
 # The headers the original Edge Function allowed (WEEK2_PLAN.md, T0.18).
 ALLOWED_HEADERS = "authorization, x-client-info, apikey, content-type, x-idempotency-key"
+# An HS256 key shorter than the hash (RFC 7518 3.2) can be guessed offline from one token.
+MIN_SECRET_BYTES = 32
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,9 @@ def from_environment() -> Settings:
     secret = os.environ.get("SUPABASE_JWT_SECRET", "")
     if not secret:
         raise UsageError("SUPABASE_JWT_SECRET is not set (Supabase signs user tokens with it, HS256)")
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise UsageError(f"SUPABASE_JWT_SECRET is shorter than {MIN_SECRET_BYTES} bytes: too weak for HS256 "
+                         "(use the project's JWT secret)")
     origins = tuple(o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "*").split(",") if o.strip())
     if not origins:
         raise UsageError("ALLOWED_ORIGINS is empty (a comma-separated list of origins, or *)")
