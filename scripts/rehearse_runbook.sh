@@ -63,5 +63,9 @@ step "11. the row sync's plans, made once per session" "${MAKE_CMD[@]}" upgrade 
 step "12. the endpoint's function" "${MAKE_CMD[@]}" upgrade TO=0018_dual_write_functions
 TAIL=4 step "   the endpoint: one call of each operation (make serve runs it for the app)" \
     $PY -m scripts.demo_endpoint
+step "13. close what the API can reach" "${MAKE_CMD[@]}" upgrade TO=0019_api_privileges
+TAIL=2 step "   verify" "${MAKE_CMD[@]}" verify TARGET=0019_api_privileges
+step "14. TRUNCATE of the legacy table refused" "${MAKE_CMD[@]}" upgrade TO=0020_legacy_truncate_guard
+step "   everything after (make upgrade)" "${MAKE_CMD[@]}" upgrade
 TAIL=20 step "   verify at head" "${MAKE_CMD[@]}" verify
 step "   drift at head" "${MAKE_CMD[@]}" drift
