@@ -6,6 +6,7 @@ import http.server
 import json
 import threading
 
+import psycopg2
 import pytest
 
 import legacy_cases as cases
@@ -122,13 +123,15 @@ def test_renamed_child(db, backfilled, database_url):
     assert finding["detail"] == "named '서연이', legacy says '서연'"
 
 
-def test_orphan_row(db, backfilled, database_url):
-    with db.cursor() as cur:
-        cur.execute("SET session_replication_role = replica")  # a bulk load that skipped the FK triggers
+def test_orphan_row(db, backfilled, database_url, admin_url):
+    # A bulk load that skipped the FK triggers: only the platform's superuser can
+    # (session_replication_role), so it fabricates the orphan.
+    with psycopg2.connect(admin_url) as admin, admin.cursor() as cur:
+        cur.execute("SET session_replication_role = replica")
         cur.execute("INSERT INTO habit_records (habit_id, record_date, status) "
                     "VALUES (gen_random_uuid(), '2025-07-21', 'green') RETURNING id::TEXT")
         record = cur.fetchone()[0]
-        cur.execute("SET session_replication_role = DEFAULT")
+    admin.close()
     finding = only_finding(drift(database_url)[1])
     assert (finding["severity"], finding["kind"], finding["new_ids"]) == ("CRITICAL", "ORPHAN", [record])
     assert finding["detail"] == "1 rows of habit_records break fk_habit_records_habit_id"

@@ -44,11 +44,14 @@ def records_plan_of_first_sync(db, legacy_id: int) -> str:
     (BEFORE, None, False),
     ("head", ["plan_cache_mode=force_generic_plan"], True),
 ])
-def test_the_first_sync_of_a_session_runs_a_generic_plan(synced, migrate, database_url, revision, config, generic):
+def test_the_first_sync_of_a_session_runs_a_generic_plan(synced, migrate, database_url, admin_url, revision,
+                                                        config, generic):
     migrate("downgrade" if revision == BEFORE else "upgrade", revision)
     legacy_id = insert(synced, habits=[habit("독서", ["green"] * 7)])
     assert scalar(synced, PROCONFIG) == config
-    fresh_session = psycopg2.connect(database_url)
+    # auto_explain's settings are superuser-only: the observing session is the superuser's. The
+    # function's SET clause decides the plan, whoever calls it.
+    fresh_session = psycopg2.connect(admin_url)
     try:
         plan = records_plan_of_first_sync(fresh_session, legacy_id)
     finally:

@@ -117,14 +117,16 @@ def test_verify_fails_on_damage(db, migrate, database_url, damage, failing_check
     assert failed == [failing_check]
 
 
-def test_verify_reports_orphans(db, migrate, database_url):
+def test_verify_reports_orphans(db, migrate, database_url, admin_url):
     migrate("upgrade", PHASE0_END)
     user_id = add_user(db)
-    with db.cursor() as cur:
-        cur.execute("SET session_replication_role = replica")  # what a careless bulk load does: no FK triggers
+    # What a careless bulk load by the platform's superuser does: no FK triggers. `postgres`
+    # cannot (session_replication_role is superuser-only), so the superuser fabricates it.
+    with psycopg2.connect(admin_url) as admin, admin.cursor() as cur:
+        cur.execute("SET session_replication_role = replica")
         cur.execute("INSERT INTO weeks (user_id, child_id, week_start_date, week_end_date) "
                     "VALUES (%s, gen_random_uuid(), '2025-07-21', '2025-07-27')", (user_id,))
-        cur.execute("SET session_replication_role = DEFAULT")
+    admin.close()
     report = run_cli("scripts.verify", "--target", PHASE0_END, database_url=database_url)
     assert report.returncode == 1
     assert "FAIL  foreign key orphans: orphan rows: fk_weeks_child_id=1" in report.stdout.splitlines()
