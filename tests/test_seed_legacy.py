@@ -62,8 +62,10 @@ def content_md5(conn) -> tuple[str, str]:
 
 
 def empty_again(conn) -> None:
+    """No legacy rows, no users, ids from 1 again (TRUNCATE of habit_tracker is refused since 0020)."""
     with conn.cursor() as cur:
-        cur.execute("TRUNCATE habit_tracker RESTART IDENTITY")
+        cur.execute("DELETE FROM habit_tracker")
+        cur.execute("ALTER SEQUENCE habit_tracker_id_seq RESTART")
         cur.execute("DELETE FROM auth.users")
 
 

@@ -76,9 +76,11 @@ def test_cleanup_is_scheduled_daily_with_pg_cron(db, migrate):
     assert scalar(db, "SELECT count(*) FROM cron.job") == 0
 
 
-def test_without_pg_cron_the_revision_warns_and_verify_fails(db, migrate, database_url):
-    with db.cursor() as cur:
+def test_without_pg_cron_the_revision_warns_and_verify_fails(db, migrate, database_url, admin_url):
+    # A project whose pg_cron switch is off: only the platform's superuser can drop it.
+    with psycopg2.connect(admin_url) as admin, admin.cursor() as cur:
         cur.execute("DROP EXTENSION pg_cron")
+    admin.close()
     result = migrate("upgrade", PHASE0_END)
     assert ("WARNING:  pg_cron is not installed in this database: cleanup_idempotency_log() is NOT scheduled"
             in result.stderr)
