@@ -66,6 +66,6 @@ TAIL=4 step "   the endpoint: one call of each operation (make serve runs it for
 step "13. close what the API can reach" "${MAKE_CMD[@]}" upgrade TO=0019_api_privileges
 TAIL=2 step "   verify" "${MAKE_CMD[@]}" verify TARGET=0019_api_privileges
 step "14. TRUNCATE of the legacy table refused" "${MAKE_CMD[@]}" upgrade TO=0020_legacy_truncate_guard
-step "   everything after (make upgrade)" "${MAKE_CMD[@]}" upgrade
+step "15. the drain and the backfill lock before they read" "${MAKE_CMD[@]}" upgrade TO=0021_drain_locks_before_reading
 TAIL=20 step "   verify at head" "${MAKE_CMD[@]}" verify
 step "   drift at head" "${MAKE_CMD[@]}" drift
