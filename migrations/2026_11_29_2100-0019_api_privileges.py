@@ -72,6 +72,8 @@ branch_labels = None
 depends_on = None
 
 API_ROLES = "anon, authenticated, service_role"
+# sqlfluff reads a table's row type in a signature as a data type (CP05): told at the line's end.
+ROW_TYPE_NOQA = "  -- noqa: CP05\n"
 
 # Every table in public: the legacy table, the six new ones, the endpoint's log, Alembic's.
 TABLES = (
@@ -96,26 +98,26 @@ PUBLIC_FUNCTIONS = (
 MIGRATION_FUNCTIONS = (
     "migration.parse_week_period(TEXT)",
     "migration.repair_sunday_starts()",
-    "migration.week_start(public.habit_tracker)",
+    f"migration.week_start(public.habit_tracker){ROW_TYPE_NOQA}",
     "migration.habit_elements(JSONB)",
-    "migration.local_problem(public.habit_tracker)",
-    "migration.row_problem(public.habit_tracker)",
+    f"migration.local_problem(public.habit_tracker){ROW_TYPE_NOQA}",
+    f"migration.row_problem(public.habit_tracker){ROW_TYPE_NOQA}",
     "migration.week_id(BIGINT)",
     "migration.habit_id(BIGINT, INTEGER)",
     "migration.record_id(BIGINT, INTEGER, INTEGER)",
     "migration.child_id(UUID, TEXT)",
-    "migration.map_week(public.habit_tracker, DATE)",
+    f"migration.map_week(public.habit_tracker, DATE){ROW_TYPE_NOQA}",
     "migration.map_habits(BIGINT, JSONB)",
     "migration.map_records(BIGINT, DATE, JSONB)",
     "migration.write_mapping(BIGINT[], TEXT)",
-    "migration.row_hash(public.habit_tracker)",
+    f"migration.row_hash(public.habit_tracker){ROW_TYPE_NOQA}",
     "migration.habit_line(UUID, TEXT, INTEGER)",
     "migration.record_line(UUID, UUID, DATE, TEXT)",
     "migration.week_fingerprint(UUID, UUID, DATE, DATE, TEXT, JSONB, TEXT, TEXT, TEXT)",
     "migration.record_sync_state(BIGINT[])",
     "migration.sync_legacy_ids(BIGINT[], TEXT)",
     "migration.sync_trigger_enabled()",
-    "migration.child_week_rows(public.habit_tracker)",
+    f"migration.child_week_rows(public.habit_tracker){ROW_TYPE_NOQA}",
     "migration.sync_legacy_row(BIGINT, TEXT, UUID)",
     "migration.try_sync_legacy_row(BIGINT, TEXT, UUID, BIGINT[])",
     "migration.child_week_ids(UUID, TEXT, DATE)",

@@ -39,8 +39,8 @@ ALTER ROLE authenticated NOSUPERUSER NOLOGIN INHERIT NOBYPASSRLS;
 ALTER ROLE service_role NOSUPERUSER NOLOGIN INHERIT BYPASSRLS;
 -- PostgREST's login role.
 ALTER ROLE authenticator NOSUPERUSER LOGIN NOINHERIT;
-GRANT anon, authenticated, service_role TO authenticator;
-GRANT anon, authenticated, service_role TO postgres;
+GRANT anon, authenticated, service_role TO authenticator;  -- noqa: PRS
+GRANT anon, authenticated, service_role TO postgres;  -- noqa: PRS
 -- The auth server's role, owner of schema auth.
 ALTER ROLE supabase_auth_admin NOSUPERUSER NOINHERIT CREATEROLE LOGIN;
 
