@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
 import sys
 from dataclasses import astuple
 from pathlib import Path
@@ -72,3 +73,20 @@ def scalar(db, query, params=None):
     with db.cursor() as cur:
         cur.execute(query, params)
         return cur.fetchone()[0]
+
+
+def at_once(target, n: int) -> list:
+    """target(0) ... target(n - 1), each in its own thread, all released together; their results."""
+    results: list = [None] * n
+    start = threading.Barrier(n)
+
+    def run(i):
+        start.wait()
+        results[i] = target(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

@@ -4,7 +4,6 @@ changes nothing and gets a JSON error."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -13,7 +12,7 @@ import jwt
 import pytest
 from starlette.testclient import TestClient
 
-from cli_helpers import drift, run_cli, scalar
+from cli_helpers import at_once, drift, run_cli, scalar
 from legacy_cases import U1, U2, habit
 from scripts.dual_write.app import PATH, create_app
 from scripts.dual_write.local_server import free_port, running_endpoint
@@ -303,29 +302,13 @@ def post(url, body, key, user=U1) -> tuple[int, dict]:
         return exc.code, json.loads(exc.read())
 
 
-def fifty_at_once(target) -> list:
-    results: list = [None] * 50
-    start = threading.Barrier(50)
-
-    def run(n):
-        start.wait()
-        results[n] = target(n)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 def test_fifty_concurrent_requests_with_one_key_have_one_effect(served, db, database_url):
-    results = fifty_at_once(lambda n: post(served, create(), key="one-key"))
+    results = at_once(lambda n: post(served, create(), key="one-key"), 50)
     assert {status for status, _ in results} == {201}
     assert len({json.dumps(body, sort_keys=True) for _, body in results}) == 1
     assert counts(db)["habit_tracker"] == 1 and counts(db)["weeks"] == 1 and counts(db)["idempotency_log"] == 1
     # Fifty different keys for one week: one creates it, the others are told it exists.
-    statuses = sorted(status for status, _ in fifty_at_once(lambda n: post(served, create(start="2025-07-28"), f"k{n}")))
+    statuses = sorted(status for status, _ in at_once(lambda n: post(served, create(start="2025-07-28"), f"k{n}"), 50))
     assert statuses == [201] + [409] * 49
     assert counts(db)["weeks"] == 2
     assert_no_drift(database_url)

@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 import select
 import socket
-import threading
 from itertools import repeat
 from urllib.parse import urlsplit
 
 import pytest
 
-from cli_helpers import run_cli
+from cli_helpers import at_once, run_cli
 from legacy_cases import U1, habit
 from scripts.dual_write.app import PATH
 from scripts.dual_write.local_server import running_endpoint
@@ -195,22 +194,6 @@ def test_a_database_restart_fails_no_request(synced, database_url, throwaway_ser
         statuses = at_once(lambda n: post(url, update(status="green", day=n % 7), key=f"after-{n}")[0], 8)
         statuses += [post(url, update(status="red", day=n % 7), key=f"then-{n}")[0] for n in range(8)]
         assert statuses == [200] * 16
-
-
-def at_once(target, n: int) -> list:
-    results: list = [None] * n
-    start = threading.Barrier(n)
-
-    def run(i):
-        start.wait()
-        results[i] = target(i)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_the_demo_fails_when_the_endpoint_answers_503(synced, migrate, database_url):
