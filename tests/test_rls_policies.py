@@ -6,8 +6,8 @@ after the rollback every one of the six tables has relrowsecurity = false again 
 after every test's transaction).
 
 Inside that transaction the session switches to the Supabase API role with SET LOCAL ROLE
-(the connection's own user is a superuser, and superusers bypass RLS; so does the owner of
-a table, which `authenticated` and `anon` are not) and sets the JWT claims the way PostgREST
+(the connection's own user, `postgres`, owns the tables and has BYPASSRLS, as on Supabase,
+so RLS does not apply to it; `authenticated` and `anon` have neither) and sets the JWT claims the way PostgREST
 does, with set_config('request.jwt.claims', ..., true), which auth.uid() reads.
 
 Two users, U1 and U2, each own one row in each of the six tables. For every table and every
@@ -83,7 +83,7 @@ def insert_sql(table: str, owner: dict, row_id: str, *, from_user_id: str | None
 
 @pytest.fixture(params=REVISIONS)
 def owned(db, migrate, request):
-    """Schema at 0004 (or head); U1 and U2 each own one row in each of the six tables (as the superuser)."""
+    """Schema at 0004 (or head); U1 and U2 each own one row in each of the six tables (as postgres)."""
     migrate("upgrade", request.param)
     users = {name: {"user": str(uuid.uuid4())} for name in USERS}
     with db.cursor() as cur:
@@ -122,8 +122,8 @@ def rls_transaction(database_url: str, db, role: str, claims: str):
             missing = [(table, command) for table in TABLES for command in COMMANDS
                        if not query(cur, "SELECT has_table_privilege(%s, %s, %s)", (role, table, command))[0][0]]
             if missing:
-                # Supabase grants the API roles ALL on public tables; the stand-in does it with
-                # default privileges. Should a table not have them, grant them here, inside the
+                # Since 0019 the API roles hold nothing on a table whose RLS is off (Phase 2's
+                # stages grant what each table's policies allow). Grant them here, inside the
                 # rolled-back transaction, so that what is tested is the policies, not grants.
                 for table in TABLES:
                     cur.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {role}")
@@ -149,8 +149,9 @@ def acting_as(database_url, db, users, me: str):
 
 
 @contextmanager
-def as_superuser(cur):
-    """Look past RLS for a moment, in the same transaction, to check what really changed."""
+def as_owner(cur):
+    """Look past RLS for a moment (as postgres: owner, BYPASSRLS), in the same transaction, to
+    check what really changed."""
     role = query(cur, "SELECT current_user")[0][0]
     cur.execute("RESET ROLE")
     try:
@@ -180,7 +181,7 @@ def test_select_returns_only_own_rows(owned, database_url, db, table, me):
     with acting_as(database_url, db, owned, me) as cur:
         assert ids(cur, table) == {owned[me][table]}
         assert query(cur, f"SELECT count(*) FROM {table} WHERE id = %s", (owned[OTHER[me]][table],)) == [(0,)]
-        with as_superuser(cur):
+        with as_owner(cur):
             assert ids(cur, table) == {owned["u1"][table], owned["u2"][table]}
 
 
@@ -200,7 +201,7 @@ def test_insert_only_own_rows(owned, database_url, db, table, me):
         exc = expect_sqlstate(cur, INSUFFICIENT_PRIVILEGE,
                               *insert_sql(table, other, theirs, from_user_id=other["user"]))
         assert f'row-level security policy for table "{table}"' in exc.pgerror
-        with as_superuser(cur):
+        with as_owner(cur):
             assert ids(cur, table) == {owned["u1"][table], owned["u2"][table], mine}
 
 
@@ -222,7 +223,7 @@ def test_update_only_own_rows(owned, database_url, db, table, me):
         expect_sqlstate(cur, INSUFFICIENT_PRIVILEGE, f"UPDATE {table} SET {column} = %s WHERE id = %s",
                         (owned[other][key], owned[me][table]))
 
-        with as_superuser(cur):
+        with as_owner(cur):
             assert dict(query(cur, f"SELECT id::text, source_version FROM {table}")) == {
                 owned[me][table]: "dual_write", owned[other][table]: "new_schema"}
 
@@ -239,7 +240,7 @@ def test_delete_only_own_rows(owned, database_url, db, table, me):
         cur.execute(f"DELETE FROM {table}")  # no WHERE: nothing of the other user's goes
         assert cur.rowcount == 0
         assert ids(cur, table) == set()
-        with as_superuser(cur):
+        with as_owner(cur):
             assert ids(cur, table) == {owned[other][table]}
 
 
@@ -263,7 +264,7 @@ def test_anon_sees_and_changes_nothing(owned, database_url, db, table):
         # An insert of a row that a user owns (for notifications: sent by that user) is refused.
         expect_sqlstate(cur, INSUFFICIENT_PRIVILEGE,
                         *insert_sql(table, owned["u1"], str(uuid.uuid4()), from_user_id=owned["u1"]["user"]))
-        with as_superuser(cur):
+        with as_owner(cur):
             assert dict(query(cur, f"SELECT id::text, source_version FROM {table}")) == {
                 owned["u1"][table]: "new_schema", owned["u2"][table]: "new_schema"}
 
@@ -281,7 +282,7 @@ def test_notification_insert_without_sender_is_open_even_to_anon(owned, database
         cur.execute(*insert_sql("notifications", owned["u1"], row_id, from_user_id=None))
         assert cur.rowcount == 1
         assert ids(cur, "notifications") == set()  # anon cannot read back what it wrote
-        with as_superuser(cur):
+        with as_owner(cur):
             assert row_id in ids(cur, "notifications")
 
 
