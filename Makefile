@@ -11,8 +11,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PG_READY := $(VENV)/.postgres-installed
-MIGRATE := $(PY) -m scripts.migrate
-THROWAWAY := $(PY) -m scripts.throwaway_pg
+MIGRATE := $(PY) -m scripts.commands.migrate
+THROWAWAY := $(PY) -m scripts.dev.throwaway_pg
 BUILD := build
 
 TO ?=
@@ -35,8 +35,8 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED) ## Create .venv and install the Python packages (pyproject.toml)
 
-$(PG_READY): scripts/install_postgres.sh | $(INSTALLED)
-	bash scripts/install_postgres.sh
+$(PG_READY): scripts/dev/install_postgres.sh | $(INSTALLED)
+	bash scripts/dev/install_postgres.sh
 	touch $@
 
 postgres: $(PG_READY) ## Install PostgreSQL 15 and pg_cron from Debian when missing
@@ -57,23 +57,23 @@ demo: $(INSTALLED) $(PG_READY) ## The whole job end to end on a throwaway Postgr
 	echo "== make upgrade (base -> head)"; \
 	$(MIGRATE) upgrade head; \
 	echo "== what was built"; \
-	$(PY) -m scripts.schema_summary; \
+	$(PY) -m scripts.demo.schema_summary; \
 	echo "== make verify"; \
-	$(PY) -m scripts.verify; \
+	$(PY) -m scripts.commands.verify; \
 	echo "== make seed ROWS=34 DIRTY=0.1: legacy rows shaped like the real backup, some dirty"; \
-	$(PY) -m scripts.seed_legacy --rows 34 --seed 1 --dirty-share 0.1; \
+	$(PY) -m scripts.commands.seed_legacy --rows 34 --seed 1 --dirty-share 0.1; \
 	echo "== make backfill"; \
-	$(PY) -m scripts.backfill --batch 10; \
+	$(PY) -m scripts.commands.backfill --batch 10; \
 	echo "== make drift"; \
-	$(PY) -m scripts.drift; \
+	$(PY) -m scripts.commands.drift; \
 	echo "== the dual-write trigger (Phase 1): a legacy write queued, drained, in the new tables"; \
-	$(PY) -m scripts.demo_legacy_write; \
+	$(PY) -m scripts.demo.demo_legacy_write; \
 	echo "== make drift"; \
-	$(PY) -m scripts.drift; \
+	$(PY) -m scripts.commands.drift; \
 	echo "== the dual-write endpoint (make serve): one call of each operation, both schemas after each"; \
-	$(PY) -m scripts.demo_endpoint; \
+	$(PY) -m scripts.demo.demo_endpoint; \
 	echo "== make drift"; \
-	$(PY) -m scripts.drift; \
+	$(PY) -m scripts.commands.drift; \
 	[ -z "$${KEEP:-}" ] || echo "== KEEP=1: server left running; DATABASE_URL=$$url; make db-down stops it"
 
 # --- tests and lint ----------------------------------------------------------------------
@@ -81,16 +81,16 @@ demo: $(INSTALLED) $(PG_READY) ## The whole job end to end on a throwaway Postgr
 test: lint $(PG_READY) ## The whole test suite against real PostgreSQL, lint included
 	$(PY) -m pytest
 
-$(BUILD)/sql: $(INSTALLED) migrations/*.py env.py scripts/*.py
+$(BUILD)/sql: $(INSTALLED) migrations/*.py migrations/helpers/*.py env.py scripts/*/*.py
 	rm -rf $@ && mkdir -p $@
-	$(PY) -m scripts.render_sql $@
+	$(PY) -m scripts.dev.render_sql $@
 
 sql-files: $(BUILD)/sql ## Render each revision's offline upgrade SQL into build/sql/
 
 lint: lint-sql lint-squawk lint-workflows ## sqlfluff and squawk over every revision's SQL, actionlint over the workflows
 
 lint-sql: $(BUILD)/sql ## sqlfluff alone
-	$(VENV)/bin/sqlfluff lint scripts/*.sql $(BUILD)/sql/*.sql
+	$(VENV)/bin/sqlfluff lint scripts/dev/*.sql $(BUILD)/sql/*.sql
 
 lint-workflows: $(INSTALLED) ## actionlint over .github/workflows
 	$(VENV)/bin/actionlint .github/workflows/*.yml
@@ -116,50 +116,50 @@ sql: $(INSTALLED) ## Print the offline SQL of a range for review: make sql [TO=f
 	@$(MIGRATE) sql $(or $(TO),base:head)
 
 preflight: $(INSTALLED) ## Count the rows that would fail each NOT VALID constraint's validation
-	$(PY) -m scripts.preflight
+	$(PY) -m scripts.commands.preflight
 
 verify: $(INSTALLED) ## Check the database against head (or TARGET=<rev>|current): one PASS/FAIL line per check (JSON=1)
-	$(PY) -m scripts.verify $(if $(JSON),--json) $(if $(TARGET),--target $(TARGET))
+	$(PY) -m scripts.commands.verify $(if $(JSON),--json) $(if $(TARGET),--target $(TARGET))
 
 rollback: $(INSTALLED) ## Step back one revision (or to TO=<rev>), then verify the state reached
 	$(MIGRATE) downgrade $(or $(TO),-1)
-	$(PY) -m scripts.verify --target current
+	$(PY) -m scripts.commands.verify --target current
 
 seed: $(INSTALLED) ## Fill habit_tracker with realistic legacy rows: make seed ROWS=34 [SEED=1] [DIRTY=0.1]
-	$(PY) -m scripts.seed_legacy --rows $(or $(ROWS),34) --seed $(or $(SEED),1) --dirty-share $(or $(DIRTY),0)
+	$(PY) -m scripts.commands.seed_legacy --rows $(or $(ROWS),34) --seed $(or $(SEED),1) --dirty-share $(or $(DIRTY),0)
 
 backfill: $(INSTALLED) ## Copy every legacy row into the new tables, in batches (BATCH=1000, REPAIR_SUNDAY=on|off)
-	$(PY) -m scripts.backfill --batch $(or $(BATCH),1000) $(if $(REPAIR_SUNDAY),--repair-sunday-starts $(REPAIR_SUNDAY))
+	$(PY) -m scripts.commands.backfill --batch $(or $(BATCH),1000) $(if $(REPAIR_SUNDAY),--repair-sunday-starts $(REPAIR_SUNDAY))
 
 bench-backfill: $(INSTALLED) $(PG_READY) ## Benchmark: backfill vs set-based floor on ROWS legacy weeks (default 60000), own throwaway server
 	@url=$$($(THROWAWAY) up bench); trap '$(THROWAWAY) down bench >/dev/null' EXIT; \
 	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
-	$(PY) -m scripts.bench_backfill --rows $(or $(ROWS),60000)
+	$(PY) -m scripts.bench.bench_backfill --rows $(or $(ROWS),60000)
 
 drift: $(INSTALLED) ## Compare habit_tracker with the new tables row by row (JSON=1, MIN_AGE=seconds, FULL=1 re-maps all); exit 1 on drift
-	$(PY) -m scripts.drift $(if $(JSON),--json) $(if $(MIN_AGE),--min-age $(MIN_AGE)) $(if $(FULL),--full)
+	$(PY) -m scripts.commands.drift $(if $(JSON),--json) $(if $(MIN_AGE),--min-age $(MIN_AGE)) $(if $(FULL),--full)
 
 bench-drift: $(INSTALLED) $(PG_READY) ## Benchmark: drift check vs naive EXCEPT ALL on ROWS legacy weeks (default 60000), own throwaway server
 	@url=$$($(THROWAWAY) up benchdrift); trap '$(THROWAWAY) down benchdrift >/dev/null' EXIT; \
 	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
-	$(PY) -m scripts.bench_drift --rows $(or $(ROWS),60000)
+	$(PY) -m scripts.bench.bench_drift --rows $(or $(ROWS),60000)
 
 resync: $(INSTALLED) ## Re-sync legacy rows whose sync failed or that changed while the trigger was off; exit 1 if some still fail
-	$(PY) -m scripts.resync
+	$(PY) -m scripts.commands.resync
 
 sync-trigger: $(INSTALLED) ## The sync trigger's global switch: make sync-trigger MODE=on|off (no MODE: show it)
-	$(PY) -m scripts.sync_trigger $(or $(MODE),status)
+	$(PY) -m scripts.commands.sync_trigger $(or $(MODE),status)
 
 sync-drain: $(INSTALLED) ## Apply every legacy write the dual-write trigger queued, now; exit 1 if some fail to sync
-	$(PY) -m scripts.sync_queue drain
+	$(PY) -m scripts.commands.sync_queue drain
 
 sync-worker: $(INSTALLED) ## Drain the dual-write queue every INTERVAL seconds (default 2) until Ctrl-C; where pg_cron is absent
-	$(PY) -m scripts.sync_queue worker --interval $(or $(INTERVAL),2)
+	$(PY) -m scripts.commands.sync_queue worker --interval $(or $(INTERVAL),2)
 
 bench-trigger: $(INSTALLED) $(PG_READY) ## Benchmark: legacy insert/update with the dual-write trigger vs without, and the drain; durable server
 	@url=$$($(THROWAWAY) up --durable benchtrigger); trap '$(THROWAWAY) down benchtrigger >/dev/null' EXIT; \
 	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
-	$(PY) -m scripts.bench_trigger
+	$(PY) -m scripts.bench.bench_trigger
 
 serve: $(INSTALLED) ## The dual-write endpoint on 127.0.0.1:PORT (default 8000); needs SUPABASE_JWT_SECRET, ALLOWED_ORIGINS
 	$(PY) -m scripts.dual_write.serve --port $(or $(PORT),8000)
@@ -167,25 +167,25 @@ serve: $(INSTALLED) ## The dual-write endpoint on 127.0.0.1:PORT (default 8000);
 bench-api: $(INSTALLED) $(PG_READY) ## Benchmark: 50 clients x 30 s (after 5 s warm-up) of mixed endpoint calls (p50/p95/p99, errors, drift), durable server
 	@url=$$($(THROWAWAY) up --durable benchapi); trap '$(THROWAWAY) down benchapi >/dev/null' EXIT; \
 	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
-	$(PY) -m scripts.bench_api --clients $(or $(CLIENTS),50) --seconds $(or $(SECONDS),30) --warmup $(or $(WARMUP),5)
+	$(PY) -m scripts.bench.bench_api --clients $(or $(CLIENTS),50) --seconds $(or $(SECONDS),30) --warmup $(or $(WARMUP),5)
 
 perf-baseline: $(INSTALLED) $(PG_READY) ## The app's 8 reads as role authenticated, RLS on, at SCALES (default 1 10 100 1000) x the backup; before/after 0015
 	@rm -rf $(BUILD)/perf; for scale in $(or $(SCALES),1 10 100 1000); do \
 	  url=$$($(THROWAWAY) up perf$$scale); trap '$(THROWAWAY) down perf'$$scale' >/dev/null' EXIT; \
 	  DATABASE_URL=$$url $(MIGRATE) upgrade head 2>/dev/null; \
-	  DATABASE_URL=$$url $(PY) -m scripts.perf_baseline measure --scale $$scale --out $(BUILD)/perf/x$$scale.json \
+	  DATABASE_URL=$$url $(PY) -m scripts.bench.perf_baseline measure --scale $$scale --out $(BUILD)/perf/x$$scale.json \
 	    $(if $(RUNS),--runs $(RUNS)); \
 	  $(THROWAWAY) down perf$$scale >/dev/null; trap - EXIT; \
-	done; $(PY) -m scripts.perf_baseline summary $(BUILD)/perf/x*.json
+	done; $(PY) -m scripts.bench.perf_baseline summary $(BUILD)/perf/x*.json
 
 index-audit: $(INSTALLED) ## Redundant and workload-unused indexes of the new tables: size, insert cost, advice (no superuser; locks the tables: copies only) [JSON=1]
-	$(PY) -m scripts.index_audit $(if $(JSON),--json)
+	$(PY) -m scripts.commands.index_audit $(if $(JSON),--json)
 
 rehearse-runbook: $(INSTALLED) $(PG_READY) ## docs/RUNBOOK.md step by step on a throwaway copy of production's situation (ROWS=34000 legacy weeks)
-	@ROWS=$(or $(ROWS),34000) PY=$(PY) bash scripts/rehearse_runbook.sh
+	@ROWS=$(or $(ROWS),34000) PY=$(PY) bash scripts/dev/rehearse_runbook.sh
 
 report: $(INSTALLED) ## Markdown status report of the database to build/REPORT.md (OUT=file; TARGET=rev|current for its verify checks)
-	$(PY) -m scripts.report --output $(or $(OUT),$(BUILD)/REPORT.md) $(if $(TARGET),--target $(TARGET))
+	$(PY) -m scripts.commands.report --output $(or $(OUT),$(BUILD)/REPORT.md) $(if $(TARGET),--target $(TARGET))
 
 test-property: $(INSTALLED) $(PG_READY) ## The sync trigger's randomized property test at a larger size (OPS=5000 per run)
 	PROPERTY_OPS=$(or $(OPS),5000) $(PY) -m pytest -q tests/test_sync_property.py

@@ -1,6 +1,6 @@
 """Alembic environment: how every revision is run against PostgreSQL.
 
-- The database comes from DATABASE_URL only (scripts/database_url.py), or from a connection
+- The database comes from DATABASE_URL only (scripts/db/database_url.py), or from a connection
   handed in by the test tooling (`config.attributes["connection"]`).
 - One transaction per revision (`transaction_per_migration`), so a failing revision leaves
   every earlier one committed and itself not applied at all.
@@ -13,7 +13,7 @@
   CONCURRENTLY) commits around it without releasing it. A second run polls for it rather than
   blocking, so it never holds a snapshot that the first run's CONCURRENTLY build would wait on.
 - Every step applied (upgrade, downgrade, stamp) is recorded with its time and role in
-  alembic.alembic_version_history (scripts/version_history.py), in the step's own transaction:
+  alembic.alembic_version_history (scripts/db/version_history.py), in the step's own transaction:
   alembic_version holds only the current head.
 """
 from __future__ import annotations
@@ -24,15 +24,15 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import Connection, create_engine, pool, text
 
-from scripts.database_url import database_url, sqlalchemy_url
-from scripts.migration_settings import (
+from scripts.db.database_url import database_url, sqlalchemy_url
+from scripts.db.migration_settings import (
     DEFAULT_LOCK_TIMEOUT,
     DEFAULT_STATEMENT_TIMEOUT,
     MIGRATION_ADVISORY_LOCK_KEY,
     MIGRATION_LOCK_POLL_SECONDS,
     MIGRATION_LOCK_WAIT_SECONDS,
 )
-from scripts.version_history import record_step
+from scripts.db.version_history import record_step
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("skip_logging_config"):

@@ -14,7 +14,7 @@ What and why
     fourteen follow in 0006.
 
     Before each VALIDATE, a preflight counts the rows that break the constraint
-    (scripts/constraint_violations.py, the same code as `make preflight`). If any do, the
+    (scripts/db/constraint_violations.py, the same code as `make preflight`). If any do, the
     upgrade stops with one line naming the constraint, the count and the first ids, instead
     of a bare "violated by some row".
 
@@ -41,7 +41,7 @@ How to roll back
 """
 from alembic import op
 
-from scripts.validation_steps import unvalidate_each, validate_each
+from migrations.helpers.validation_steps import unvalidate_each, validate_each
 
 revision = "0005_validate_phase0_constraints"
 down_revision = "0004_shadow_rls_policies"

@@ -11,7 +11,7 @@ What and why
     ck_habits_name_length, ck_habits_display_order, ck_habit_records_note_length, the five
     on habit_templates and the six on notifications.
 
-    Same mechanism as 0005 (scripts/validation_steps.py): a preflight count per constraint
+    Same mechanism as 0005 (migrations/helpers/validation_steps.py): a preflight count per constraint
     that stops with one line naming it and its offending rows, then one VALIDATE per
     autocommit statement. Not transactional by design: a failure leaves the earlier ones
     validated; fix the data and run the same `make upgrade` again.
@@ -32,7 +32,7 @@ How to roll back
 """
 from alembic import op
 
-from scripts.validation_steps import unvalidate_each, validate_each
+from migrations.helpers.validation_steps import unvalidate_each, validate_each
 
 revision = "0006_validate_other_constraints"
 down_revision = "0005_validate_phase0_constraints"

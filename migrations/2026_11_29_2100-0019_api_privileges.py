@@ -37,7 +37,7 @@ What and why
     Supabase's default privileges stay as they are (they are the platform's, and the app
     team's dashboard relies on them); they re-grant on every new object, so every later
     revision that creates something in public revokes what its object need not give, and
-    `make verify` (scripts/privileges.py) fails on any privilege of PUBLIC or an API role
+    `make verify` (scripts/db/privileges.py) fails on any privilege of PUBLIC or an API role
     beyond the list above, naming it.
 
 Locks taken, and for how long

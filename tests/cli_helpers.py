@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psycopg2
 
-from scripts.drift import EVERY_USER_ONLY, detect
+from scripts.db.drift import EVERY_USER_ONLY, detect
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,7 +58,7 @@ def drift(database_url, *args, **env):
     same, and that the users' own checks find the same."""
     reports = []
     for mode in ((), ("--full",)):
-        result = run_cli("scripts.drift", "--json", "--examples", "50", *args, *mode, database_url=database_url, **env)
+        result = run_cli("scripts.commands.drift", "--json", "--examples", "50", *args, *mode, database_url=database_url, **env)
         assert result.returncode in (0, 1), result.stderr
         reports.append((result.returncode, json.loads(result.stdout)))
     (code, report), (full_code, full_report) = reports

@@ -1,6 +1,6 @@
 """Test fixtures: a real PostgreSQL 15 of Supabase's shape, a fresh database per test.
 
-The session starts one throwaway server with scripts/throwaway_pg.py (the same code as
+The session starts one throwaway server with scripts/dev/throwaway_pg.py (the same code as
 `make db-up`, so it runs the server as the `postgres` OS user when we are root and as
 ourselves otherwise). pytest-postgresql's no-process fixture sits on top of it: as the cluster
 superuser `supabase_admin` it builds Supabase's shape into a template database once, and
@@ -22,8 +22,8 @@ from alembic.config import Config
 from pytest_postgresql import factories
 from sqlalchemy import create_engine, pool
 
-from scripts.database_url import sqlalchemy_url
-from scripts.throwaway_pg import SUPERUSER, Cluster, enable_pg_cron, load_standin
+from scripts.db.database_url import sqlalchemy_url
+from scripts.dev.throwaway_pg import SUPERUSER, Cluster, enable_pg_cron, load_standin
 
 from cli_helpers import run_cli
 from legacy_cases import U1, U2
@@ -100,10 +100,10 @@ def alembic_engine(database_url):
 
 @pytest.fixture
 def migrate(database_url):
-    """`python -m scripts.migrate ...` against this test's database; fails the test on error."""
+    """`python -m scripts.commands.migrate ...` against this test's database; fails the test on error."""
 
     def _migrate(*args: str, check: bool = True):
-        result = run_cli("scripts.migrate", *args, database_url=database_url)
+        result = run_cli("scripts.commands.migrate", *args, database_url=database_url)
         if check and result.returncode != 0:
             pytest.fail(f"migrate {' '.join(args)} exited {result.returncode}: {result.stderr}")
         return result

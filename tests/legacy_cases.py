@@ -6,7 +6,7 @@ import json
 
 import psycopg2
 
-from scripts.drift import detect
+from scripts.db.drift import detect
 
 U1 = "11111111-1111-1111-1111-111111111111"
 U2 = "22222222-2222-2222-2222-222222222222"

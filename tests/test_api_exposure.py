@@ -15,7 +15,7 @@ from psycopg2 import errors, sql
 
 from cli_helpers import run_cli, scalar
 from legacy_cases import U1, U2
-from scripts import privileges
+from scripts.db import privileges
 from test_sync_trigger import insert
 
 NEW_TABLES = ("children", "weeks", "habits", "habit_records", "habit_templates", "notifications")
@@ -160,11 +160,11 @@ def test_truncating_the_legacy_table_is_refused_even_for_its_owner(populated):
 
 def test_verify_names_an_extra_privilege_and_passes_once_it_is_revoked(db, database_url, migrate):
     migrate("upgrade", "head")
-    assert run_cli("scripts.verify", database_url=database_url).returncode == 0
+    assert run_cli("scripts.commands.verify", database_url=database_url).returncode == 0
     with db.cursor() as cur:
         cur.execute("GRANT SELECT ON weeks TO anon")
         cur.execute("GRANT EXECUTE ON FUNCTION migration.child_id(UUID, TEXT) TO PUBLIC")
-    failed = run_cli("scripts.verify", database_url=database_url)
+    failed = run_cli("scripts.commands.verify", database_url=database_url)
     assert failed.returncode == 1
     line = next(line for line in failed.stdout.splitlines() if "privileges" in line)
     assert line.startswith("FAIL"), line
@@ -174,11 +174,11 @@ def test_verify_names_an_extra_privilege_and_passes_once_it_is_revoked(db, datab
         cur.execute("REVOKE SELECT ON weeks FROM anon")
         cur.execute("REVOKE EXECUTE ON FUNCTION migration.child_id(UUID, TEXT) FROM PUBLIC")
         cur.execute("REVOKE INSERT ON habit_tracker FROM authenticated")
-    missing = run_cli("scripts.verify", database_url=database_url)
+    missing = run_cli("scripts.commands.verify", database_url=database_url)
     assert "missing: authenticated INSERT ON TABLE public.habit_tracker" in missing.stdout
     with db.cursor() as cur:
         cur.execute("GRANT INSERT ON habit_tracker TO authenticated")
-    passed = run_cli("scripts.verify", database_url=database_url)
+    passed = run_cli("scripts.commands.verify", database_url=database_url)
     assert passed.returncode == 0, passed.stdout
     assert "PASS  privileges" in passed.stdout
 
@@ -197,4 +197,4 @@ def test_before_0019_verify_tolerates_only_the_platform_defaults(synced, databas
 def test_a_database_stuck_at_0017_upgrades_as_postgres(database_url, migrate):
     migrate("upgrade", "0017_row_sync_generic_plans")
     migrate("upgrade", "head")
-    assert run_cli("scripts.verify", database_url=database_url).returncode == 0
+    assert run_cli("scripts.commands.verify", database_url=database_url).returncode == 0

@@ -15,7 +15,7 @@ import pytest
 import legacy_cases as cases
 from cli_helpers import REPO_ROOT, run_cli
 
-from scripts import backfill
+from scripts.commands import backfill
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def quarantine(conn) -> dict[int, str]:
 
 
 def test_every_case_maps_exactly_as_specified(db, legacy, database_url):
-    result = run_cli("scripts.backfill", "--batch", "4", database_url=database_url)
+    result = run_cli("scripts.commands.backfill", "--batch", "4", database_url=database_url)
     assert result.returncode == 0, result.stderr
     content = cases.new_schema_content(db)
     assert content["children"] == cases.EXPECTED_CHILDREN
@@ -53,12 +53,12 @@ def test_every_case_maps_exactly_as_specified(db, legacy, database_url):
 
 
 def test_rerun_changes_nothing(db, legacy, database_url):
-    assert run_cli("scripts.backfill", database_url=database_url).returncode == 0
+    assert run_cli("scripts.commands.backfill", database_url=database_url).returncode == 0
     before = cases.full_dump(db)
     with db.cursor() as cur:
         cur.execute("SELECT max(updated_at) FROM weeks")
         last_update = cur.fetchone()[0]
-    again = run_cli("scripts.backfill", database_url=database_url)
+    again = run_cli("scripts.commands.backfill", database_url=database_url)
     assert again.returncode == 0
     assert "this run wrote 0 weeks, 0 habits, 0 records and deleted 0 rows" in again.stdout
     assert cases.full_dump(db) == before
@@ -68,7 +68,7 @@ def test_rerun_changes_nothing(db, legacy, database_url):
 
 
 def test_repair_flag_moves_sunday_weeks_to_monday(db, legacy, database_url):
-    result = run_cli("scripts.backfill", "--repair-sunday-starts", "on", database_url=database_url)
+    result = run_cli("scripts.commands.backfill", "--repair-sunday-starts", "on", database_url=database_url)
     assert result.returncode == 0, result.stderr
     assert "repair of Sunday starts: on" in result.stdout
     content = cases.new_schema_content(db)
@@ -76,7 +76,7 @@ def test_repair_flag_moves_sunday_weeks_to_monday(db, legacy, database_url):
     assert legacy["sunday_start"] not in quarantine(db)
     assert quarantine(db)[legacy["tuesday_start"]] == "not_monday"
     # The policy is stored: turning it off again quarantines the row and removes its week.
-    assert run_cli("scripts.backfill", "--repair-sunday-starts", "off", database_url=database_url).returncode == 0
+    assert run_cli("scripts.commands.backfill", "--repair-sunday-starts", "off", database_url=database_url).returncode == 0
     assert quarantine(db)[legacy["sunday_start"]] == "not_monday"
     assert cases.new_schema_content(db)["weeks"] == cases.EXPECTED_WEEKS
 
@@ -98,7 +98,7 @@ def test_killed_between_batches_resumes_to_the_same_result(db, legacy, database_
     with db.cursor() as cur:
         cur.execute("SELECT count(*) FROM weeks")
         assert 0 < cur.fetchone()[0] < len(cases.EXPECTED_WEEKS), "stopped part-way"
-    assert run_cli("scripts.backfill", "--batch", "2", database_url=database_url).returncode == 0
+    assert run_cli("scripts.commands.backfill", "--batch", "2", database_url=database_url).returncode == 0
     assert cases.full_dump(db) == reference
 
 
@@ -108,7 +108,7 @@ def test_killed_inside_a_batch_resumes_to_the_same_result(db, legacy, database_u
     blocker = psycopg2.connect(database_url)
     with blocker.cursor() as cur:
         cur.execute("LOCK TABLE habit_records IN ACCESS EXCLUSIVE MODE")
-    proc = subprocess.Popen([sys.executable, "-m", "scripts.backfill", "--batch", "50"], cwd=REPO_ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "scripts.commands.backfill", "--batch", "50"], cwd=REPO_ROOT,
                             env={**os.environ, "DATABASE_URL": database_url},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -122,7 +122,7 @@ def test_killed_inside_a_batch_resumes_to_the_same_result(db, legacy, database_u
     with db.cursor() as cur:
         cur.execute("SELECT count(*) FROM weeks")
         assert cur.fetchone()[0] == 0, "the killed batch left nothing behind"
-    assert run_cli("scripts.backfill", database_url=database_url).returncode == 0
+    assert run_cli("scripts.commands.backfill", database_url=database_url).returncode == 0
     assert cases.full_dump(db) == reference
 
 
@@ -154,7 +154,7 @@ def test_concurrent_legacy_writes_are_not_lost(db, legacy, database_url):
 
 def run_reference(db, database_url) -> list:
     """The result of an uninterrupted backfill, after which the new tables are emptied again."""
-    assert run_cli("scripts.backfill", "--batch", "2", database_url=database_url).returncode == 0
+    assert run_cli("scripts.commands.backfill", "--batch", "2", database_url=database_url).returncode == 0
     reference = cases.full_dump(db)
     with db.cursor() as cur:
         cur.execute("TRUNCATE children, weeks, habits, habit_records, habit_templates, migration.backfill_quarantine")
@@ -177,10 +177,10 @@ def wait_for(condition, message: str, seconds: float = 20) -> None:
 
 
 def test_bad_arguments_and_missing_mapping(database_url, migrate):
-    result = run_cli("scripts.backfill", "--batch", "0", database_url=database_url)
+    result = run_cli("scripts.commands.backfill", "--batch", "0", database_url=database_url)
     assert result.returncode == 2 and "--batch must be a positive" in result.stderr
     migrate("upgrade", "0009_dual_write_trigger_phase0")
-    result = run_cli("scripts.backfill", database_url=database_url)
+    result = run_cli("scripts.commands.backfill", database_url=database_url)
     assert result.returncode == 2 and "0010_legacy_mapping" in result.stderr and "Traceback" not in result.stderr
 
 

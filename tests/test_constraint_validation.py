@@ -33,7 +33,7 @@ def make_dirty(db, migrate):
 
 def test_preflight_lists_offending_rows_and_fails(db, migrate, database_url):
     bad_week = make_dirty(db, migrate)
-    result = run_cli("scripts.preflight", database_url=database_url)
+    result = run_cli("scripts.commands.preflight", database_url=database_url)
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     failing = [line for line in lines if line.startswith("FAIL")]
@@ -41,7 +41,7 @@ def test_preflight_lists_offending_rows_and_fails(db, migrate, database_url):
     assert sum(line.startswith("OK") for line in lines) == 22
     assert "ck_weeks_start_monday" in result.stderr and "Traceback" not in result.stderr
 
-    as_json = json.loads(run_cli("scripts.preflight", "--json", database_url=database_url).stdout)
+    as_json = json.loads(run_cli("scripts.commands.preflight", "--json", database_url=database_url).stdout)
     assert [(c["constraint"], c["offending_rows"], c["first_ids"]) for c in as_json if c["offending_rows"]] == [
         ("ck_weeks_start_monday", 1, [str(bad_week)])]
 
@@ -67,10 +67,10 @@ def test_failing_validation_stops_keeps_earlier_ones_and_resumes_once_fixed(db, 
     with db.cursor() as cur:  # the fix a DBA would make: move the week to its Monday
         cur.execute("UPDATE weeks SET week_start_date = week_start_date + 1, week_end_date = week_end_date + 1 "
                     "WHERE id = %s", (bad_week,))
-    assert run_cli("scripts.preflight", database_url=database_url).returncode == 0
+    assert run_cli("scripts.commands.preflight", database_url=database_url).returncode == 0
     migrate("upgrade", "head")
     assert set(validated(db).values()) == {True}
-    assert run_cli("scripts.verify", database_url=database_url).returncode == 0
+    assert run_cli("scripts.commands.verify", database_url=database_url).returncode == 0
 
 
 def test_validation_state_per_revision(db, migrate):

@@ -1,7 +1,7 @@
 """The backfill, the queue's drain and legacy renames, run together, leave no drift (#17, point 9).
 
 Three writers of the new tables at once, each on its own connection: `python -m
-scripts.backfill` (small batches, again and again), a drain loop (migration.drain_sync_queue(),
+scripts.commands.backfill` (small batches, again and again), a drain loop (migration.drain_sync_queue(),
 what pg_cron and `make sync-worker` run) and a legacy writer that renames children in
 habit_tracker (one row, or every row of a child), which moves weeks to another child and must
 delete the former child once it has no week left. When they stop and the queue is drained, the
@@ -27,7 +27,7 @@ import pytest
 
 from cli_helpers import drift, run_cli, scalar
 from legacy_cases import U1, WEEK, habit
-from scripts.seed_legacy import seed
+from scripts.commands.seed_legacy import seed
 
 ROWS = 1200
 RACE_SECONDS = 8
@@ -72,7 +72,7 @@ class Race:
 
     def backfill(self) -> None:
         while not self.stop.is_set():
-            result = run_cli("scripts.backfill", "--batch", BACKFILL_BATCH, database_url=self.url, timeout=120)
+            result = run_cli("scripts.commands.backfill", "--batch", BACKFILL_BATCH, database_url=self.url, timeout=120)
             self.counts["backfills"] += 1
             if result.returncode != 0:
                 self.errors.append(f"backfill exited {result.returncode}: {result.stderr.strip()}")

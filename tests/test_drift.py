@@ -12,14 +12,14 @@ import pytest
 import legacy_cases as cases
 from cli_helpers import drift, run_cli, scalar
 
-from scripts.seed_legacy import seed
+from scripts.commands.seed_legacy import seed
 
 
 @pytest.fixture
 def backfilled(db, migrate, database_url):
     migrate("upgrade", "head")
     ids = cases.load(db)
-    assert run_cli("scripts.backfill", database_url=database_url).returncode == 0
+    assert run_cli("scripts.commands.backfill", database_url=database_url).returncode == 0
     # The legacy writes these tests make stand for writes no sync saw (the trigger skipped or
     # switched off): drift must find them.
     with db.cursor() as cur:
@@ -43,7 +43,7 @@ def test_clean_backfill_has_no_drift_and_reports_known_exceptions(backfilled, da
     # two legacy rows is re-mapped (always), and the recorded fingerprints equal the tables'.
     assert report["checked"]["remapped"] == 2
     assert report["checked"]["legacy_rows"] == len(cases.LEGACY_ROWS)
-    text = run_cli("scripts.drift", database_url=database_url)
+    text = run_cli("scripts.commands.drift", database_url=database_url)
     assert text.returncode == 0 and text.stdout.splitlines()[-1] == "no drift"
 
 
@@ -196,7 +196,7 @@ def test_changed_policy_remaps_every_row(db, backfilled, database_url):
 def test_realistic_generator_at_10000_weeks_has_no_drift(db, migrate, database_url):
     migrate("upgrade", "head")
     seed(db, 10000, seed=3, dirty_share=0.05)
-    assert run_cli("scripts.backfill", "--batch", "2000", database_url=database_url).returncode == 0
+    assert run_cli("scripts.commands.backfill", "--batch", "2000", database_url=database_url).returncode == 0
     code, report = drift(database_url)
     assert code == 0, report["by_kind"]
     assert report["checked"]["legacy_rows"] == 10000
@@ -233,7 +233,7 @@ def test_drift_posts_an_alert_with_the_most_severe_findings(db, backfilled, data
     with db.cursor() as cur:
         cur.execute("DELETE FROM weeks WHERE id = migration.week_id(%s)", (backfilled["clean_two_habits_13_digit_id"],))
         cur.execute("UPDATE habit_records SET status = 'red' WHERE status = 'green'")
-    result = run_cli("scripts.drift", database_url=database_url, DRIFT_WEBHOOK_URL=url)
+    result = run_cli("scripts.commands.drift", database_url=database_url, DRIFT_WEBHOOK_URL=url)
     assert result.returncode == 1
     [message] = received.bodies
     embed = message["embeds"][0]
@@ -248,22 +248,22 @@ def test_failing_webhook_is_reported_and_keeps_the_exit_code(db, backfilled, dat
     received.status = 500
     with db.cursor() as cur:
         cur.execute("UPDATE habit_records SET status = 'red' WHERE status = 'yellow'")
-    result = run_cli("scripts.drift", database_url=database_url, DRIFT_WEBHOOK_URL=url)
+    result = run_cli("scripts.commands.drift", database_url=database_url, DRIFT_WEBHOOK_URL=url)
     assert result.returncode == 1
     assert "drift: alert not sent: webhook answered HTTP 500" in result.stderr
-    unreachable = run_cli("scripts.drift", database_url=database_url, DRIFT_WEBHOOK_URL="http://127.0.0.1:1/x")
+    unreachable = run_cli("scripts.commands.drift", database_url=database_url, DRIFT_WEBHOOK_URL="http://127.0.0.1:1/x")
     assert unreachable.returncode == 1 and "alert not sent: webhook unreachable" in unreachable.stderr
 
 
 def test_no_alert_without_drift(backfilled, database_url, receiver):
     url, received = receiver
-    assert run_cli("scripts.drift", database_url=database_url, DRIFT_WEBHOOK_URL=url).returncode == 0
+    assert run_cli("scripts.commands.drift", database_url=database_url, DRIFT_WEBHOOK_URL=url).returncode == 0
     assert received.bodies == []
 
 
 def test_could_not_run(database_url, migrate):
-    result = run_cli("scripts.drift", database_url="postgresql://postgres@127.0.0.1:1/x")
+    result = run_cli("scripts.commands.drift", database_url="postgresql://postgres@127.0.0.1:1/x")
     assert result.returncode == 2 and "cannot connect" in result.stderr
     migrate("upgrade", "0010_legacy_mapping")
-    result = run_cli("scripts.drift", database_url=database_url)
+    result = run_cli("scripts.commands.drift", database_url=database_url)
     assert result.returncode == 2 and "0011_sync_state" in result.stderr and "Traceback" not in result.stderr

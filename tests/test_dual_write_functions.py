@@ -17,7 +17,7 @@ from cli_helpers import scalar
 from legacy_cases import U1, U2
 from scripts.dual_write.app import PATH, create_app
 from scripts.dual_write.settings import Settings
-from scripts.seed_legacy import week_label
+from scripts.commands.seed_legacy import week_label
 from test_dual_write import SECRET, counts, create, token, update
 
 CALL = "SELECT migration.dual_write(%s, %s, %s, %s)"

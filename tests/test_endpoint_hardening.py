@@ -202,7 +202,7 @@ def test_the_demo_fails_when_the_endpoint_answers_503(synced, migrate, database_
     synced.cursor().execute("INSERT INTO habit_tracker (child_name, week_period, week_start_date, habits, user_id) "
                             "VALUES ('민준', 'label', '2025-07-21', %s, %s)",
                             (json.dumps([habit("독서", [""] * 7)]), U1))
-    result = run_cli("scripts.demo_endpoint", database_url=database_url)
+    result = run_cli("scripts.demo.demo_endpoint", database_url=database_url)
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert result.stderr.count("\n") == 1 and result.stderr.startswith(
         "demo_endpoint: error: the endpoint answered create_week with 503 database_not_ready"), result.stderr

@@ -13,9 +13,9 @@ from psycopg2 import sql
 
 from cli_helpers import run_cli, scalar
 
-from scripts.bench_base import seeded_and_backfilled
-from scripts.errors import UsageError
-from scripts.index_audit import SCRATCH, Counters, Index, coverage, differences, redundant
+from scripts.bench.bench_base import seeded_and_backfilled
+from scripts.db.errors import UsageError
+from scripts.commands.index_audit import SCRATCH, Counters, Index, coverage, differences, redundant
 
 INDEX_LIST = "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1, 2"
 ENFORCING = """SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
@@ -41,7 +41,7 @@ def seeded(db, migrate, database_url):
 
 
 def audit(database_url, *args):
-    result = run_cli("scripts.index_audit", "--json", "--rows", "2000", *args, database_url=database_url)
+    result = run_cli("scripts.commands.index_audit", "--json", "--rows", "2000", *args, database_url=database_url)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -106,7 +106,7 @@ def test_audit_of_a_seeded_head_database(seeded, database_url):
     assert all_rows(db, INDEX_LIST) == before
 
     # The readable report has its sections.
-    text = run_cli("scripts.index_audit", "--rows", "500", "--rounds", "1", "--users", "3", "--repeat", "1",
+    text = run_cli("scripts.commands.index_audit", "--rows", "500", "--rounds", "1", "--users", "3", "--repeat", "1",
                    database_url=database_url)
     assert text.returncode == 0, text.stderr
     for heading in ("redundant indexes (", "unused by the workload (", "write cost:", "recommendations ("):
@@ -116,7 +116,7 @@ def test_audit_of_a_seeded_head_database(seeded, database_url):
 
 
 def test_refuses_a_database_without_the_new_tables(database_url):
-    result = run_cli("scripts.index_audit", database_url=database_url)
+    result = run_cli("scripts.commands.index_audit", database_url=database_url)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("index_audit: error: the new tables are missing (children, weeks,")
@@ -131,7 +131,7 @@ def test_upgraded_but_empty_database_and_a_taken_scratch_schema(db, migrate, dat
     # Another run's scratch schema (or a killed one's) is refused, and left where it is.
     with db.cursor() as cur:
         cur.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(SCRATCH)))
-    result = run_cli("scripts.index_audit", database_url=database_url)
+    result = run_cli("scripts.commands.index_audit", database_url=database_url)
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert result.stderr.startswith(f"index_audit: error: schema {SCRATCH} already exists")
     assert scalar(db, "SELECT count(*) FROM pg_namespace WHERE nspname = %s", (SCRATCH,)) == 1

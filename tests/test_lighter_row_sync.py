@@ -9,7 +9,7 @@ import pytest
 
 from cli_helpers import scalar
 from legacy_cases import U1, habit
-from scripts.verify import ID_FUNCTIONS_PLAN
+from scripts.commands.verify import ID_FUNCTIONS_PLAN
 from test_sync_trigger import assert_no_drift, drain, insert
 
 BEFORE = "0015_rls_planner_friendly"

@@ -12,7 +12,7 @@ import psycopg2
 import pytest
 
 from cli_helpers import REPO_ROOT, current_revision, run_cli
-from scripts.migration_settings import MIGRATION_ADVISORY_LOCK_KEY
+from scripts.db.migration_settings import MIGRATION_ADVISORY_LOCK_KEY
 
 
 def assert_one_line_error(result, exit_code: int, *fragments: str) -> None:
@@ -26,23 +26,23 @@ def assert_one_line_error(result, exit_code: int, *fragments: str) -> None:
 
 
 def test_missing_database_url_is_a_usage_error(tmp_path):
-    result = run_cli("scripts.migrate", "upgrade", database_url=None, cwd=tmp_path)
+    result = run_cli("scripts.commands.migrate", "upgrade", database_url=None, cwd=tmp_path)
     assert_one_line_error(result, 2, "DATABASE_URL is not set")
 
 
 def test_database_url_from_dotenv_is_used(tmp_path, database_url):
     (tmp_path / ".env").write_text(f"# local settings\nDATABASE_URL={database_url}\n")
-    result = run_cli("scripts.migrate", "upgrade", "head", database_url=None, cwd=tmp_path)
+    result = run_cli("scripts.commands.migrate", "upgrade", "head", database_url=None, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
 
 
 def test_malformed_database_url_is_a_usage_error():
-    result = run_cli("scripts.migrate", "upgrade", database_url="mysql://localhost/habits")
+    result = run_cli("scripts.commands.migrate", "upgrade", database_url="mysql://localhost/habits")
     assert_one_line_error(result, 2, "postgresql://")
 
 
 def test_database_that_is_down_is_a_usage_error():
-    result = run_cli("scripts.migrate", "upgrade", database_url="postgresql://postgres@127.0.0.1:1/habits")
+    result = run_cli("scripts.commands.migrate", "upgrade", database_url="postgresql://postgres@127.0.0.1:1/habits")
     assert_one_line_error(result, 2, "cannot connect")
 
 
@@ -51,7 +51,7 @@ def test_database_without_supabase_auth_is_a_usage_error(db, throwaway_server):
     with db.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
     try:
-        result = run_cli("scripts.migrate", "upgrade", database_url=throwaway_server.cluster.url(name))
+        result = run_cli("scripts.commands.migrate", "upgrade", database_url=throwaway_server.cluster.url(name))
         assert_one_line_error(result, 2, "auth.users")
     finally:
         with db.cursor() as cur:
@@ -59,12 +59,12 @@ def test_database_without_supabase_auth_is_a_usage_error(db, throwaway_server):
 
 
 def test_unknown_revision_is_a_usage_error(database_url):
-    result = run_cli("scripts.migrate", "upgrade", "no_such_revision", database_url=database_url)
+    result = run_cli("scripts.commands.migrate", "upgrade", "no_such_revision", database_url=database_url)
     assert_one_line_error(result, 2, "no_such_revision")
 
 
 def test_offline_sql_renders_without_a_database(tmp_path):
-    result = run_cli("scripts.migrate", "sql", "base:head", database_url=None, cwd=tmp_path)
+    result = run_cli("scripts.commands.migrate", "sql", "base:head", database_url=None, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     sql = result.stdout
     assert "CREATE TABLE habit_tracker" in sql
@@ -84,7 +84,7 @@ def test_concurrent_upgrades_serialise_on_the_advisory_lock(database_url, db):
         cur.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_ADVISORY_LOCK_KEY,))
     env = {"DATABASE_URL": database_url}
     waiting = subprocess.Popen(
-        [sys.executable, "-m", "scripts.migrate", "upgrade", "head"], cwd=REPO_ROOT,
+        [sys.executable, "-m", "scripts.commands.migrate", "upgrade", "head"], cwd=REPO_ROOT,
         env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -104,14 +104,14 @@ def test_concurrent_upgrades_serialise_on_the_advisory_lock(database_url, db):
 
 def test_two_simultaneous_upgrades_both_succeed(database_url, db):
     procs = [
-        subprocess.Popen([sys.executable, "-m", "scripts.migrate", "upgrade", "head"], cwd=REPO_ROOT,
+        subprocess.Popen([sys.executable, "-m", "scripts.commands.migrate", "upgrade", "head"], cwd=REPO_ROOT,
                          env={**os.environ, "DATABASE_URL": database_url},
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(2)
     ]
     results = [p.communicate(timeout=180) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [err for _, err in results]
-    head = run_cli("scripts.migrate", "current", database_url=database_url)
+    head = run_cli("scripts.commands.migrate", "current", database_url=database_url)
     assert "(head)" in head.stdout
 
 

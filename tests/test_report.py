@@ -9,9 +9,9 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from cli_helpers import current_revision, run_cli, scalar
-from scripts.migrate import alembic_config
-from scripts.seed_legacy import seed
-from scripts.verify import NEW_TABLES
+from scripts.commands.migrate import alembic_config
+from scripts.commands.seed_legacy import seed
+from scripts.commands.verify import NEW_TABLES
 
 SEEDED_ROWS = 40
 TIMESTAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d\d:\d\d"
@@ -23,7 +23,7 @@ def revisions() -> list[str]:
 
 
 def report(database_url, *args) -> str:
-    result = run_cli("scripts.report", *args, database_url=database_url)
+    result = run_cli("scripts.commands.report", *args, database_url=database_url)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     return result.stdout
@@ -61,7 +61,7 @@ def backfilled(db, migrate, database_url):
     written by hand (source_version default 'new_schema', and NULL)."""
     migrate("upgrade", "head")
     seed(db, SEEDED_ROWS, seed=3, dirty_share=0.1)
-    result = run_cli("scripts.backfill", "--batch", "7", database_url=database_url)
+    result = run_cli("scripts.commands.backfill", "--batch", "7", database_url=database_url)
     assert result.returncode == 0, result.stderr
     with db.cursor() as cur:
         cur.execute("""INSERT INTO habit_templates (user_id, name, habits)
@@ -117,7 +117,7 @@ def test_report_at_head_shows_the_databases_figures(backfilled, database_url):
     assert quarantine == {**quarantined, "**total**": str(sum(map(int, quarantined.values())))}
 
     # The checklist is verify's own, check for check.
-    verify = run_cli("scripts.verify", "--json", database_url=database_url)
+    verify = run_cli("scripts.commands.verify", "--json", database_url=database_url)
     expected_checks = [[c["check"], c["status"], c["detail"]] for c in json.loads(verify.stdout)["checks"]]
     assert rows(section(text, "Verify checklist (against head)")) == expected_checks
     assert all(status == "PASS" for _, status, _ in expected_checks)
@@ -141,7 +141,7 @@ def test_drift_is_named_in_the_report(backfilled, database_url):
                               WHERE NOT EXISTS (SELECT 1 FROM migration.backfill_quarantine q WHERE q.legacy_id = h.id)""")
     week_id = scalar(db, "DELETE FROM weeks WHERE id = migration.week_id(%s) RETURNING id::TEXT", (legacy_id,))
 
-    result = run_cli("scripts.report", database_url=database_url)
+    result = run_cli("scripts.commands.report", database_url=database_url)
     assert result.returncode == 0, result.stderr  # drift is recorded, not an exit code
     drift = section(result.stdout, "Drift")
     assert "**no drift**" not in drift
@@ -230,7 +230,7 @@ def test_the_history_row_is_in_the_steps_transaction(db, migrate):
 
 def test_output_file_and_one_line_errors(database_url, tmp_path):
     target = tmp_path / "build" / "REPORT.md"
-    result = run_cli("scripts.report", "--output", str(target), database_url=database_url)
+    result = run_cli("scripts.commands.report", "--output", str(target), database_url=database_url)
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"report: wrote {target}\n"
     assert target.read_text(encoding="utf-8").startswith("# Habit tracker migration: status report\n")
@@ -239,12 +239,12 @@ def test_output_file_and_one_line_errors(database_url, tmp_path):
     blocker.write_text("")
     for args, url, fragment in (
         (("--output", str(blocker / "REPORT.md")), database_url, f"cannot write {blocker / 'REPORT.md'}"),
-        (("--bogus",), database_url, "usage: python -m scripts.report"),
+        (("--bogus",), database_url, "usage: python -m scripts.commands.report"),
         (("--target", "no_such_revision"), database_url, "unknown revision 'no_such_revision'"),
         ((), "postgresql://postgres@127.0.0.1:1/habits", "cannot connect"),
         ((), None, "DATABASE_URL is not set"),
     ):
-        result = run_cli("scripts.report", *args, database_url=url, cwd=tmp_path)
+        result = run_cli("scripts.commands.report", *args, database_url=url, cwd=tmp_path)
         assert result.returncode == 2, (args, result.stderr)
         assert result.stdout == ""
         [line] = result.stderr.splitlines()
@@ -252,7 +252,7 @@ def test_output_file_and_one_line_errors(database_url, tmp_path):
 
 
 def test_a_failing_section_is_reported_and_the_others_still_render(migrate, database_url, monkeypatch):
-    import scripts.report as report_module
+    import scripts.commands.report as report_module
 
     migrate("upgrade", "head")
 

@@ -63,7 +63,7 @@ def record_status(db, start: str, day: int) -> str | None:
 
 
 def switch(database_url, mode: str) -> None:
-    result = run_cli("scripts.sync_trigger", mode, database_url=database_url)
+    result = run_cli("scripts.commands.sync_trigger", mode, database_url=database_url)
     assert result.returncode == 0 and result.stdout.startswith(f"dual-write sync trigger: {mode}"), result.stderr
 
 
@@ -81,7 +81,7 @@ def test_scenario_1_endpoint_off_the_trigger_keeps_the_new_schema_in_step(synced
     updated = legacy_day_update(synced, MONDAY, "red")
     inserted = legacy_insert(synced, NEXT_MONDAY)
     assert scalar(synced, "SELECT count(*) FROM migration.sync_queue") == 2
-    drain = run_cli("scripts.sync_queue", "drain", database_url=database_url)
+    drain = run_cli("scripts.commands.sync_queue", "drain", database_url=database_url)
     assert drain.returncode == 0, drain.stderr
 
     assert record_status(synced, MONDAY, 1) == "red"
@@ -106,7 +106,7 @@ def test_scenario_2_stop_dual_write_then_resync(synced, database_url):
     assert ("MISSING_WEEK", inserted) in findings
 
     switch(database_url, "on")
-    resync = run_cli("scripts.resync", database_url=database_url)
+    resync = run_cli("scripts.commands.resync", database_url=database_url)
     assert resync.returncode == 0 and resync.stdout.strip() == "resynced 2 of 2 legacy rows out of step"
     assert record_status(synced, MONDAY, 1) == "red" and record_status(synced, NEXT_MONDAY, 0) == "green"
     assert drift_findings(database_url) == (0, set())
@@ -127,5 +127,5 @@ def test_scenario_3_trigger_off_the_endpoint_alone_writes_both_schemas(synced, d
     bypassed = legacy_insert(synced, NEXT_MONDAY)
     assert drift_findings(database_url) == (1, {("MISSING_WEEK", bypassed)})
     switch(database_url, "on")
-    assert run_cli("scripts.resync", database_url=database_url).returncode == 0
+    assert run_cli("scripts.commands.resync", database_url=database_url).returncode == 0
     assert drift_findings(database_url) == (0, set())

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import subprocess
 
-from scripts.throwaway_pg import PG_BINDIR
+from scripts.dev.throwaway_pg import PG_BINDIR
 
 
 def schema_dump(database_url: str, *schemas: str) -> str:

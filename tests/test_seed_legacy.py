@@ -1,4 +1,4 @@
-"""The legacy test-data generator (scripts/seed_legacy.py): the backup's shapes, determinism,
+"""The legacy test-data generator (scripts/commands/seed_legacy.py): the backup's shapes, determinism,
 every dirty case, the command's exit codes, and the scale path."""
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import re
 import pytest
 
 from cli_helpers import run_cli
-from scripts.errors import UsageError
-from scripts.seed_legacy import DIRTY_CASES, seed
+from scripts.db.errors import UsageError
+from scripts.commands.seed_legacy import DIRTY_CASES, seed
 
 
 def scalar(conn, query, params=None):
@@ -142,7 +142,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(db, migrate, database_url):
 
     # The same arguments through the command, on the emptied table: the same bytes.
     empty_again(db)
-    result = run_cli("scripts.seed_legacy", "--rows", "34", "--seed", "1", "--dirty-share", "0.3",
+    result = run_cli("scripts.commands.seed_legacy", "--rows", "34", "--seed", "1", "--dirty-share", "0.3",
                      database_url=database_url)
     assert result.returncode == 0, result.stderr
     assert content_md5(db) == first
@@ -188,7 +188,7 @@ def test_dirty_rows_leave_the_clean_rows_as_they_were(db, migrate):
 def test_command_rejects_bad_arguments_in_one_line(database_url):
     for args, fragment in ((("--rows", "-1"), "--rows"), (("--rows", "10", "--dirty-share", "1.5"), "--dirty-share"),
                            (("--rows", "ten"), "--rows"), ((), "--rows"), (("--rows", "5", "--users", "0"), "--users")):
-        result = run_cli("scripts.seed_legacy", *args, database_url=database_url)
+        result = run_cli("scripts.commands.seed_legacy", *args, database_url=database_url)
         assert result.returncode == 2, (args, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert "Traceback" not in result.stderr and fragment in result.stderr
@@ -196,17 +196,17 @@ def test_command_rejects_bad_arguments_in_one_line(database_url):
 
 
 def test_command_before_upgrade_or_on_a_full_table_is_a_usage_error(db, migrate, database_url):
-    result = run_cli("scripts.seed_legacy", "--rows", "5", database_url=database_url)
+    result = run_cli("scripts.commands.seed_legacy", "--rows", "5", database_url=database_url)
     assert result.returncode == 2 and "habit_tracker does not exist" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
     migrate("upgrade", "head")
-    result = run_cli("scripts.seed_legacy", "--rows", "34", database_url=database_url)
+    result = run_cli("scripts.commands.seed_legacy", "--rows", "34", database_url=database_url)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["seeded 34 legacy rows (6 children, 1 users, 0 dirty) with seed 1"]
     assert result.stderr == ""
 
-    again = run_cli("scripts.seed_legacy", "--rows", "34", database_url=database_url)
+    again = run_cli("scripts.commands.seed_legacy", "--rows", "34", database_url=database_url)
     assert again.returncode == 2 and "already holds 34 rows" in again.stderr
     assert len(again.stderr.strip().splitlines()) == 1 and "Traceback" not in again.stderr
     assert scalar(db, "SELECT count(*) FROM habit_tracker") == 34

@@ -153,9 +153,9 @@ def test_skip_switch_is_transaction_local(synced, database_url):
 
 
 def test_global_switch_verify_mode_and_resync(synced, database_url):
-    off = run_cli("scripts.sync_trigger", "off", database_url=database_url)
+    off = run_cli("scripts.commands.sync_trigger", "off", database_url=database_url)
     assert off.returncode == 0 and off.stdout.startswith("dual-write sync trigger: off")
-    verify = run_cli("scripts.verify", database_url=database_url)
+    verify = run_cli("scripts.commands.verify", database_url=database_url)
     assert "mode queued sync (Phase 1), syncing OFF" in verify.stdout
     while_off = insert(synced)
     existing = insert(synced, start="2025-07-28")
@@ -163,9 +163,9 @@ def test_global_switch_verify_mode_and_resync(synced, database_url):
     assert scalar(synced, "SELECT count(*) FROM weeks") == 0
     assert scalar(synced, "SELECT count(*) FROM migration.sync_queue") == 0
     assert drift(database_url)[0] == 1
-    assert run_cli("scripts.sync_trigger", "on", database_url=database_url).returncode == 0
-    assert "mode queued sync (Phase 1), syncing ON" in run_cli("scripts.verify", database_url=database_url).stdout
-    resync = run_cli("scripts.resync", database_url=database_url)
+    assert run_cli("scripts.commands.sync_trigger", "on", database_url=database_url).returncode == 0
+    assert "mode queued sync (Phase 1), syncing ON" in run_cli("scripts.commands.verify", database_url=database_url).stdout
+    resync = run_cli("scripts.commands.resync", database_url=database_url)
     assert resync.returncode == 0 and resync.stdout.strip() == "resynced 2 of 2 legacy rows out of step"
     assert week_of(synced, while_off)[0][0] == "민준" and week_of(synced, existing)[0][0] == "서연"
     assert_no_drift(database_url)
@@ -187,12 +187,12 @@ def test_failed_sync_keeps_the_legacy_write_and_resync_repairs_it(synced, databa
     code, report = drift(database_url)
     kinds = {(f["severity"], f["kind"], f["legacy_id"]) for f in report["examples"]}
     assert code == 1 and ("HIGH", "SYNC_FAILED", legacy_id) in kinds and ("CRITICAL", "MISSING_WEEK", legacy_id) in kinds
-    still = run_cli("scripts.resync", database_url=database_url)
+    still = run_cli("scripts.commands.resync", database_url=database_url)
     assert still.returncode == 1 and f"legacy row {legacy_id} still fails" in still.stderr
     assert scalar(synced, "SELECT attempts FROM migration.sync_failures WHERE legacy_id = %s", (legacy_id,)) == 2
     with synced.cursor() as cur:
         cur.execute("DELETE FROM children WHERE id = %s", (app_child,))
-    repaired = run_cli("scripts.resync", database_url=database_url)
+    repaired = run_cli("scripts.commands.resync", database_url=database_url)
     assert repaired.returncode == 0, repaired.stderr
     assert scalar(synced, "SELECT count(*) FROM migration.sync_failures") == 0
     assert_no_drift(database_url)
@@ -226,22 +226,22 @@ def test_application_role_writes_are_synced(synced, database_url):
 
 def test_downgrade_returns_to_log_only(synced, database_url, migrate):
     migrate("downgrade", "0011_sync_state")
-    assert "mode log-only (Phase 0)" in run_cli("scripts.verify", "--target", "current",
+    assert "mode log-only (Phase 0)" in run_cli("scripts.commands.verify", "--target", "current",
                                                 database_url=database_url).stdout
     synced.notices.clear()
     legacy_id = insert(synced, then_drain=False)
     assert any(f"operation=INSERT, id={legacy_id}" in n for n in synced.notices)
     assert scalar(synced, "SELECT count(*) FROM weeks") == 0
     migrate("upgrade", "head")
-    assert "mode queued sync (Phase 1), syncing ON" in run_cli("scripts.verify", database_url=database_url).stdout
+    assert "mode queued sync (Phase 1), syncing ON" in run_cli("scripts.commands.verify", database_url=database_url).stdout
 
 
 def test_switch_and_resync_refuse_a_database_without_the_trigger(database_url, migrate):
     migrate("upgrade", "0011_sync_state")
-    for module in ("scripts.sync_trigger", "scripts.resync"):
+    for module in ("scripts.commands.sync_trigger", "scripts.commands.resync"):
         result = run_cli(module, database_url=database_url)
         assert result.returncode == 2 and PHASE1 in result.stderr and "Traceback" not in result.stderr
-    bad = run_cli("scripts.sync_trigger", "sideways", database_url=database_url)
+    bad = run_cli("scripts.commands.sync_trigger", "sideways", database_url=database_url)
     assert bad.returncode == 2 and bad.stderr.startswith("sync_trigger: error: usage")
 
 
@@ -316,12 +316,12 @@ def test_a_backlog_nobody_drains_is_reported(synced, database_url):
 
 
 def test_sync_drain_cli_reports_and_fails_on_unsyncable_rows(synced, database_url):
-    status = run_cli("scripts.sync_queue", "status", database_url=database_url)
+    status = run_cli("scripts.commands.sync_queue", "status", database_url=database_url)
     assert status.returncode == 0 and status.stdout.startswith("sync queue: 0 queued writes of 0 legacy rows")
     synced.cursor().execute("INSERT INTO children (user_id, name) VALUES (%s, '민준')", (U1,))
     blocked = insert(synced, then_drain=False)
     other = insert(synced, child="서연", then_drain=False)
-    result = run_cli("scripts.sync_queue", "drain", database_url=database_url)
+    result = run_cli("scripts.commands.sync_queue", "drain", database_url=database_url)
     assert result.returncode == 1, result.stderr
     assert result.stdout.strip() == "drained 2 queued legacy writes: 1 legacy rows synced, 1 failed"
     assert "1 legacy rows failed to sync (migration.sync_failures): make resync" in result.stderr
@@ -331,7 +331,7 @@ def test_sync_drain_cli_reports_and_fails_on_unsyncable_rows(synced, database_ur
     with synced.cursor() as cur:
         cur.execute("SELECT legacy_id, operation, sqlstate FROM migration.sync_failures")
         assert cur.fetchall() == [(blocked, "INSERT", "23505")]
-    bad = run_cli("scripts.sync_queue", "sideways", database_url=database_url)
+    bad = run_cli("scripts.commands.sync_queue", "sideways", database_url=database_url)
     assert bad.returncode == 2 and bad.stderr.startswith("sync_queue: error: usage")
 
 
@@ -348,11 +348,11 @@ def test_downgrade_to_synchronous_sync_keeps_undrained_writes_for_resync(synced,
     waiting = insert(synced, then_drain=False)
     result = migrate("downgrade", PHASE1)
     assert "WARNING:  1 queued legacy rows were not drained: `make resync` syncs them" in result.stderr
-    verify = run_cli("scripts.verify", "--target", "current", database_url=database_url)
+    verify = run_cli("scripts.commands.verify", "--target", "current", database_url=database_url)
     assert "mode sync (Phase 1), syncing ON" in verify.stdout
     synced_at_once = insert(synced, start="2025-07-28", then_drain=False)
     assert week_of(synced, synced_at_once)[0] is not None and week_of(synced, waiting)[0] is None
-    assert run_cli("scripts.resync", database_url=database_url).returncode == 0
+    assert run_cli("scripts.commands.resync", database_url=database_url).returncode == 0
     assert_no_drift(database_url)
     migrate("upgrade", QUEUED)
-    assert "mode queued sync (Phase 1)" in run_cli("scripts.verify", database_url=database_url).stdout
+    assert "mode queued sync (Phase 1)" in run_cli("scripts.commands.verify", database_url=database_url).stdout

@@ -11,7 +11,7 @@ import pytest
 from alembic.script import ScriptDirectory
 from cli_helpers import REPO_ROOT, run_cli
 
-from scripts.migrate import alembic_config
+from scripts.commands.migrate import alembic_config
 from week2_data import add_legacy_rows, add_user, legacy_fingerprint
 
 PHASE0_END = "0009_dual_write_trigger_phase0"
@@ -85,7 +85,7 @@ def test_without_pg_cron_the_revision_warns_and_verify_fails(db, migrate, databa
     assert ("WARNING:  pg_cron is not installed in this database: cleanup_idempotency_log() is NOT scheduled"
             in result.stderr)
     assert scalar(db, "SELECT to_regprocedure('cleanup_idempotency_log()') IS NOT NULL") is True
-    report = run_cli("scripts.verify", "--target", PHASE0_END, database_url=database_url)
+    report = run_cli("scripts.commands.verify", "--target", PHASE0_END, database_url=database_url)
     assert report.returncode == 1
     assert ("FAIL  idempotency cleanup: cleanup_idempotency_log() present but NOT scheduled: "
             "pg_cron is not installed in this database") in report.stdout.splitlines()
@@ -93,12 +93,12 @@ def test_without_pg_cron_the_revision_warns_and_verify_fails(db, migrate, databa
 
 def test_verify_passes_at_the_end_of_phase0_and_reports_json(db, migrate, database_url):
     migrate("upgrade", PHASE0_END)
-    report = run_cli("scripts.verify", "--target", PHASE0_END, database_url=database_url)
+    report = run_cli("scripts.commands.verify", "--target", PHASE0_END, database_url=database_url)
     assert report.returncode == 0, report.stdout + report.stderr
     lines = report.stdout.splitlines()
     assert [line for line in lines if line.startswith("FAIL")] == []
     assert "PASS  dual-write trigger: trigger_habit_tracker_dual_write enabled; mode log-only (Phase 0)" in lines
-    as_json = json.loads(run_cli("scripts.verify", "--json", "--target", PHASE0_END, database_url=database_url).stdout)
+    as_json = json.loads(run_cli("scripts.commands.verify", "--json", "--target", PHASE0_END, database_url=database_url).stdout)
     assert as_json["ok"] is True and {c["status"] for c in as_json["checks"]} == {"PASS"}
 
 
@@ -113,7 +113,7 @@ def test_verify_fails_on_damage(db, migrate, database_url, damage, failing_check
     migrate("upgrade", PHASE0_END)
     with db.cursor() as cur:
         cur.execute(damage)
-    report = run_cli("scripts.verify", "--json", "--target", PHASE0_END, database_url=database_url)
+    report = run_cli("scripts.commands.verify", "--json", "--target", PHASE0_END, database_url=database_url)
     assert report.returncode == 1
     failed = [c["check"] for c in json.loads(report.stdout)["checks"] if c["status"] == "FAIL"]
     assert failed == [failing_check]
@@ -129,24 +129,24 @@ def test_verify_reports_orphans(db, migrate, database_url, admin_url):
         cur.execute("INSERT INTO weeks (user_id, child_id, week_start_date, week_end_date) "
                     "VALUES (%s, gen_random_uuid(), '2025-07-21', '2025-07-27')", (user_id,))
     admin.close()
-    report = run_cli("scripts.verify", "--target", PHASE0_END, database_url=database_url)
+    report = run_cli("scripts.commands.verify", "--target", PHASE0_END, database_url=database_url)
     assert report.returncode == 1
     assert "FAIL  foreign key orphans: orphan rows: fk_weeks_child_id=1" in report.stdout.splitlines()
 
 
 def test_verify_at_an_older_revision_fails_and_says_why(db, migrate, database_url):
     migrate("upgrade", "0004_shadow_rls_policies")
-    report = run_cli("scripts.verify", database_url=database_url)
+    report = run_cli("scripts.commands.verify", database_url=database_url)
     assert report.returncode == 1
     lines = report.stdout.splitlines()
     assert [line for line in lines if line.startswith("FAIL")] == [
         f"FAIL  alembic revision: database at 0004_shadow_rls_policies, expected {HEAD}"]
     # Everything else matches 0004, including the absence of the week-2 objects.
-    assert run_cli("scripts.verify", "--target", "current", database_url=database_url).returncode == 0
+    assert run_cli("scripts.commands.verify", "--target", "current", database_url=database_url).returncode == 0
 
 
 def test_verify_without_database_is_a_usage_error():
-    result = run_cli("scripts.verify", database_url="postgresql://postgres@127.0.0.1:1/x")
+    result = run_cli("scripts.commands.verify", database_url="postgresql://postgres@127.0.0.1:1/x")
     assert result.returncode == 2 and "cannot connect" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -159,12 +159,12 @@ def test_each_week2_revision_goes_up_down_up_losing_no_legacy_row(db, migrate, d
     fingerprint = legacy_fingerprint(db)
 
     migrate("upgrade", revision)
-    assert run_cli("scripts.verify", "--target", revision, database_url=database_url).returncode == 0
-    rollback = run_cli("scripts.migrate", "downgrade", "-1", database_url=database_url)
+    assert run_cli("scripts.commands.verify", "--target", revision, database_url=database_url).returncode == 0
+    rollback = run_cli("scripts.commands.migrate", "downgrade", "-1", database_url=database_url)
     assert rollback.returncode == 0, rollback.stderr
-    assert run_cli("scripts.verify", "--target", before, database_url=database_url).returncode == 0
+    assert run_cli("scripts.commands.verify", "--target", before, database_url=database_url).returncode == 0
     migrate("upgrade", revision)
-    assert run_cli("scripts.verify", "--target", revision, database_url=database_url).returncode == 0
+    assert run_cli("scripts.commands.verify", "--target", revision, database_url=database_url).returncode == 0
     assert legacy_fingerprint(db) == fingerprint
 
 

@@ -8,7 +8,7 @@ statement reads one snapshot. The endpoint's sessions plan it once (force_generi
 """
 from __future__ import annotations
 
-from scripts import drift
+from scripts.db import drift
 from scripts.dual_write.prepared import Statement
 
 # As the endpoint checks: every row however recent, unchanged rows taken on trust.

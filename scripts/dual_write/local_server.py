@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from scripts.dual_write.app import PATH
-from scripts.errors import UsageError
+from scripts.db.errors import UsageError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_SECONDS = 15

@@ -22,7 +22,7 @@ from contextlib import asynccontextmanager
 
 import psycopg2
 
-from scripts.database_url import libpq_url
+from scripts.db.database_url import libpq_url
 from scripts.dual_write.aio import wait
 from scripts.dual_write.errors import ApiError, database_unavailable
 

@@ -17,7 +17,7 @@ import uvicorn
 from scripts.dual_write.app import PATH, create_app
 from scripts.dual_write.protocol import BoundedHeadProtocol
 from scripts.dual_write.settings import from_environment
-from scripts.errors import OneLineParser, UsageError, cli_main
+from scripts.db.errors import OneLineParser, UsageError, cli_main
 
 HOST = "127.0.0.1"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from scripts.database_url import database_url
-from scripts.errors import UsageError
+from scripts.db.database_url import database_url
+from scripts.db.errors import UsageError
 
 # The headers the original Edge Function allowed (WEEK2_PLAN.md, T0.18).
 ALLOWED_HEADERS = "authorization, x-client-info, apikey, content-type, x-idempotency-key"

@@ -29,13 +29,13 @@ import time
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 
-from scripts.bench_base import seeded_and_backfilled
-from scripts.cpu_usage import Sampler, children, processes_named
-from scripts.database_url import connect, database_url
-from scripts.drift import detect
+from scripts.bench.bench_base import seeded_and_backfilled
+from scripts.bench.cpu_usage import Sampler, children, processes_named
+from scripts.db.database_url import connect, database_url
+from scripts.db.drift import detect
 from scripts.dual_write.client import Client, user_token
 from scripts.dual_write.local_server import running_endpoint
-from scripts.errors import CheckFailed, UsageError, cli_main
+from scripts.db.errors import CheckFailed, UsageError, cli_main
 
 MIX = (("update_habit_record", 0.70), ("create_week", 0.15), ("delete_week", 0.05), ("retry", 0.08),
        ("verify_consistency", 0.02))
@@ -122,7 +122,7 @@ def main(argv: list[str]) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
-        raise UsageError("usage: python -m scripts.bench_api [--rows N] [--clients N] [--seconds S] [--warmup S] "
+        raise UsageError("usage: python -m scripts.bench.bench_api [--rows N] [--clients N] [--seconds S] [--warmup S] "
                          "[--think-ms MS]") from exc
     conn = connect(autocommit=False)
     seeded_and_backfilled(conn, args.rows, batch=1000)

@@ -1,6 +1,6 @@
 """`make preflight`: the rows that would stop each NOT VALID constraint from validating.
 
-    python -m scripts.preflight [--json]
+    python -m scripts.commands.preflight [--json]
 
 One line per constraint still NOT VALID: OK with 0 offending rows, or FAIL with the count and
 the first few ids. Exit 1 when any constraint has offending rows, 2 when it cannot run.
@@ -11,14 +11,14 @@ from __future__ import annotations
 import json
 import sys
 
-from scripts.constraint_violations import constraints, violations
-from scripts.database_url import connect
-from scripts.errors import CheckFailed, UsageError, cli_main
+from scripts.db.constraint_violations import constraints, violations
+from scripts.db.database_url import connect
+from scripts.db.errors import CheckFailed, UsageError, cli_main
 
 
 def main(argv: list[str]) -> int:
     if argv not in ([], ["--json"]):
-        raise UsageError("usage: python -m scripts.preflight [--json]")
+        raise UsageError("usage: python -m scripts.commands.preflight [--json]")
     conn = connect()
     try:
         found = [violations(conn, c) for c in constraints(conn, only_not_valid=True)]

@@ -1,6 +1,6 @@
 """`make resync`: bring every legacy row that is out of step back into the new tables.
 
-    python -m scripts.resync
+    python -m scripts.commands.resync
 
 First drains the trigger's queue (revision 0013, `make sync-drain`), then re-syncs, one legacy
 row at a time with migration.try_sync_legacy_row() (revision 0012), every row that needs it:
@@ -19,10 +19,10 @@ import sys
 
 import psycopg2
 
-from scripts import sync_queue
-from scripts.database_url import connect, require_revision_object
-from scripts.drift import select_rows
-from scripts.errors import CheckFailed, UsageError, cli_main
+from scripts.commands import sync_queue
+from scripts.db.database_url import connect, require_revision_object
+from scripts.db.drift import select_rows
+from scripts.db.errors import CheckFailed, UsageError, cli_main
 
 COMMIT_EVERY = 500
 OUT_OF_STEP = """SELECT legacy_id FROM drift_out_of_step UNION SELECT legacy_id FROM migration.sync_failures
@@ -72,7 +72,7 @@ def drain_queue_first(conn) -> tuple[int, int, int] | None:
 
 def main(argv: list[str]) -> int:
     if argv:
-        raise UsageError("usage: python -m scripts.resync")
+        raise UsageError("usage: python -m scripts.commands.resync")
     conn = connect(autocommit=False)
     try:
         require_revision_object(conn, "migration.try_sync_legacy_row(bigint,text,uuid,bigint[])",

@@ -1,7 +1,7 @@
 """`make perf-baseline`: the app's eight reads, measured at 1x, 10x, 100x and 1000x the backup.
 
-    python -m scripts.perf_baseline measure --scale S --out FILE [--runs N] [--before REV]
-    python -m scripts.perf_baseline summary FILE...
+    python -m scripts.bench.perf_baseline measure --scale S --out FILE [--runs N] [--before REV]
+    python -m scripts.bench.perf_baseline summary FILE...
 
 `measure` (on a database at head with an EMPTY habit_tracker: the Makefile target gives each
 scale its own throwaway server) seeds 34 x S legacy weeks with the generator of #4, backfills
@@ -27,13 +27,13 @@ import sys
 import time
 from pathlib import Path
 
-from scripts.app_queries import QUERIES, as_app_user, parameters, typical_user
-from scripts.backfill import run as backfill
-from scripts.database_url import REPO_ROOT, connect
-from scripts.errors import CheckFailed, OneLineParser, UsageError, cli_main
-from scripts.seed_legacy import seed
+from scripts.db.app_queries import QUERIES, as_app_user, parameters, typical_user
+from scripts.commands.backfill import run as backfill
+from scripts.db.database_url import REPO_ROOT, connect
+from scripts.db.errors import CheckFailed, OneLineParser, UsageError, cli_main
+from scripts.commands.seed_legacy import seed
 
-USAGE = ("usage: python -m scripts.perf_baseline measure --scale S --out FILE [--runs N] [--before REV]"
+USAGE = ("usage: python -m scripts.bench.perf_baseline measure --scale S --out FILE [--runs N] [--before REV]"
          " | summary FILE...")
 BACKUP_WEEKS = 34  # the real backup's rows (SCHEMA_FACTS §1)
 WARMUP = 3
@@ -107,7 +107,7 @@ def measure_queries(conn, user_id: str, params: dict, runs: int, sizes: dict[str
 
 
 def migrate(target: str, direction: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "scripts.migrate", direction, target], cwd=REPO_ROOT,
+    done = subprocess.run([sys.executable, "-m", "scripts.commands.migrate", direction, target], cwd=REPO_ROOT,
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise UsageError(f"{direction} to {target} failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 import psycopg2
 
-from scripts.errors import UsageError
+from scripts.db.errors import UsageError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DOTENV = Path(".env")  # relative to the working directory, as dotenv tools do
 CONNECT_TIMEOUT_SECONDS = 5
 

@@ -1,10 +1,10 @@
 """The DBA's migration commands: Alembic, with preflight checks and one-line errors.
 
-    python -m scripts.migrate upgrade [REV]      (default: head)
-    python -m scripts.migrate downgrade [REV]    (default: -1, one step back)
-    python -m scripts.migrate current | history
-    python -m scripts.migrate sql [FROM:TO]      (offline SQL for review; no database)
-    python -m scripts.migrate stamp REV          (record REV without running anything)
+    python -m scripts.commands.migrate upgrade [REV]      (default: head)
+    python -m scripts.commands.migrate downgrade [REV]    (default: -1, one step back)
+    python -m scripts.commands.migrate current | history
+    python -m scripts.commands.migrate sql [FROM:TO]      (offline SQL for review; no database)
+    python -m scripts.commands.migrate stamp REV          (record REV without running anything)
 
 Options after the revision are passed to the revisions as `-x key=value` (alembic's
 get_x_argument), e.g. `downgrade base -x allow_legacy_drop=true`.
@@ -23,11 +23,11 @@ from alembic.config import Config
 from alembic.util import CommandError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from scripts.database_url import REPO_ROOT, connect, require_supabase_auth
-from scripts.errors import CheckFailed, UsageError, cli_main, one_line
+from scripts.db.database_url import REPO_ROOT, connect, require_supabase_auth
+from scripts.db.errors import CheckFailed, UsageError, cli_main, one_line
 
 ALEMBIC_INI = REPO_ROOT / "alembic.ini"
-USAGE = "usage: python -m scripts.migrate upgrade|downgrade|current|history|sql|stamp [REV]"
+USAGE = "usage: python -m scripts.commands.migrate upgrade|downgrade|current|history|sql|stamp [REV]"
 
 
 def alembic_config(ini: Path = ALEMBIC_INI) -> Config:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 
-from scripts import sync_queue
-from scripts.database_url import connect
-from scripts.errors import UsageError, cli_main
+from scripts.commands import sync_queue
+from scripts.db.database_url import connect
+from scripts.db.errors import UsageError, cli_main
 
 HABITS = [{"id": 1, "name": "독서", "times": ["green", "", "", "", "", "", ""]},
           {"id": 1732000000000, "name": "줄넘기", "times": ["", "yellow", "", "", "", "", ""]}]

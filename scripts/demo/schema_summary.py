@@ -6,8 +6,8 @@ whether row level security is on.
 """
 from __future__ import annotations
 
-from scripts.database_url import connect
-from scripts.errors import UsageError, cli_main
+from scripts.db.database_url import connect
+from scripts.db.errors import UsageError, cli_main
 
 TABLE_FACTS = """
 SELECT c.relname,
@@ -31,7 +31,7 @@ ORDER BY c.relname
 
 def main(argv: list[str]) -> int:
     if argv:
-        raise UsageError("usage: python -m scripts.schema_summary")
+        raise UsageError("usage: python -m scripts.demo.schema_summary")
     conn = connect()
     with conn.cursor() as cur:
         cur.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL")

@@ -1,8 +1,8 @@
 """`make sync-drain` / `make sync-worker`: apply the legacy writes queued by the sync trigger.
 
-    python -m scripts.sync_queue drain [--batch N]
-    python -m scripts.sync_queue worker [--batch N] [--interval SECONDS]
-    python -m scripts.sync_queue status
+    python -m scripts.commands.sync_queue drain [--batch N]
+    python -m scripts.commands.sync_queue worker [--batch N] [--interval SECONDS]
+    python -m scripts.commands.sync_queue status
 
 Since revision 0013 the dual-write trigger only queues each legacy write
 (migration.sync_queue); migration.drain_sync_queue() syncs the queued rows set-based. pg_cron
@@ -21,8 +21,8 @@ import time
 
 import psycopg2
 
-from scripts.database_url import connect, require_revision_object
-from scripts.errors import OneLineParser, CheckFailed, UsageError, cli_main
+from scripts.db.database_url import connect, require_revision_object
+from scripts.db.errors import OneLineParser, CheckFailed, UsageError, cli_main
 
 DRAIN = "SELECT queued, synced, failed FROM migration.drain_sync_queue(%s)"
 STATUS = """SELECT count(*), count(DISTINCT legacy_id), coalesce(extract(EPOCH FROM now() - min(enqueued_at)), 0)
@@ -89,7 +89,7 @@ def run_worker(batch: int, interval: float) -> None:
 
 def main(argv: list[str]) -> int:
     parser = OneLineParser(prog="sync_queue", description=__doc__.splitlines()[0],
-                            usage_line="usage: python -m scripts.sync_queue drain|worker|status [--batch N] [--interval SECONDS]")
+                            usage_line="usage: python -m scripts.commands.sync_queue drain|worker|status [--batch N] [--interval SECONDS]")
     parser.add_argument("action", choices=("drain", "worker", "status"))
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--interval", type=float, default=2.0)

@@ -1,6 +1,6 @@
 """`make seed`: fill habit_tracker with realistic legacy rows, the same ones for the same seed.
 
-    python -m scripts.seed_legacy --rows N [--seed S] [--dirty-share F] [--users U]
+    python -m scripts.commands.seed_legacy --rows N [--seed S] [--dirty-share F] [--users U]
 
 Inserts N rows into the legacy table `habit_tracker` (it exists once `make upgrade` has run)
 and the auth.users rows they belong to, shaped like the real 34-row backup
@@ -39,10 +39,10 @@ from datetime import date, datetime, timedelta, timezone
 import psycopg2
 from psycopg2.extras import execute_values
 
-from scripts.database_url import connect, require_supabase_auth
-from scripts.errors import OneLineParser, CheckFailed, UsageError, cli_main, one_line
+from scripts.db.database_url import connect, require_supabase_auth
+from scripts.db.errors import OneLineParser, CheckFailed, UsageError, cli_main, one_line
 
-USAGE = "usage: python -m scripts.seed_legacy --rows N [--seed S] [--dirty-share F] [--users U]"
+USAGE = "usage: python -m scripts.commands.seed_legacy --rows N [--seed S] [--dirty-share F] [--users U]"
 
 # One defect per dirty row, assigned round-robin in this order.
 DIRTY_CASES = (
@@ -404,7 +404,7 @@ def _json(value) -> str | None:
 def _check_database(cur) -> None:
     cur.execute("SELECT to_regclass('public.habit_tracker') IS NOT NULL")
     if not cur.fetchone()[0]:
-        raise UsageError("habit_tracker does not exist: run `make upgrade` (python -m scripts.migrate upgrade head) first")
+        raise UsageError("habit_tracker does not exist: run `make upgrade` (python -m scripts.commands.migrate upgrade head) first")
     cur.execute("SELECT count(*) FROM habit_tracker")
     existing = cur.fetchone()[0]
     if existing:

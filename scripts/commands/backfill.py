@@ -1,6 +1,6 @@
 """`make backfill`: every legacy habit_tracker row into the new tables, once, losing nothing.
 
-    python -m scripts.backfill [--batch N] [--repair-sunday-starts on|off]
+    python -m scripts.commands.backfill [--batch N] [--repair-sunday-starts on|off]
 
 Set-based, in batches of legacy ids (keyset order), each batch one short transaction that
 calls migration.sync_legacy_ids() — the mapping of revision 0010, the same one the drift
@@ -29,8 +29,8 @@ import time
 
 import psycopg2
 
-from scripts.database_url import connect, require_revision_object
-from scripts.errors import CheckFailed, UsageError, cli_main
+from scripts.db.database_url import connect, require_revision_object
+from scripts.db.errors import CheckFailed, UsageError, cli_main
 
 DEFAULT_BATCH = 1000
 SOURCE = "migration"
@@ -141,7 +141,7 @@ def main(argv: list[str]) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
-        raise UsageError("usage: python -m scripts.backfill [--batch N] [--repair-sunday-starts on|off]") from exc
+        raise UsageError("usage: python -m scripts.commands.backfill [--batch N] [--repair-sunday-starts on|off]") from exc
     if args.batch < 1:
         raise UsageError(f"--batch must be a positive number of rows, got {args.batch}")
     conn = connect(autocommit=False)

@@ -6,7 +6,7 @@ throwaway server), seeds ROWS realistic legacy weeks, then measures side by side
 - floor: every legacy row classified once, then one INSERT ... SELECT per table through the
   same mapping functions into empty copies of the four tables (CREATE TABLE ... (LIKE t
   INCLUDING ALL): same columns, checks and indexes, no foreign keys), in one transaction;
-- backfill: `scripts.backfill` as `make backfill` runs it (batches, upserts, quarantine,
+- backfill: `scripts.commands.backfill` as `make backfill` runs it (batches, upserts, quarantine,
   catch-up and invariant check), while a second session keeps updating legacy rows and
   records how long each of its statements took.
 
@@ -20,10 +20,10 @@ import random
 import threading
 import time
 
-from scripts import backfill
-from scripts.database_url import connect
-from scripts.errors import UsageError, cli_main
-from scripts.seed_legacy import seed
+from scripts.commands import backfill
+from scripts.db.database_url import connect
+from scripts.db.errors import UsageError, cli_main
+from scripts.commands.seed_legacy import seed
 
 TABLES = ("children", "weeks", "habits", "habit_records")
 # The concurrent writer's pace: about 20 legacy updates a second, far above the real app's.
@@ -114,7 +114,7 @@ def main(argv: list[str]) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
-        raise UsageError("usage: python -m scripts.bench_backfill [--rows N] [--batch N]") from exc
+        raise UsageError("usage: python -m scripts.bench.bench_backfill [--rows N] [--batch N]") from exc
     conn = connect(autocommit=False)
     with conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM habit_tracker")

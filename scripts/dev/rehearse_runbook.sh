@@ -10,8 +10,8 @@ ROWS=${ROWS:-34000}
 PY=${PY:-.venv/bin/python}
 MAKE_CMD=(make -s --no-print-directory)
 
-url=$($PY -m scripts.throwaway_pg up rehearsal)
-trap '$PY -m scripts.throwaway_pg down rehearsal >/dev/null' EXIT
+url=$($PY -m scripts.dev.throwaway_pg up rehearsal)
+trap '$PY -m scripts.dev.throwaway_pg down rehearsal >/dev/null' EXIT
 export DATABASE_URL=$url
 
 step() {  # step "what" command...
@@ -33,8 +33,8 @@ step() {  # step "what" command...
 
 echo "rehearsal database: $url; $ROWS legacy weeks"
 # Production today: the legacy table, its rows, no alembic_version.
-$PY -m scripts.migrate upgrade 0001_legacy_baseline >/dev/null 2>&1
-$PY -m scripts.seed_legacy --rows "$ROWS" --seed 1 --dirty-share 0.01 >/dev/null
+$PY -m scripts.commands.migrate upgrade 0001_legacy_baseline >/dev/null 2>&1
+$PY -m scripts.commands.seed_legacy --rows "$ROWS" --seed 1 --dirty-share 0.01 >/dev/null
 psql -q "$url" -c "SET client_min_messages = warning" -c "DROP TABLE alembic_version" -c "DROP SCHEMA IF EXISTS alembic CASCADE"
 
 step "1. stamp the existing database" "${MAKE_CMD[@]}" stamp REV=0001_legacy_baseline
@@ -62,7 +62,7 @@ step "10. the lighter row sync" "${MAKE_CMD[@]}" upgrade TO=0016_lighter_row_syn
 step "11. the row sync's plans, made once per session" "${MAKE_CMD[@]}" upgrade TO=0017_row_sync_generic_plans
 step "12. the endpoint's function" "${MAKE_CMD[@]}" upgrade TO=0018_dual_write_functions
 TAIL=4 step "   the endpoint: one call of each operation (make serve runs it for the app)" \
-    $PY -m scripts.demo_endpoint
+    $PY -m scripts.demo.demo_endpoint
 step "13. close what the API can reach" "${MAKE_CMD[@]}" upgrade TO=0019_api_privileges
 TAIL=2 step "   verify" "${MAKE_CMD[@]}" verify TARGET=0019_api_privileges
 step "14. TRUNCATE of the legacy table refused" "${MAKE_CMD[@]}" upgrade TO=0020_legacy_truncate_guard

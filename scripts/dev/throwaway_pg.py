@@ -1,6 +1,6 @@
 """A private, throwaway PostgreSQL 15 server of Supabase's shape, for the demo and the tests.
 
-`python -m scripts.throwaway_pg up [NAME]` creates a cluster in a fresh temporary directory,
+`python -m scripts.dev.throwaway_pg up [NAME]` creates a cluster in a fresh temporary directory,
 starts it on a free loopback port with its own socket directory, creates the database
 `habits`, builds Supabase's shape in it (supabase_standin.sql, pg_cron), and prints its
 DATABASE_URL. `down [NAME]` stops it and removes its files. `url [NAME]` prints the URL of a
@@ -31,9 +31,9 @@ from pathlib import Path
 import psycopg2
 from psycopg2 import sql
 
-from scripts.errors import UsageError, cli_main
+from scripts.db.errors import UsageError, cli_main
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 STATE_DIR = REPO_ROOT / ".throwaway"
 STANDIN_SQL = Path(__file__).resolve().parent / "supabase_standin.sql"
 PG_BINDIR = Path(os.environ.get("PG_BINDIR", "/usr/lib/postgresql/15/bin"))
@@ -101,7 +101,7 @@ class Cluster:
         with create_database=False the caller creates it (pytest-postgresql does, per test).
         durable=True keeps production's fsync/synchronous_commit (for write-cost benchmarks)."""
         if not (PG_BINDIR / "initdb").is_file():
-            raise UsageError(f"PostgreSQL server binaries not found in {PG_BINDIR} (run scripts/install_postgres.sh)")
+            raise UsageError(f"PostgreSQL server binaries not found in {PG_BINDIR} (run scripts/dev/install_postgres.sh)")
         root = Path(tempfile.mkdtemp(prefix="habits-pg-"))
         cluster = cls(root=str(root), port=_free_port(), dbname=dbname, durable=durable)
         cluster.socketdir.mkdir()
@@ -242,7 +242,7 @@ def main(argv: list[str]) -> int:
     durable = "--durable" in argv
     argv = [arg for arg in argv if arg != "--durable"]
     if not argv or argv[0] not in ("up", "down", "url"):
-        raise UsageError("usage: python -m scripts.throwaway_pg up [--durable]|down|url [NAME]")
+        raise UsageError("usage: python -m scripts.dev.throwaway_pg up [--durable]|down|url [NAME]")
     action, name = argv[0], (argv[1] if len(argv) > 1 else "demo")
     if action == "up":
         print(up(name, durable).url())

@@ -1,6 +1,6 @@
 """`make sync-trigger [MODE=on|off]`: the dual-write trigger's global switch (rollback scenario 3).
 
-    python -m scripts.sync_trigger [on|off|status]
+    python -m scripts.commands.sync_trigger [on|off|status]
 
 Turns the Phase 1 sync trigger's work on or off for every session at once, without a
 migration and without a lock on habit_tracker: it sets `sync_trigger` in migration.settings,
@@ -10,8 +10,8 @@ after switching back on. Writes queued before the switch are still drained.
 """
 from __future__ import annotations
 
-from scripts.database_url import connect, require_revision_object
-from scripts.errors import UsageError, cli_main
+from scripts.db.database_url import connect, require_revision_object
+from scripts.db.errors import UsageError, cli_main
 
 SET_SWITCH = "UPDATE migration.settings SET value = %s WHERE name = 'sync_trigger'"
 STATUS = """SELECT migration.sync_trigger_enabled(), (SELECT count(*) FROM migration.sync_failures),
@@ -20,7 +20,7 @@ STATUS = """SELECT migration.sync_trigger_enabled(), (SELECT count(*) FROM migra
 
 def main(argv: list[str]) -> int:
     if len(argv) > 1 or (argv and argv[0] not in ("on", "off", "status")):
-        raise UsageError("usage: python -m scripts.sync_trigger [on|off|status]")
+        raise UsageError("usage: python -m scripts.commands.sync_trigger [on|off|status]")
     action = argv[0] if argv else "status"
     conn = connect(autocommit=False)
     try:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import secrets
 
-from scripts.database_url import connect, database_url, require_revision_object
+from scripts.db.database_url import connect, database_url, require_revision_object
 from scripts.dual_write.client import Client, user_token
 from scripts.dual_write.local_server import running_endpoint
-from scripts.errors import CheckFailed, UsageError, cli_main
+from scripts.db.errors import CheckFailed, UsageError, cli_main
 
 CHILD, MONDAY = "데모", "2027-02-01"
 HABITS = [{"id": 1, "name": "독서", "times": ["green", "", "", "", "", "", ""]},
@@ -49,7 +49,7 @@ def expect(operation: str, status: int, body: dict, expected: int) -> None:
 
 def main(argv: list[str]) -> int:
     if argv:
-        raise UsageError("usage: python -m scripts.demo_endpoint")
+        raise UsageError("usage: python -m scripts.demo.demo_endpoint")
     conn = connect()
     require_revision_object(conn, "migration.drain_sync_queue(integer)", "the database is not at head: make upgrade")
     with conn.cursor() as cur:

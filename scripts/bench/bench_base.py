@@ -1,8 +1,8 @@
 """The data a benchmark runs on: realistic legacy weeks, backfilled, planner statistics fresh."""
 from __future__ import annotations
 
-from scripts import backfill
-from scripts.seed_legacy import seed
+from scripts.commands import backfill
+from scripts.commands.seed_legacy import seed
 
 
 def seeded_and_backfilled(conn, rows: int, batch: int) -> None:

@@ -1,6 +1,6 @@
 """Write each revision's offline upgrade SQL to its own file, for lint and review.
 
-    python -m scripts.render_sql DIR
+    python -m scripts.dev.render_sql DIR
 
 DIR/NN_<revision>.sql holds exactly what `alembic upgrade <previous>:<revision> --sql` prints,
 so squawk can judge each revision on its own. No database is needed.
@@ -14,8 +14,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from scripts.errors import UsageError, cli_main
-from scripts.migrate import ALEMBIC_INI
+from scripts.db.errors import UsageError, cli_main
+from scripts.commands.migrate import ALEMBIC_INI
 
 
 def revisions_in_order(cfg: Config) -> list[str]:
@@ -34,7 +34,7 @@ def render(rev_range: str) -> str:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        raise UsageError("usage: python -m scripts.render_sql DIR")
+        raise UsageError("usage: python -m scripts.dev.render_sql DIR")
     out = Path(argv[0])
     out.mkdir(parents=True, exist_ok=True)
     previous = None

@@ -1,6 +1,6 @@
 """`make report`: a Markdown status report of the live database, for the record.
 
-    python -m scripts.report [--output FILE] [--target REV]
+    python -m scripts.commands.report [--output FILE] [--target REV]
 
 Everything in it is read from the database at DATABASE_URL when it runs, so the figures quoted
 from it (the retrospective's) are the database's, not hand-typed:
@@ -35,15 +35,15 @@ import psycopg2
 from alembic.script import ScriptDirectory
 from psycopg2 import sql
 
-from scripts import drift
-from scripts.database_url import connect, database_url, redacted
-from scripts.errors import OneLineParser, UsageError, cli_main
-from scripts.migrate import alembic_config
-from scripts.sync_queue import queue_status
-from scripts.verify import NEW_TABLES, State, current_revision, run_checks
-from scripts.version_history import HISTORY_TABLE
+from scripts.db import drift
+from scripts.db.database_url import connect, database_url, redacted
+from scripts.db.errors import OneLineParser, UsageError, cli_main
+from scripts.commands.migrate import alembic_config
+from scripts.commands.sync_queue import queue_status
+from scripts.commands.verify import NEW_TABLES, State, current_revision, run_checks
+from scripts.db.version_history import HISTORY_TABLE
 
-USAGE = "usage: python -m scripts.report [--output FILE] [--target REV]"
+USAGE = "usage: python -m scripts.commands.report [--output FILE] [--target REV]"
 LEGACY_TABLE = "habit_tracker"
 # The objects a section reads, and the revision that creates each (for "not installed").
 QUARANTINE = ("migration.backfill_quarantine", "0010_legacy_mapping")

@@ -23,11 +23,11 @@ import statistics
 import time
 from datetime import date, timedelta
 
-from scripts import sync_queue
-from scripts.bench_base import seeded_and_backfilled
-from scripts.database_url import connect
-from scripts.drift import detect
-from scripts.errors import UsageError, cli_main
+from scripts.commands import sync_queue
+from scripts.bench.bench_base import seeded_and_backfilled
+from scripts.db.database_url import connect
+from scripts.db.drift import detect
+from scripts.db.errors import UsageError, cli_main
 
 TYPICAL_WEEKS = """SELECT user_id, habits FROM habit_tracker
                    WHERE user_id IS NOT NULL AND jsonb_typeof(habits) = 'array'
@@ -62,7 +62,7 @@ def main(argv: list[str]) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
-        raise UsageError("usage: python -m scripts.bench_trigger [--rows N] [--writes N] [--rounds N]") from exc
+        raise UsageError("usage: python -m scripts.bench.bench_trigger [--rows N] [--writes N] [--rounds N]") from exc
     conn = connect(autocommit=False)
     seeded_and_backfilled(conn, args.rows, batch=1000)
     with conn.cursor() as cur:

@@ -1,6 +1,6 @@
 """`make index-audit`: which indexes of the six new tables are redundant or unused, and what they cost.
 
-    python -m scripts.index_audit [--json] [--users N] [--repeat N] [--rows N] [--rounds N]
+    python -m scripts.commands.index_audit [--json] [--users N] [--repeat N] [--rows N] [--rounds N]
 
 0003 deployed 39 indexes as they were, redundant ones included; every index is paid for on
 every INSERT and UPDATE of the dual-write and the backfill. This audit of children, weeks,
@@ -59,9 +59,9 @@ from dataclasses import dataclass, field
 import psycopg2
 from psycopg2 import errors, sql
 
-from scripts.app_queries import QUERIES, RLS_TABLES, as_app_user, parameters, typical_user
-from scripts.database_url import connect
-from scripts.errors import OneLineParser, UsageError, cli_main
+from scripts.db.app_queries import QUERIES, RLS_TABLES, as_app_user, parameters, typical_user
+from scripts.db.database_url import connect
+from scripts.db.errors import OneLineParser, UsageError, cli_main
 
 TABLES = RLS_TABLES
 SCHEMA = "public"
@@ -546,7 +546,7 @@ def render(report: dict) -> str:
 
 def main(argv: list[str]) -> int:
     parser = OneLineParser(prog="index_audit", description=__doc__.splitlines()[0],
-                           usage_line="usage: python -m scripts.index_audit [--json] [--users N] [--repeat N] "
+                           usage_line="usage: python -m scripts.commands.index_audit [--json] [--users N] [--repeat N] "
                                       "[--rows N] [--rounds N]")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--users", type=int, default=20)

@@ -1,6 +1,6 @@
 """`make verify`: is the database in the state its Alembic revision says it should be?
 
-    python -m scripts.verify [--json] [--target REV]
+    python -m scripts.commands.verify [--json] [--target REV]
 
 One line per check, PASS or FAIL with the figure behind it; exit 1 on any FAIL, 2 when it
 cannot run. Every check reads the catalog (and, for orphans, the data) of the database at
@@ -18,11 +18,11 @@ from dataclasses import asdict, dataclass
 
 from alembic.script import ScriptDirectory
 
-from scripts import privileges
-from scripts.constraint_violations import constraints, violations
-from scripts.database_url import connect
-from scripts.errors import CheckFailed, UsageError, cli_main
-from scripts.migrate import alembic_config
+from scripts.db import privileges
+from scripts.db.constraint_violations import constraints, violations
+from scripts.db.database_url import connect
+from scripts.db.errors import CheckFailed, UsageError, cli_main
+from scripts.commands.migrate import alembic_config
 
 NEW_TABLES = ("children", "weeks", "habits", "habit_records", "habit_templates", "notifications")
 SHADOW_INDEX_COUNT = 39
@@ -310,7 +310,7 @@ def check_truncate_guard(state: State) -> tuple[bool, str]:
 
 
 def check_privileges(state: State) -> tuple[bool, str]:
-    """What PUBLIC and the API roles hold in public, migration and alembic (scripts/privileges.py)."""
+    """What PUBLIC and the API roles hold in public, migration and alembic (scripts/db/privileges.py)."""
     grants = privileges.held(state.conn)
     hardened = state.has(privileges.PRIVILEGES_REVISION)
     extra, missing = privileges.compare(grants, hardened)
@@ -378,7 +378,7 @@ def main(argv: list[str]) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
-        raise UsageError("usage: python -m scripts.verify [--json] [--target REV]") from exc
+        raise UsageError("usage: python -m scripts.commands.verify [--json] [--target REV]") from exc
     conn = connect()
     try:
         results = run_checks(conn, args.target)

@@ -18,10 +18,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from scripts.bench_base import seeded_and_backfilled
-from scripts.database_url import connect
-from scripts.drift import detect
-from scripts.errors import UsageError, cli_main
+from scripts.bench.bench_base import seeded_and_backfilled
+from scripts.db.database_url import connect
+from scripts.db.drift import detect
+from scripts.db.errors import UsageError, cli_main
 
 NAIVE = """
 SELECT count(*) FROM (
@@ -41,7 +41,7 @@ def main(argv: list[str]) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
-        raise UsageError("usage: python -m scripts.bench_drift [--rows N] [--repeat N]") from exc
+        raise UsageError("usage: python -m scripts.bench.bench_drift [--rows N] [--repeat N]") from exc
     conn = connect(autocommit=False)
     seeded_and_backfilled(conn, args.rows, batch=2000)
     with conn.cursor() as cur:
