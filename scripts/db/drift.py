@@ -20,14 +20,11 @@ distribution and the quarantine (known exceptions, not drift) are reported too.
 """
 from __future__ import annotations
 
-import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 
-import psycopg2
-
 from scripts.db.constraint_violations import constraints, violations
-from scripts.db.database_url import connect
+from scripts.db.errors import UsageError
 
 SEVERITY_ORDER = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
 MAPPED_SOURCES = ("migration", "dual_write")
