@@ -21,7 +21,7 @@ REV ?=
 .PHONY: help install postgres db-up db-down demo test lint lint-sql lint-squawk lint-workflows sql-files \
         upgrade downgrade current history sql stamp preflight verify rollback seed backfill bench-backfill drift bench-drift \
         resync sync-trigger sync-drain sync-worker bench-trigger serve bench-api perf-baseline index-audit rehearse-runbook report \
-        test-property clean
+        test-property manifest clean
 
 help: ## List every target with what it does
 	@grep -hE '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -81,11 +81,14 @@ demo: $(INSTALLED) $(PG_READY) ## The whole job end to end on a throwaway Postgr
 test: lint $(PG_READY) ## The whole test suite against real PostgreSQL, lint included
 	$(PY) -m pytest
 
-$(BUILD)/sql: $(INSTALLED) migrations/*.py migrations/helpers/*.py env.py scripts/*/*.py
+$(BUILD)/sql: $(INSTALLED) migrations/*.py migrations/helpers/*.py migrations/sql/*/*.sql env.py scripts/*/*.py
 	rm -rf $@ && mkdir -p $@
 	$(PY) -m scripts.dev.render_sql $@
 
 sql-files: $(BUILD)/sql ## Render each revision's offline upgrade SQL into build/sql/
+
+manifest: $(INSTALLED) ## Add released revisions and their frozen SQL (migrations/sql/*/*@*.sql) to migrations/MANIFEST
+	$(PY) -m scripts.dev.manifest
 
 lint: lint-sql lint-squawk lint-workflows ## sqlfluff and squawk over every revision's SQL, actionlint over the workflows
 

@@ -81,6 +81,8 @@ How to roll back
 from alembic import context, op
 import sqlalchemy as sa
 
+from migrations.helpers.sql_files import execute
+
 
 revision = "0001_legacy_baseline"
 down_revision = None

@@ -77,6 +77,8 @@ How to roll back
 """
 from alembic import op
 
+from migrations.helpers.sql_files import execute
+
 
 revision = "0002_shadow_tables"
 down_revision = "0001_legacy_baseline"
@@ -243,11 +245,7 @@ def upgrade() -> None:
     op.execute(CREATE_NOTIFICATIONS)
 
     for table in UPDATED_AT_TABLES:
-        op.execute(
-            f"CREATE TRIGGER set_{table}_updated_at "
-            f"BEFORE UPDATE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION update_updated_at_column()"
-        )
+        execute(f"triggers/public.{table}.set_{table}_updated_at", "0002")
 
     # From here on SHARE ROW EXCLUSIVE is held on auth.users until COMMIT.
     for statement in CONSTRAINTS:

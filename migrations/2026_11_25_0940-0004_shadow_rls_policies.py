@@ -72,6 +72,8 @@ How to roll back
 """
 from alembic import op
 
+from migrations.helpers.sql_files import execute
+
 
 revision = "0004_shadow_rls_policies"
 down_revision = "0003_shadow_indexes"
@@ -79,46 +81,10 @@ branch_labels = None
 depends_on = None
 
 
-# Each rule is written once here.
-OWNER = "auth.uid() = user_id"
-HABITS_WEEK_OWNER = (
-    "EXISTS (SELECT 1 FROM weeks "
-    "WHERE weeks.id = habits.week_id AND weeks.user_id = auth.uid())"
-)
-HABIT_RECORDS_WEEK_OWNER = (
-    "EXISTS (SELECT 1 FROM habits INNER JOIN weeks ON habits.week_id = weeks.id "
-    "WHERE habits.id = habit_records.habit_id AND weeks.user_id = auth.uid())"
-)
-NOTIFICATION_SENDER = "auth.uid() = from_user_id OR from_user_id IS NULL"
-
-# (table, command, clause): 6 tables x 4 commands = 24 policies, each named
-# <table>_<command>_policy.
-POLICIES = (
-    ("children", "SELECT", f"USING ({OWNER})"),
-    ("children", "INSERT", f"WITH CHECK ({OWNER})"),
-    ("children", "UPDATE", f"USING ({OWNER})"),
-    ("children", "DELETE", f"USING ({OWNER})"),
-    ("weeks", "SELECT", f"USING ({OWNER})"),
-    ("weeks", "INSERT", f"WITH CHECK ({OWNER})"),
-    ("weeks", "UPDATE", f"USING ({OWNER})"),
-    ("weeks", "DELETE", f"USING ({OWNER})"),
-    ("habits", "SELECT", f"USING ({HABITS_WEEK_OWNER})"),
-    ("habits", "INSERT", f"WITH CHECK ({HABITS_WEEK_OWNER})"),
-    ("habits", "UPDATE", f"USING ({HABITS_WEEK_OWNER})"),
-    ("habits", "DELETE", f"USING ({HABITS_WEEK_OWNER})"),
-    ("habit_records", "SELECT", f"USING ({HABIT_RECORDS_WEEK_OWNER})"),
-    ("habit_records", "INSERT", f"WITH CHECK ({HABIT_RECORDS_WEEK_OWNER})"),
-    ("habit_records", "UPDATE", f"USING ({HABIT_RECORDS_WEEK_OWNER})"),
-    ("habit_records", "DELETE", f"USING ({HABIT_RECORDS_WEEK_OWNER})"),
-    ("habit_templates", "SELECT", f"USING ({OWNER})"),
-    ("habit_templates", "INSERT", f"WITH CHECK ({OWNER})"),
-    ("habit_templates", "UPDATE", f"USING ({OWNER})"),
-    ("habit_templates", "DELETE", f"USING ({OWNER})"),
-    ("notifications", "SELECT", f"USING ({OWNER})"),
-    ("notifications", "INSERT", f"WITH CHECK ({NOTIFICATION_SENDER})"),
-    ("notifications", "UPDATE", f"USING ({OWNER})"),
-    ("notifications", "DELETE", f"USING ({OWNER})"),
-)
+# The six tables' policies, <table>_<command>_policy, 4 each: their SQL is
+# migrations/sql/policies/public.<table>@0004.sql.
+TABLES = ("children", "weeks", "habits", "habit_records", "habit_templates", "notifications")
+COMMANDS = ("SELECT", "INSERT", "UPDATE", "DELETE")
 
 
 def _policy_name(table: str, command: str) -> str:
@@ -129,16 +95,14 @@ def upgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '5s'")
     op.execute("SET LOCAL statement_timeout = '60s'")
 
-    for table, command, clause in POLICIES:
-        op.execute(
-            f"CREATE POLICY {_policy_name(table, command)} ON {table} "
-            f"FOR {command} {clause}"
-        )
+    for table in TABLES:
+        execute(f"policies/public.{table}", "0004")
 
 
 def downgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '5s'")
     op.execute("SET LOCAL statement_timeout = '60s'")
 
-    for table, command, _clause in reversed(POLICIES):
-        op.execute(f"DROP POLICY IF EXISTS {_policy_name(table, command)} ON {table}")
+    for table in reversed(TABLES):
+        for command in reversed(COMMANDS):
+            op.execute(f"DROP POLICY IF EXISTS {_policy_name(table, command)} ON {table}")

@@ -40,6 +40,8 @@ How to roll back
 """
 from alembic import op
 
+from migrations.helpers.sql_files import execute
+
 revision = "0007_idempotency_log"
 down_revision = "0006_validate_other_constraints"
 branch_labels = None
@@ -66,16 +68,6 @@ INDEXES = (
     "CREATE INDEX idx_idempotency_log_created_at_desc ON idempotency_log (created_at DESC)",
 )
 
-OWNER_ONLY = "auth.uid() = user_id"
-POLICIES = (
-    f"CREATE POLICY idempotency_log_select_policy ON idempotency_log FOR SELECT USING ({OWNER_ONLY})",
-    f"CREATE POLICY idempotency_log_insert_policy ON idempotency_log FOR INSERT WITH CHECK ({OWNER_ONLY})",
-    f"CREATE POLICY idempotency_log_update_policy ON idempotency_log FOR UPDATE "
-    f"USING ({OWNER_ONLY}) WITH CHECK ({OWNER_ONLY})",
-    f"CREATE POLICY idempotency_log_delete_policy ON idempotency_log FOR DELETE USING ({OWNER_ONLY})",
-)
-
-
 def upgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '5s'")
     op.execute("SET LOCAL statement_timeout = '60s'")
@@ -83,8 +75,7 @@ def upgrade() -> None:
     for statement in INDEXES:
         op.execute(statement)
     op.execute("ALTER TABLE idempotency_log ENABLE ROW LEVEL SECURITY")
-    for statement in POLICIES:
-        op.execute(statement)
+    execute("policies/public.idempotency_log", "0007")
     op.execute("COMMENT ON TABLE idempotency_log IS 'Idempotency keys of the dual-write endpoint, one per request'")
     op.execute("COMMENT ON COLUMN idempotency_log.key IS 'X-Idempotency-Key header of the request'")
     op.execute("COMMENT ON COLUMN idempotency_log.expires_at IS 'Expired keys are deleted by cleanup_idempotency_log()'")

@@ -29,6 +29,8 @@ How to roll back
 """
 from alembic import op
 
+from migrations.helpers.sql_files import execute
+
 revision = "0008_idempotency_cleanup"
 down_revision = "0007_idempotency_log"
 branch_labels = None
@@ -36,32 +38,7 @@ depends_on = None
 
 CLEANUP_JOB_NAME = "cleanup-idempotency-log"
 
-CREATE_CLEANUP_FUNCTION = """\
-CREATE FUNCTION cleanup_idempotency_log()
-RETURNS INTEGER
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    deleted_count INTEGER;
-BEGIN
-    DELETE FROM idempotency_log WHERE expires_at < now();
-    GET DIAGNOSTICS deleted_count = ROW_COUNT;
-    RETURN deleted_count;
-END;
-$$"""
-
 DROP_CLEANUP_FUNCTION = "DROP FUNCTION cleanup_idempotency_log()"
-
-SCHEDULE_CLEANUP = f"""\
-DO $$
-BEGIN
-    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
-        PERFORM cron.schedule('{CLEANUP_JOB_NAME}', '0 2 * * *', 'SELECT public.cleanup_idempotency_log()');
-    ELSE
-        RAISE WARNING 'pg_cron is not installed in this database: cleanup_idempotency_log() is NOT scheduled; run it daily by other means';
-    END IF;
-END
-$$"""
 
 UNSCHEDULE_CLEANUP = f"""\
 DO $$
@@ -76,8 +53,8 @@ $$"""
 def upgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '5s'")
     op.execute("SET LOCAL statement_timeout = '60s'")
-    op.execute(CREATE_CLEANUP_FUNCTION)
-    op.execute(SCHEDULE_CLEANUP)
+    execute("functions/public.cleanup_idempotency_log", "0008")
+    execute("cron/cleanup-idempotency-log", "0008")
 
 
 def downgrade() -> None:

@@ -32,29 +32,14 @@ How to roll back
 """
 from alembic import op
 
+from migrations.helpers.sql_files import execute
+
 revision = "0009_dual_write_trigger_phase0"
 down_revision = "0008_idempotency_cleanup"
 branch_labels = None
 depends_on = None
 
-CREATE_SYNC_FUNCTION_LOG_ONLY = """\
-CREATE FUNCTION sync_old_to_new()
-RETURNS TRIGGER
-LANGUAGE plpgsql
-AS $$
-BEGIN
-    RAISE NOTICE 'Dual-write trigger fired: table=%, operation=%, id=%',
-        TG_TABLE_NAME, TG_OP, CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END;
-    RETURN NULL;
-END;
-$$"""
-
 DROP_SYNC_FUNCTION = "DROP FUNCTION sync_old_to_new()"
-
-CREATE_DUAL_WRITE_TRIGGER = """\
-CREATE TRIGGER trigger_habit_tracker_dual_write
-AFTER INSERT OR UPDATE OR DELETE ON habit_tracker
-FOR EACH ROW EXECUTE FUNCTION sync_old_to_new()"""
 
 DROP_DUAL_WRITE_TRIGGER = "DROP TRIGGER trigger_habit_tracker_dual_write ON habit_tracker"
 
@@ -62,9 +47,8 @@ DROP_DUAL_WRITE_TRIGGER = "DROP TRIGGER trigger_habit_tracker_dual_write ON habi
 def upgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '2s'")
     op.execute("SET LOCAL statement_timeout = '60s'")
-    op.execute(CREATE_SYNC_FUNCTION_LOG_ONLY)
-    op.execute("COMMENT ON FUNCTION sync_old_to_new() IS 'dual-write mode: log-only (Phase 0)'")
-    op.execute(CREATE_DUAL_WRITE_TRIGGER)
+    execute("functions/public.sync_old_to_new", "0009")
+    execute("triggers/public.habit_tracker.trigger_habit_tracker_dual_write", "0009")
 
 
 def downgrade() -> None:

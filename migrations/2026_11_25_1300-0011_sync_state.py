@@ -54,6 +54,8 @@ How to roll back
 """
 from alembic import op
 
+from migrations.helpers.sql_files import execute
+
 revision = "0011_sync_state"
 down_revision = "0010_legacy_mapping"
 branch_labels = None
@@ -72,93 +74,15 @@ CREATE TABLE migration.sync_state (
     CONSTRAINT ck_sync_state_mapped_has_fingerprint CHECK ((week_id IS NULL) = (fingerprint IS NULL))
 )"""
 
-# The policy is part of the hash: changing repair_sunday_starts makes every row stale.
-CREATE_ROW_HASH = """\
-CREATE FUNCTION migration.row_hash(h public.habit_tracker)  -- noqa: CP05
-RETURNS UUID
-LANGUAGE sql STABLE
-AS $$
-    SELECT md5(h::TEXT || '/repair_sunday_starts=' || migration.repair_sunday_starts())::UUID
-$$"""
-
-# One line per habit and per record, and one fingerprint per week over them; the drift
-# check aggregates the new tables' rows with these same functions. Plain concatenation, not
-# format(): they run once per record of every backfilled week.
-CREATE_HABIT_LINE = """\
-CREATE FUNCTION migration.habit_line(id UUID, name TEXT, display_order INTEGER)
-RETURNS TEXT
-LANGUAGE sql IMMUTABLE
-AS $$ SELECT id::TEXT || ' ' || display_order::TEXT || ' ' || quote_literal(name) $$"""
-
-CREATE_RECORD_LINE = """\
-CREATE FUNCTION migration.record_line(id UUID, habit_id UUID, record_date DATE, status TEXT)
-RETURNS TEXT
-LANGUAGE sql STABLE
-AS $$ SELECT id::TEXT || ' ' || habit_id::TEXT || ' ' || record_date::TEXT || ' ' || quote_literal(status) $$"""
-
-CREATE_WEEK_FINGERPRINT = """\
-CREATE FUNCTION migration.week_fingerprint(
-    child_id UUID, user_id UUID, week_start_date DATE, week_end_date DATE, theme TEXT, reflection JSONB,
-    reward TEXT, habit_lines TEXT, record_lines TEXT
-)
-RETURNS UUID
-LANGUAGE sql STABLE
-AS $$
-    SELECT md5(format('%s|%s|%s|%s|%L|%L|%L|%L|%L', child_id, user_id, week_start_date, week_end_date, theme,
-                      reflection, reward, habit_lines, record_lines))::UUID
-$$"""
-
-CREATE_RECORD_SYNC_STATE = """\
-CREATE FUNCTION migration.record_sync_state(legacy_ids BIGINT[])
-RETURNS INTEGER
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    n INTEGER;
-BEGIN
-    -- Legacy rows that are gone have no state.
-    DELETE FROM migration.sync_state AS s
-    WHERE s.legacy_id = ANY(legacy_ids)
-        AND NOT EXISTS (SELECT 1 FROM pg_temp.sync_rows AS c WHERE c.legacy_id = s.legacy_id);
-
-    INSERT INTO migration.sync_state AS t (legacy_id, row_hash, user_id, child_name, monday, week_id, fingerprint)
-    SELECT c.legacy_id, migration.row_hash(c.legacy), (c.legacy).user_id, (c.legacy).child_name, c.monday, w.id,
-           CASE WHEN w.id IS NOT NULL THEN
-               migration.week_fingerprint(w.child_id, w.user_id, w.week_start_date, w.week_end_date, w.theme,
-                                          w.reflection, w.reward, hs.lines, rs.lines)
-           END
-    FROM pg_temp.sync_rows AS c
-    LEFT JOIN pg_temp.sync_weeks AS w ON w.legacy_id = c.legacy_id
-    LEFT JOIN (
-        SELECT h.week_id, string_agg(migration.habit_line(h.id, h.name, h.display_order), ';' ORDER BY h.id) AS lines
-        FROM pg_temp.sync_habits AS h GROUP BY h.week_id
-    ) AS hs ON hs.week_id = w.id
-    LEFT JOIN (
-        SELECT h.week_id,
-               string_agg(migration.record_line(r.id, r.habit_id, r.record_date, r.status), ';' ORDER BY r.id) AS lines
-        FROM pg_temp.sync_records AS r JOIN pg_temp.sync_habits AS h ON h.id = r.habit_id GROUP BY h.week_id
-    ) AS rs ON rs.week_id = w.id
-    ON CONFLICT (legacy_id) DO UPDATE SET row_hash = excluded.row_hash, user_id = excluded.user_id,
-        child_name = excluded.child_name, monday = excluded.monday, week_id = excluded.week_id,
-        fingerprint = excluded.fingerprint, synced_at = now()
-    WHERE (t.row_hash, t.week_id, t.fingerprint) IS DISTINCT FROM (excluded.row_hash, excluded.week_id,
-                                                                    excluded.fingerprint);
-    GET DIAGNOSTICS n = ROW_COUNT;
-    RETURN n;
-END;
-$$"""
-
-CREATE_SYNC_LEGACY_IDS = """\
-CREATE FUNCTION migration.sync_legacy_ids(legacy_ids BIGINT[], source TEXT)
-RETURNS TABLE (legacy_rows INTEGER, quarantined INTEGER, weeks_written INTEGER, habits_written INTEGER,
-               records_written INTEGER, rows_deleted INTEGER)
-LANGUAGE plpgsql
-AS $$
-BEGIN
-    RETURN QUERY SELECT * FROM migration.write_mapping(legacy_ids, source);
-    PERFORM migration.record_sync_state(legacy_ids);
-END;
-$$"""
+# The functions, in creation order (write_mapping() renamed between week_fingerprint() and
+# record_sync_state()); the SQL of each is migrations/sql/functions/migration.<name>@0011.sql.
+# row_hash(): the policy is part of the hash, so changing repair_sunday_starts makes every row
+# stale. habit_line(), record_line(), week_fingerprint(): one line per habit and per record,
+# one fingerprint per week over them; the drift check aggregates the new tables' rows with
+# these same functions (plain concatenation, not format(): they run once per record of every
+# backfilled week).
+FUNCTIONS_BEFORE_RENAME = ("row_hash", "habit_line", "record_line", "week_fingerprint")
+FUNCTIONS_AFTER_RENAME = ("record_sync_state", "sync_legacy_ids")
 
 
 def upgrade() -> None:
@@ -167,15 +91,13 @@ def upgrade() -> None:
     op.execute(CREATE_SYNC_STATE)
     op.execute("COMMENT ON TABLE migration.sync_state IS "
                "'Per legacy row: its hash and the mapping''s week fingerprint when last synced (drift check)'")
-    op.execute(CREATE_ROW_HASH)
-    op.execute(CREATE_HABIT_LINE)
-    op.execute(CREATE_RECORD_LINE)
-    op.execute(CREATE_WEEK_FINGERPRINT)
+    for function in FUNCTIONS_BEFORE_RENAME:
+        execute(f"functions/migration.{function}", "0011")
     # Renamed, not changed: its only callers call sync_legacy_ids(), which keeps the name.
     op.execute("-- squawk-ignore renaming-object\n"
                "ALTER FUNCTION migration.sync_legacy_ids(BIGINT[], TEXT) RENAME TO write_mapping")
-    op.execute(CREATE_RECORD_SYNC_STATE)
-    op.execute(CREATE_SYNC_LEGACY_IDS)
+    for function in FUNCTIONS_AFTER_RENAME:
+        execute(f"functions/migration.{function}", "0011")
 
 
 def downgrade() -> None:

@@ -50,54 +50,34 @@ How to verify
     `make verify` checks the 24 policies exist; `make perf-baseline` shows the access paths.
 
 How to roll back
-    `make downgrade` (to 0014) puts 0004's expressions back, read from 0004 itself, under the
-    same locks.
+    `make downgrade` (to 0014) puts 0004's expressions back, read from 0004's frozen files
+    (migrations/sql/policies/public.<table>@0004.sql), under the same locks.
 """
-from alembic import context, op
+from alembic import op
+
+from migrations.helpers.sql_files import execute
 
 revision = "0015_rls_planner_friendly"
 down_revision = "0014_idempotency_key_per_user"
 branch_labels = None
 depends_on = None
 
-POLICIES_REVISION = "0004_shadow_rls_policies"
-
-# Each rule is written once here.
-OWNER = "(SELECT auth.uid()) = user_id"
-HABITS_WEEK_OWNER = "week_id = ANY(ARRAY(SELECT w.id FROM weeks AS w WHERE w.user_id = (SELECT auth.uid())))"
-HABIT_RECORDS_WEEK_OWNER = (
-    "habit_id = ANY(ARRAY(SELECT h.id FROM habits AS h INNER JOIN weeks AS w ON h.week_id = w.id "
-    "WHERE w.user_id = (SELECT auth.uid())))"
-)
-NOTIFICATION_SENDER = "(SELECT auth.uid()) = from_user_id OR from_user_id IS NULL"
-
-# table: (USING of SELECT/UPDATE/DELETE, WITH CHECK of INSERT), in 0004's order.
-RULES = {
-    "children": (OWNER, OWNER),
-    "weeks": (OWNER, OWNER),
-    "habits": (HABITS_WEEK_OWNER, HABITS_WEEK_OWNER),
-    "habit_records": (HABIT_RECORDS_WEEK_OWNER, HABIT_RECORDS_WEEK_OWNER),
-    "habit_templates": (OWNER, OWNER),
-    "notifications": (OWNER, NOTIFICATION_SENDER),
-}
-# (table, command, clause) for 0004's 24 policies, <table>_<command>_policy.
-POLICIES = tuple(
-    (table, command, f"WITH CHECK ({check})" if command == "INSERT" else f"USING ({using})")
-    for table, (using, check) in RULES.items()
-    for command in ("SELECT", "INSERT", "UPDATE", "DELETE")
-)
+# The six tables of 0004, in 0004's order. Each table's four ALTER POLICY statements are
+# migrations/sql/policies/public.<table>@0015.sql; the downgrade restores 0004's
+# (policies/public.<table>@0004.sql, each CREATE POLICY run as ALTER POLICY).
+TABLES = ("children", "weeks", "habits", "habit_records", "habit_templates", "notifications")
 
 
-def _alter_policies(policies) -> None:
+def _alter_policies(revision: str, restoring: bool) -> None:
     op.execute("SET LOCAL lock_timeout = '5s'")
     op.execute("SET LOCAL statement_timeout = '60s'")
-    for table, command, clause in policies:
-        op.execute(f"ALTER POLICY {table}_{command.lower()}_policy ON {table} {clause}")
+    for table in TABLES:
+        execute(f"policies/public.{table}", revision, restoring=restoring)
 
 
 def upgrade() -> None:
-    _alter_policies(POLICIES)
+    _alter_policies("0015", restoring=False)
 
 
 def downgrade() -> None:
-    _alter_policies(context.script.get_revision(POLICIES_REVISION).module.POLICIES)
+    _alter_policies("0004", restoring=True)

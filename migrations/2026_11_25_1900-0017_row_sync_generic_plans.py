@@ -45,21 +45,21 @@ How to roll back
 """
 from alembic import op
 
+from migrations.helpers.sql_files import execute
+
 revision = "0017_row_sync_generic_plans"
 down_revision = "0016_lighter_row_sync"
 branch_labels = None
 depends_on = None
 
-SET_GENERIC_PLANS = (
-    "ALTER FUNCTION migration.sync_legacy_row(BIGINT, TEXT, UUID) SET plan_cache_mode = force_generic_plan"
-)
+# The ALTER FUNCTION ... SET is migrations/sql/functions/migration.sync_legacy_row@0017.sql.
 RESET_GENERIC_PLANS = "ALTER FUNCTION migration.sync_legacy_row(BIGINT, TEXT, UUID) RESET plan_cache_mode"
 
 
 def upgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '5s'")
     op.execute("SET LOCAL statement_timeout = '60s'")
-    op.execute(SET_GENERIC_PLANS)
+    execute("functions/migration.sync_legacy_row", "0017")
 
 
 def downgrade() -> None:

@@ -82,293 +82,44 @@ Deploying and rolling back
 """
 from alembic import op
 
+from migrations.helpers.sql_files import execute
+
 revision = "0018_dual_write_functions"
 down_revision = "0017_row_sync_generic_plans"
 branch_labels = None
 depends_on = None
 
-# The legacy table's week label for a Monday: `2025년 7월 21일 ~ 2025년 7월 27일` (no zero
-# padding, end = start + 6 days), as the app writes it (SCHEMA_FACTS; seed_legacy.week_label).
-CREATE_WEEK_LABEL = """\
-CREATE FUNCTION migration.week_label(monday DATE)
-RETURNS TEXT
-LANGUAGE sql IMMUTABLE
-AS $$
-    SELECT extract(YEAR FROM monday)::INTEGER::TEXT || '년 ' || extract(MONTH FROM monday)::INTEGER::TEXT || '월 '
-           || extract(DAY FROM monday)::INTEGER::TEXT || '일 ~ '
-           || extract(YEAR FROM monday + 6)::INTEGER::TEXT || '년 ' || extract(MONTH FROM monday + 6)::INTEGER::TEXT
-           || '월 ' || extract(DAY FROM monday + 6)::INTEGER::TEXT || '일'
-$$"""
-
-# The legacy row of a user's child-week that the mapping lets claim it (locally clean, oldest),
-# locked for the write; 404 when there is none. child_week_ids() in FROM is inlined (index
-# idx_habit_tracker_user_child_week); local_problem() only decides between two or more rows.
-CREATE_FIND_WEEK = """\
-CREATE FUNCTION migration.dual_write_find_week(acting_user UUID, request JSONB)
-RETURNS BIGINT
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    child TEXT := request ->> 'child_name';
-    monday DATE := (request ->> 'week_start_date')::DATE;
-    found_id BIGINT;
-BEGIN
-    IF extract(ISODOW FROM monday) <> 1 THEN  -- no week starts on another day (ck_weeks_start_monday)
-        RAISE EXCEPTION USING ERRCODE = 'PT422', DETAIL = 'invalid_data', HINT = 'data.week_start_date',
-            MESSAGE = format('%s is not a Monday: weeks start on Monday', monday);
-    END IF;
-    SELECT h.id INTO found_id
-    FROM migration.child_week_ids(acting_user, child, monday) AS w (id)
-    INNER JOIN public.habit_tracker AS h ON w.id = h.id
-    ORDER BY EXISTS (SELECT 1 FROM migration.local_problem(h) AS p
-                     WHERE (SELECT count(*) FROM migration.child_week_ids(acting_user, child, monday)) > 1), h.id
-    LIMIT 1
-    FOR UPDATE OF h;
-    IF found_id IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PT404', DETAIL = 'week_not_found',
-            MESSAGE = format('no week of %L starting %s', child, monday);
-    END IF;
-    RETURN found_id;
-END;
-$$"""
-
-# The row and the other rows of its child-week (siblings; NULL: the row's own now: their
-# duplicate_week verdict depends on it), synced as the trigger would; the deferred uniques of
-# the new tables checked now. Then (unless status_field is NULL: the row was deleted) the
-# sync's verdict: a quarantined row is refused with the mapping's reason, naming status_field
-# for an unknown status.
-CREATE_SYNC_AND_CHECK = """\
-CREATE FUNCTION migration.dual_write_sync(target_id BIGINT, siblings BIGINT[], previous_child UUID, status_field TEXT)
-RETURNS VOID
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    sibling BIGINT;
-    verdict RECORD;
-BEGIN
-    PERFORM migration.sync_legacy_row(target_id, 'dual_write', previous_child);
-    -- Written out, not a SQL function: that one (a sub-select: not inlinable) was planned on
-    -- every call, 3 ms a request.
-    FOREACH sibling IN ARRAY coalesce(siblings, ARRAY(
-        SELECT s.id FROM public.habit_tracker AS h, migration.child_week_rows(h) AS s (id) WHERE h.id = target_id
-    )) LOOP
-        PERFORM migration.sync_legacy_row(sibling, 'dual_write');
-    END LOOP;
-    SET CONSTRAINTS ALL IMMEDIATE;
-
-    IF status_field IS NULL THEN  -- the row was deleted: no verdict to read
-        RETURN;
-    END IF;
-    SELECT q.reason, q.detail INTO verdict FROM migration.backfill_quarantine AS q WHERE q.legacy_id = target_id;
-    IF NOT FOUND THEN
-        RETURN;
-    ELSIF verdict.reason = 'duplicate_week' THEN
-        RAISE EXCEPTION USING ERRCODE = 'PT409', DETAIL = 'week_exists',
-            MESSAGE = 'this child already has a week starting on that Monday';
-    END IF;
-    RAISE EXCEPTION USING ERRCODE = 'PT422', DETAIL = 'invalid_data', MESSAGE = verdict.reason || ': ' || verdict.detail,
-        HINT = CASE
-            WHEN verdict.reason = 'unknown_status' THEN status_field
-            WHEN verdict.reason = 'bad_child_name' THEN 'data.child_name'
-            WHEN verdict.reason IN ('no_week_start', 'not_monday') THEN 'data.week_start_date'
-            WHEN verdict.reason IN ('habits_not_array', 'bad_habit', 'bad_habit_name', 'duplicate_habit_name',
-                                    'times_not_array', 'times_too_long') THEN 'data.habits'
-            ELSE 'data'
-        END;
-END;
-$$"""
-
-CREATE_CREATE_WEEK = """\
-CREATE FUNCTION migration.dual_write_create_week(acting_user UUID, request JSONB)
-RETURNS JSONB
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    monday DATE := (request ->> 'week_start_date')::DATE;
-    created_id BIGINT;
-    body JSONB;
-BEGIN
-    -- habit_tracker_child_week_unique is global in the legacy table: any user's row conflicts.
-    INSERT INTO public.habit_tracker (child_name, week_period, week_start_date, habits, user_id, theme, reflection,
-                                      reward)
-    VALUES (request ->> 'child_name', migration.week_label(monday), monday, request -> 'habits', acting_user,
-            request ->> 'theme', nullif(request -> 'reflection', 'null'::JSONB), request ->> 'reward')
-    ON CONFLICT (child_name, week_period) DO NOTHING
-    RETURNING id INTO created_id;
-    IF created_id IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PT409', DETAIL = 'week_exists',
-            MESSAGE = 'a week of this child name starting on that Monday already exists';
-    END IF;
-
-    PERFORM migration.dual_write_sync(created_id, NULL, NULL, 'data.habits');
-
-    SELECT jsonb_build_object(
-        'operation', 'create_week', 'legacy_id', created_id, 'week_id', w.id, 'child_id', w.child_id,
-        'habits', (SELECT count(*) FROM public.habits AS x WHERE x.week_id = w.id),
-        'records', (SELECT count(*) FROM public.habit_records AS r INNER JOIN public.habits AS x ON r.habit_id = x.id
-                    WHERE x.week_id = w.id))
-    INTO body
-    FROM public.weeks AS w WHERE w.id = migration.week_id(created_id);
-    RETURN jsonb_build_object('status', 201, 'body', body);
-END;
-$$"""
-
-# One day of the first habit of that name; a times array shorter than the week is padded with
-# '' first, so the day lands at its own index.
-CREATE_UPDATE_HABIT_RECORD = """\
-CREATE FUNCTION migration.dual_write_update_habit_record(acting_user UUID, request JSONB)
-RETURNS JSONB
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    target_id BIGINT := migration.dual_write_find_week(acting_user, request);
-    day_index INTEGER := (request ->> 'day_index')::INTEGER;
-    habit_pos INTEGER;
-    body JSONB;
-BEGIN
-    UPDATE public.habit_tracker AS h
-    SET habits = jsonb_set(h.habits, ARRAY[p.pos::TEXT, 'times'], (
-            SELECT jsonb_agg(CASE WHEN d = day_index THEN request -> 'status'
-                                  ELSE coalesce(h.habits -> p.pos -> 'times' -> d, '""') END ORDER BY d)
-            FROM generate_series(0, greatest(6, jsonb_array_length(coalesce(h.habits -> p.pos -> 'times', '[]')) - 1))
-                AS d)),
-        updated_at = now()
-    FROM (SELECT e.pos FROM public.habit_tracker AS x, migration.habit_elements(x.habits) AS e
-          WHERE x.id = target_id AND e.element ->> 'name' = request ->> 'habit_name' ORDER BY e.pos LIMIT 1) AS p
-    WHERE h.id = target_id
-    RETURNING p.pos INTO habit_pos;
-    IF habit_pos IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PT404', DETAIL = 'habit_not_found',
-            MESSAGE = format('the week has no habit named %L', request ->> 'habit_name');
-    END IF;
-
-    PERFORM migration.dual_write_sync(target_id, NULL, NULL, 'data.status');
-
-    SELECT jsonb_build_object(
-        'operation', 'update_habit_record', 'legacy_id', target_id, 'habit_id', migration.habit_id(target_id, habit_pos),
-        'record_date', migration.week_start(h) + day_index,
-        'status', coalesce((SELECT r.status FROM public.habit_records AS r
-                            WHERE r.id = migration.record_id(target_id, habit_pos, day_index)), ''))
-    INTO body
-    FROM public.habit_tracker AS h WHERE h.id = target_id;
-    RETURN jsonb_build_object('status', 200, 'body', body);
-END;
-$$"""
-
-CREATE_DELETE_WEEK = """\
-CREATE FUNCTION migration.dual_write_delete_week(acting_user UUID, request JSONB)
-RETURNS JSONB
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    target_id BIGINT := migration.dual_write_find_week(acting_user, request);
-    siblings BIGINT[];
-    previous_child UUID;
-BEGIN
-    -- The other rows of its child-week, read before the row is gone.
-    siblings := ARRAY(SELECT s.id FROM public.habit_tracker AS h, migration.child_week_rows(h) AS s (id)
-                      WHERE h.id = target_id);
-    DELETE FROM public.habit_tracker AS h WHERE h.id = target_id
-    RETURNING migration.child_id(h.user_id, h.child_name) INTO previous_child;
-    PERFORM migration.dual_write_sync(target_id, siblings, previous_child, NULL);
-    RETURN jsonb_build_object('status', 200,
-                              'body', jsonb_build_object('operation', 'delete_week', 'legacy_id', target_id,
-                                                         'deleted', TRUE));
-END;
-$$"""
-
-# The request, exactly once per (user, key): claimed, run and its response stored in the
-# caller's one transaction, or the stored response replayed.
-CREATE_DUAL_WRITE = """\
-CREATE FUNCTION migration.dual_write(acting_user UUID, idempotency_key TEXT, requested_operation TEXT, request JSONB)
-RETURNS JSONB
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    fingerprint JSONB := jsonb_build_object('operation', requested_operation, 'data', request);
-    log_id UUID;
-    held RECORD;
-    response JSONB;
-    callers_skip_switch TEXT := coalesce(current_setting('migration.skip_sync_trigger', TRUE), '');
-BEGIN
-    -- This function writes both schemas itself: the trigger must not queue its legacy writes.
-    PERFORM set_config('migration.skip_sync_trigger', 'on', TRUE);
-    -- Twice at most: a row seen in conflict may be deleted (expired, cleaned up) before it is read.
-    FOR attempt IN 1..2 LOOP
-        INSERT INTO public.idempotency_log (user_id, key, operation, request_data, status)
-        VALUES (acting_user, idempotency_key, requested_operation, fingerprint, 'processing')
-        ON CONFLICT (user_id, key) DO NOTHING
-        RETURNING id INTO log_id;
-        EXIT WHEN log_id IS NOT NULL;
-
-        SELECT l.id, l.request_data = fingerprint AS same_request, l.response_data, l.expires_at <= now() AS expired
-        INTO held
-        FROM public.idempotency_log AS l WHERE l.user_id = acting_user AND l.key = idempotency_key
-        FOR UPDATE;
-        CONTINUE WHEN NOT FOUND;
-        IF held.expired THEN
-            UPDATE public.idempotency_log
-            SET operation = requested_operation, request_data = fingerprint, response_data = NULL,
-                status = 'processing', created_at = now(), expires_at = now() + INTERVAL '24 hours'
-            WHERE id = held.id;
-            log_id := held.id;
-            EXIT;
-        ELSIF NOT held.same_request THEN
-            RAISE EXCEPTION USING ERRCODE = 'PT422', DETAIL = 'idempotency_key_reused', HINT = 'X-Idempotency-Key',
-                MESSAGE = 'this X-Idempotency-Key was already used for a different request';
-        END IF;
-        PERFORM set_config('migration.skip_sync_trigger', callers_skip_switch, TRUE);
-        RETURN held.response_data || jsonb_build_object('replayed', TRUE);
-    END LOOP;
-    IF log_id IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PT409', DETAIL = 'idempotency_key_busy',
-            MESSAGE = 'this X-Idempotency-Key is being cleaned up; retry';
-    END IF;
-
-    response := CASE requested_operation
-        WHEN 'create_week' THEN migration.dual_write_create_week(acting_user, request)
-        WHEN 'update_habit_record' THEN migration.dual_write_update_habit_record(acting_user, request)
-        WHEN 'delete_week' THEN migration.dual_write_delete_week(acting_user, request)
-    END;
-    IF response IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PT400', DETAIL = 'unknown_operation',
-            MESSAGE = format('unknown write operation %L', requested_operation);
-    END IF;
-
-    UPDATE public.idempotency_log SET status = 'completed', response_data = response WHERE id = log_id;
-    PERFORM set_config('migration.skip_sync_trigger', callers_skip_switch, TRUE);
-    RETURN response || jsonb_build_object('replayed', FALSE);
-END;
-$$"""
-
-# dual_write()'s own settings while it runs (restored when it returns): no lock waited for
-# longer than a person would; its statements (and the sync's) planned once per session, as
-# 0017 does for the sync. (The trigger's skip switch is set in its body: see the docstring.)
-DUAL_WRITE_SETTINGS = (
-    "ALTER FUNCTION migration.dual_write(UUID, TEXT, TEXT, JSONB) SET lock_timeout = '2s'",
-    "ALTER FUNCTION migration.dual_write(UUID, TEXT, TEXT, JSONB) SET plan_cache_mode = force_generic_plan",
-)
-
-# (signature, CREATE), in creation order; dropped in the reverse order.
+# (signature, name), in creation order; dropped in the reverse order. Each function's SQL is
+# migrations/sql/functions/migration.<name>@0018.sql: its CREATE and the REVOKE of EXECUTE from
+# PUBLIC, and for dual_write() its own settings while it runs (restored when it returns): no lock
+# waited for longer than a person would, its statements (and the sync's) planned once per
+# session as 0017 does for the sync. (The trigger's skip switch is set in its body: see the
+# docstring.)
+#   week_label(): the legacy table's week label for a Monday, `2025년 7월 21일 ~ 2025년 7월 27일`
+#     (no zero padding, end = start + 6 days), as the app writes it (SCHEMA_FACTS;
+#     seed_legacy.week_label).
+#   dual_write_find_week(): the legacy row of a user's child-week that the mapping lets claim it
+#     (locally clean, oldest), locked for the write; 404 when there is none.
+#   dual_write_sync(): the row and the other rows of its child-week synced as the trigger
+#     would, the deferred uniques checked now, then the sync's verdict.
+#   dual_write_update_habit_record(): one day of the first habit of that name.
+#   dual_write(): the request, exactly once per (user, key).
 FUNCTIONS = (
-    ("migration.week_label(DATE)", CREATE_WEEK_LABEL),
-    ("migration.dual_write_find_week(UUID, JSONB)", CREATE_FIND_WEEK),
-    ("migration.dual_write_sync(BIGINT, BIGINT[], UUID, TEXT)", CREATE_SYNC_AND_CHECK),
-    ("migration.dual_write_create_week(UUID, JSONB)", CREATE_CREATE_WEEK),
-    ("migration.dual_write_update_habit_record(UUID, JSONB)", CREATE_UPDATE_HABIT_RECORD),
-    ("migration.dual_write_delete_week(UUID, JSONB)", CREATE_DELETE_WEEK),
-    ("migration.dual_write(UUID, TEXT, TEXT, JSONB)", CREATE_DUAL_WRITE),
+    ("migration.week_label(DATE)", "week_label"),
+    ("migration.dual_write_find_week(UUID, JSONB)", "dual_write_find_week"),
+    ("migration.dual_write_sync(BIGINT, BIGINT[], UUID, TEXT)", "dual_write_sync"),
+    ("migration.dual_write_create_week(UUID, JSONB)", "dual_write_create_week"),
+    ("migration.dual_write_update_habit_record(UUID, JSONB)", "dual_write_update_habit_record"),
+    ("migration.dual_write_delete_week(UUID, JSONB)", "dual_write_delete_week"),
+    ("migration.dual_write(UUID, TEXT, TEXT, JSONB)", "dual_write"),
 )
 
 
 def upgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '5s'")
     op.execute("SET LOCAL statement_timeout = '60s'")
-    for signature, create in FUNCTIONS:
-        op.execute(create)
-        op.execute(f"REVOKE EXECUTE ON FUNCTION {signature} FROM PUBLIC")
-    for setting in DUAL_WRITE_SETTINGS:
-        op.execute(setting)
+    for _signature, name in FUNCTIONS:
+        execute(f"functions/migration.{name}", "0018")
 
 
 def downgrade() -> None:

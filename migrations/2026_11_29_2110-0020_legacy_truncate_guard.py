@@ -40,37 +40,18 @@ How to roll back
 """
 from alembic import op
 
+from migrations.helpers.sql_files import execute
+
 revision = "0020_legacy_truncate_guard"
 down_revision = "0019_api_privileges"
 branch_labels = None
 depends_on = None
 
-CREATE_REFUSE_TRUNCATE = """\
-CREATE FUNCTION migration.refuse_legacy_truncate()
-RETURNS TRIGGER
-LANGUAGE plpgsql
-AS $$
-BEGIN
-    RAISE EXCEPTION USING
-        ERRCODE = 'object_not_in_prerequisite_state',
-        MESSAGE = format('TRUNCATE %s is refused while dual-write keeps the new tables in step', TG_TABLE_NAME),
-        DETAIL = 'TRUNCATE fires no row trigger: nothing would be queued, and the new tables would keep every week.',
-        HINT = 'DELETE the rows instead (each deletion is queued and synced).';
-END;
-$$"""
-
-CREATE_TRIGGER = """\
-CREATE TRIGGER trigger_habit_tracker_refuse_truncate
-BEFORE TRUNCATE ON public.habit_tracker
-FOR EACH STATEMENT EXECUTE FUNCTION migration.refuse_legacy_truncate()"""
-
-
 def upgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '5s'")
     op.execute("SET LOCAL statement_timeout = '60s'")
-    op.execute(CREATE_REFUSE_TRUNCATE)
-    op.execute("REVOKE EXECUTE ON FUNCTION migration.refuse_legacy_truncate() FROM PUBLIC")
-    op.execute(CREATE_TRIGGER)
+    execute("functions/migration.refuse_legacy_truncate", "0020")
+    execute("triggers/public.habit_tracker.trigger_habit_tracker_refuse_truncate", "0020")
 
 
 def downgrade() -> None:

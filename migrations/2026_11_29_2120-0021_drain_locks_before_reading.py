@@ -79,291 +79,42 @@ How to verify
 
 How to roll back
     `make downgrade` (to 0020) puts back 0011's sync_legacy_ids() and 0013's
-    drain_sync_queue(), written out below as they were (neither had a SET clause), and drops
+    drain_sync_queue(), from their frozen files (@0011, @0013; neither had a SET clause), and drops
     the two new functions. Children left without a week by a later race stay until removed
     by hand (drift shows them as EXTRA_CHILD). No data is touched by the downgrade itself.
 """
 from alembic import op
+
+from migrations.helpers.sql_files import execute
 
 revision = "0021_drain_locks_before_reading"
 down_revision = "0020_legacy_truncate_guard"
 branch_labels = None
 depends_on = None
 
-CREATE_LEGACY_CHILDREN = """\
-CREATE FUNCTION migration.legacy_children(legacy_ids BIGINT[])
-RETURNS UUID[]
-LANGUAGE sql STABLE
-AS $$
-    SELECT coalesce(array_agg(DISTINCT c.child ORDER BY c.child), '{}') FROM (
-        SELECT migration.child_id(h.user_id, h.child_name) AS child
-        FROM public.habit_tracker AS h
-        WHERE h.id = ANY(legacy_ids) AND h.user_id IS NOT NULL
-        UNION ALL
-        SELECT migration.child_id(s.user_id, s.child_name)
-        FROM migration.sync_state AS s
-        WHERE s.legacy_id = ANY(legacy_ids) AND s.user_id IS NOT NULL
-        UNION ALL
-        SELECT w.child_id
-        FROM public.weeks AS w
-        WHERE w.id = ANY(ARRAY(SELECT migration.week_id(i) FROM unnest(legacy_ids) AS i))
-    ) AS c
-$$"""
-
-CREATE_LOCK_LEGACY_CHILDREN = """\
-CREATE FUNCTION migration.lock_legacy_children(
-    legacy_ids BIGINT[], with_members BOOLEAN, known UUID[] DEFAULT '{}', OUT ids BIGINT[], OUT children UUID[]
-)
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    wanted UUID[];
-BEGIN
-    ids := CASE WHEN with_members THEN migration.child_week_members(legacy_ids) ELSE legacy_ids END;
-    wanted := ARRAY(SELECT DISTINCT c FROM unnest(migration.legacy_children(ids) || known) AS c WHERE c IS NOT NULL);
-    LOOP
-        BEGIN
-            -- The per-child locks of 0012, in key order, until COMMIT.
-            PERFORM pg_advisory_xact_lock(k.key)
-            FROM (SELECT DISTINCT hashtextextended(c::TEXT, 0) AS key FROM unnest(wanted) AS c ORDER BY 1) AS k;
-            -- Read again under them: a sync that committed meanwhile may have moved a row.
-            ids := CASE WHEN with_members THEN migration.child_week_members(legacy_ids) ELSE legacy_ids END;
-            children := migration.legacy_children(ids);
-            IF children <@ wanted THEN
-                children := wanted;
-                RETURN;
-            END IF;
-            -- A child not locked: release the locks (this block's subtransaction) and take
-            -- them all again in key order, never out of order.
-            wanted := ARRAY(SELECT DISTINCT c FROM unnest(wanted || children) AS c);
-            RAISE EXCEPTION USING ERRCODE = 'MGLCK', MESSAGE = 'a child to lock appeared: locking again';
-        EXCEPTION WHEN SQLSTATE 'MGLCK' THEN
-            NULL;
-        END;
-    END LOOP;
-END;
-$$"""
-
-REPLACE_SYNC_LEGACY_IDS = """\
-CREATE OR REPLACE FUNCTION migration.sync_legacy_ids(legacy_ids BIGINT[], source TEXT)
-RETURNS TABLE (legacy_rows INTEGER, quarantined INTEGER, weeks_written INTEGER, habits_written INTEGER,
-               records_written INTEGER, rows_deleted INTEGER)
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    held UUID[] := '{}';
-    unlocked UUID[];
-    written RECORD;
-    n_children INTEGER;
-BEGIN
-    LOOP
-        BEGIN
-            -- Every child the rows touch, locked before anything is read for the sync.
-            held := (migration.lock_legacy_children(legacy_ids, FALSE, held)).children;
-            SELECT m.* INTO written FROM migration.write_mapping(legacy_ids, source) AS m;
-            -- write_mapping() classified the rows after the locks: a rename committed in between
-            -- gives a row a child not locked. Undo, and again with that child locked.
-            unlocked := ARRAY(
-                SELECT migration.child_id((s.legacy).user_id, (s.legacy).child_name)
-                FROM pg_temp.sync_rows AS s WHERE (s.legacy).user_id IS NOT NULL
-                EXCEPT
-                SELECT unnest(held));
-            IF cardinality(unlocked) > 0 THEN
-                held := held || unlocked;
-                RAISE EXCEPTION USING ERRCODE = 'MGLCK', MESSAGE = 'a row moved to a child not locked: syncing again';
-            END IF;
-            EXIT;
-        EXCEPTION WHEN SQLSTATE 'MGLCK' THEN
-            NULL;
-        END;
-    END LOOP;
-    PERFORM migration.record_sync_state(legacy_ids);
-
-    -- A child the mapping created goes once no week refers to it: the children the rows map
-    -- to now, and the ones they mapped to before (a renamed or re-owned row's former child).
-    -- Locked first, so that a week added to it is seen (or waits for us).
-    PERFORM 1 FROM public.children AS ch WHERE ch.id = ANY(held) FOR UPDATE;
-    DELETE FROM public.children AS ch
-    WHERE ch.id = ANY(held) AND ch.source_version IN ('migration', 'dual_write')
-        AND NOT EXISTS (SELECT 1 FROM public.weeks AS w WHERE w.child_id = ch.id);
-    GET DIAGNOSTICS n_children = ROW_COUNT;
-
-    RETURN QUERY SELECT written.legacy_rows, written.quarantined, written.weeks_written, written.habits_written,
-                        written.records_written, written.rows_deleted + n_children;
-END;
-$$"""
-
-REPLACE_DRAIN_SYNC_QUEUE = """\
-CREATE OR REPLACE FUNCTION migration.drain_sync_queue(batch_size INTEGER DEFAULT 1000)  -- squawk-ignore prefer-bigint-over-int
-RETURNS TABLE (queued INTEGER, synced INTEGER, failed INTEGER)
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    taken BIGINT[];
-    operations TEXT[];
-    affected BIGINT[];
-    legacy BIGINT;
-    failure TEXT;
-    n_failed INTEGER := 0;
-BEGIN
-    -- One drain at a time: pg_cron, `make sync-worker` and `make sync-drain` may overlap.
-    IF NOT pg_try_advisory_xact_lock(hashtextextended('migration.drain_sync_queue', 0)) THEN
-        RETURN QUERY SELECT 0, 0, 0;
-        RETURN;
-    END IF;
-
-    WITH batch AS (
-        DELETE FROM migration.sync_queue AS q
-        WHERE q.id IN (SELECT b.id FROM migration.sync_queue AS b ORDER BY b.id LIMIT batch_size)
-        RETURNING q.id, q.legacy_id, q.operation
-    )
-    SELECT array_agg(b.legacy_id ORDER BY b.id), array_agg(b.operation ORDER BY b.id) INTO taken, operations
-    FROM batch AS b;
-    IF taken IS NULL THEN
-        RETURN QUERY SELECT 0, 0, 0;
-        RETURN;
-    END IF;
-
-    -- Read without the locks: only for the one-row-at-a-time path, if the locking fails.
-    affected := migration.child_week_members(taken);
-    BEGIN
-        -- The per-child locks of every child the taken rows and the other rows of their
-        -- child-weeks touch (now, at their last sync, in weeks), until COMMIT; which rows
-        -- and children, read again under the locks.
-        affected := (migration.lock_legacy_children(taken, TRUE)).ids;
-
-        -- Syncs them, and deletes the children among them left without a week (a renamed or
-        -- re-owned row's former child).
-        PERFORM migration.sync_legacy_ids(affected, 'dual_write');
-
-        -- Deferred checks fire here, inside the subtransaction, not at COMMIT.
-        SET CONSTRAINTS ALL IMMEDIATE;
-        DELETE FROM migration.sync_failures AS f WHERE f.legacy_id = ANY(affected);
-    EXCEPTION WHEN OTHERS THEN
-        -- Some row cannot be synced: one row at a time, so the others go in and each
-        -- failure is recorded against its own row.
-        FOREACH legacy IN ARRAY affected LOOP
-            failure := migration.try_sync_legacy_row(legacy, coalesce(
-                operations[(SELECT max(p) FROM unnest(array_positions(taken, legacy)) AS p)], 'DRAIN'));
-            IF failure IS NOT NULL THEN
-                n_failed := n_failed + 1;
-                RAISE WARNING 'dual-write sync of habit_tracker id % failed (%); recorded in '
-                    'migration.sync_failures, `make resync` repairs it', legacy, failure;
-            END IF;
-        END LOOP;
-    END;
-    RETURN QUERY SELECT cardinality(taken), cardinality(affected) - n_failed, n_failed;
-END;
-$$"""
-
-# The previous definitions, as 0011 and 0013 wrote them (restored exactly by the downgrade).
-PREVIOUS_SYNC_LEGACY_IDS = """\
-CREATE OR REPLACE FUNCTION migration.sync_legacy_ids(legacy_ids BIGINT[], source TEXT)
-RETURNS TABLE (legacy_rows INTEGER, quarantined INTEGER, weeks_written INTEGER, habits_written INTEGER,
-               records_written INTEGER, rows_deleted INTEGER)
-LANGUAGE plpgsql
-AS $$
-BEGIN
-    RETURN QUERY SELECT * FROM migration.write_mapping(legacy_ids, source);
-    PERFORM migration.record_sync_state(legacy_ids);
-END;
-$$"""
-
-PREVIOUS_DRAIN_SYNC_QUEUE = """\
-CREATE OR REPLACE FUNCTION migration.drain_sync_queue(batch_size INTEGER DEFAULT 1000)  -- squawk-ignore prefer-bigint-over-int
-RETURNS TABLE (queued INTEGER, synced INTEGER, failed INTEGER)
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    taken BIGINT[];
-    operations TEXT[];
-    affected BIGINT[];
-    former_children UUID[];
-    legacy BIGINT;
-    failure TEXT;
-    n_failed INTEGER := 0;
-BEGIN
-    -- One drain at a time: pg_cron, `make sync-worker` and `make sync-drain` may overlap.
-    IF NOT pg_try_advisory_xact_lock(hashtextextended('migration.drain_sync_queue', 0)) THEN
-        RETURN QUERY SELECT 0, 0, 0;
-        RETURN;
-    END IF;
-
-    WITH batch AS (
-        DELETE FROM migration.sync_queue AS q
-        WHERE q.id IN (SELECT b.id FROM migration.sync_queue AS b ORDER BY b.id LIMIT batch_size)
-        RETURNING q.id, q.legacy_id, q.operation
-    )
-    SELECT array_agg(b.legacy_id ORDER BY b.id), array_agg(b.operation ORDER BY b.id) INTO taken, operations
-    FROM batch AS b;
-    IF taken IS NULL THEN
-        RETURN QUERY SELECT 0, 0, 0;
-        RETURN;
-    END IF;
-
-    affected := migration.child_week_members(taken);
-    -- The children these rows mapped to at their last sync: a row renamed, re-owned or
-    -- deleted since may leave its former child without weeks.
-    former_children := ARRAY(
-        SELECT DISTINCT migration.child_id(s.user_id, s.child_name) FROM migration.sync_state AS s
-        WHERE s.legacy_id = ANY(affected) AND s.user_id IS NOT NULL);
-
-    BEGIN
-        -- The per-child locks of sync_legacy_row(), in key order, until COMMIT.
-        PERFORM pg_advisory_xact_lock(k.key)
-        FROM (SELECT DISTINCT hashtextextended(child::TEXT, 0) AS key
-              FROM unnest(former_children || ARRAY(
-                  SELECT migration.child_id(h.user_id, h.child_name) FROM public.habit_tracker AS h
-                  WHERE h.id = ANY(affected) AND h.user_id IS NOT NULL)) AS child
-              ORDER BY 1) AS k;
-
-        PERFORM migration.sync_legacy_ids(affected, 'dual_write');
-
-        PERFORM 1 FROM public.children AS ch WHERE ch.id = ANY(former_children) FOR UPDATE;
-        DELETE FROM public.children AS ch
-        WHERE ch.id = ANY(former_children) AND ch.source_version IN ('migration', 'dual_write')
-            AND NOT EXISTS (SELECT 1 FROM public.weeks AS w WHERE w.child_id = ch.id);
-
-        -- Deferred checks fire here, inside the subtransaction, not at COMMIT.
-        SET CONSTRAINTS ALL IMMEDIATE;
-        DELETE FROM migration.sync_failures AS f WHERE f.legacy_id = ANY(affected);
-    EXCEPTION WHEN OTHERS THEN
-        -- Some row cannot be synced: one row at a time, so the others go in and each
-        -- failure is recorded against its own row.
-        FOREACH legacy IN ARRAY affected LOOP
-            failure := migration.try_sync_legacy_row(legacy, coalesce(
-                operations[(SELECT max(p) FROM unnest(array_positions(taken, legacy)) AS p)], 'DRAIN'));
-            IF failure IS NOT NULL THEN
-                n_failed := n_failed + 1;
-                RAISE WARNING 'dual-write sync of habit_tracker id % failed (%); recorded in '
-                    'migration.sync_failures, `make resync` repairs it', legacy, failure;
-            END IF;
-        END LOOP;
-    END;
-    RETURN QUERY SELECT cardinality(taken), cardinality(affected) - n_failed, n_failed;
-END;
-$$"""
-
+# The SQL is migrations/sql/functions/migration.<name>@0021.sql: the two new functions (each
+# with its REVOKE of EXECUTE from PUBLIC) and the new sync_legacy_ids() and drain_sync_queue().
+# The downgrade restores the previous ones from their frozen files, 0011's sync_legacy_ids()
+# and 0013's drain_sync_queue() (CREATE run as CREATE OR REPLACE; neither had a SET clause).
 NEW_FUNCTIONS = (
-    ("migration.legacy_children(BIGINT[])", CREATE_LEGACY_CHILDREN),
-    ("migration.lock_legacy_children(BIGINT[], BOOLEAN, UUID[])", CREATE_LOCK_LEGACY_CHILDREN),
+    ("migration.legacy_children(BIGINT[])", "legacy_children"),
+    ("migration.lock_legacy_children(BIGINT[], BOOLEAN, UUID[])", "lock_legacy_children"),
 )
 
 
 def upgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '5s'")
     op.execute("SET LOCAL statement_timeout = '60s'")
-    for signature, create in NEW_FUNCTIONS:
-        op.execute(create)
-        op.execute(f"REVOKE EXECUTE ON FUNCTION {signature} FROM PUBLIC")
-    op.execute(REPLACE_SYNC_LEGACY_IDS)
-    op.execute(REPLACE_DRAIN_SYNC_QUEUE)
+    for _signature, name in NEW_FUNCTIONS:
+        execute(f"functions/migration.{name}", "0021")
+    execute("functions/migration.sync_legacy_ids", "0021")
+    execute("functions/migration.drain_sync_queue", "0021")
 
 
 def downgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '5s'")
     op.execute("SET LOCAL statement_timeout = '60s'")
-    op.execute(PREVIOUS_DRAIN_SYNC_QUEUE)
-    op.execute(PREVIOUS_SYNC_LEGACY_IDS)
+    execute("functions/migration.drain_sync_queue", "0013", restoring=True)
+    execute("functions/migration.sync_legacy_ids", "0011", restoring=True)
     for signature, _ in reversed(NEW_FUNCTIONS):
         op.execute(f"DROP FUNCTION {signature}")

@@ -1,0 +1,12 @@
+-- migration.week_id: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0010, 0016, 0019).
+-- No revision runs this file: each runs its own frozen migration.week_id@<revision>.sql where it has one.
+-- tests/test_current_definitions.py proves the database at head equals this file.
+
+-- statement
+CREATE OR REPLACE FUNCTION migration.week_id(legacy_id BIGINT)
+RETURNS UUID
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT md5('habit_tracker/week/' || legacy_id::TEXT)::UUID $$;
+
+-- statement
+REVOKE EXECUTE ON FUNCTION migration.week_id(BIGINT) FROM PUBLIC;
