@@ -90,7 +90,7 @@ sql-files: $(BUILD)/sql ## Render each revision's offline upgrade SQL into build
 manifest: $(INSTALLED) ## Add released revisions and their frozen SQL (migrations/sql/*/*@*.sql) to migrations/MANIFEST
 	$(PY) -m scripts.dev.manifest
 
-lint: lint-sql lint-squawk lint-workflows ## sqlfluff and squawk over every revision's SQL, actionlint over the workflows
+lint: lint-sql lint-squawk lint-workflows lint-docs ## sqlfluff and squawk over every revision's SQL, actionlint over the workflows, docs/revisions.md up to date
 
 lint-sql: $(BUILD)/sql ## sqlfluff alone
 	$(VENV)/bin/sqlfluff lint scripts/dev/*.sql $(BUILD)/sql/*.sql
@@ -100,6 +100,14 @@ lint-workflows: $(INSTALLED) ## actionlint over .github/workflows
 
 lint-squawk: $(BUILD)/sql ## squawk alone
 	$(VENV)/bin/squawk --config .squawk.toml $(BUILD)/sql/*.sql
+
+.PHONY: docs lint-docs
+
+docs: $(INSTALLED) ## Write docs/revisions.md, the revision reference, from the revisions' docstrings
+	$(PY) -m scripts.dev.revision_reference
+
+lint-docs: $(INSTALLED) ## Fail when docs/revisions.md is not what `make docs` would write
+	@$(PY) -m scripts.dev.revision_reference --check
 
 # --- the DBA's targets (act on $$DATABASE_URL) --------------------------------------------
 
