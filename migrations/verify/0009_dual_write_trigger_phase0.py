@@ -11,7 +11,8 @@ def trigger(db: Db) -> Outcome:
     enabled = trigger_enabled(db, "habit_tracker", TRIGGER)
     if enabled is None:
         return False, f"{TRIGGER} missing"
-    comment = db.value("SELECT obj_description(to_regprocedure('public.sync_old_to_new()'), 'pg_proc')")
+    comment = db.value("""SELECT obj_description(t.tgfoid, 'pg_proc') FROM pg_trigger AS t
+                          WHERE t.tgname = %s AND t.tgrelid = 'public.habit_tracker'::REGCLASS""", (TRIGGER,))
     mode = (comment or "mode unknown").removeprefix("dual-write mode: ")
     if enabled == "D":
         return False, f"{TRIGGER} present but DISABLED; function mode {mode}"
