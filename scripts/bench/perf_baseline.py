@@ -37,8 +37,7 @@ from scripts.db.database_url import REPO_ROOT, connect
 from scripts.db.errors import CheckFailed, OneLineParser, UsageError, cli_main
 from scripts.commands.seed_legacy import seed
 from scripts.commands.migrate import alembic_config
-from scripts.commands.verify import revision_list
-from migrations import verify as steps
+from scripts.commands.verify import revision_list, steps
 
 USAGE = ("usage: python -m scripts.bench.perf_baseline measure --scale S --out FILE [--runs N] [--before REV]"
          " | summary FILE...")

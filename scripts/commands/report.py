@@ -43,8 +43,8 @@ from scripts.db.errors import OneLineParser, UsageError, cli_main
 from scripts.commands.migrate import alembic_config
 from scripts.commands.sync_queue import queue_status
 from scripts.commands.verify import NEW_TABLES, State, current_revision, revision_list, run_checks
+from scripts.commands.verify import steps as verify_steps
 from scripts.db.version_history import HISTORY_TABLE
-from migrations import verify as steps
 
 USAGE = "usage: python -m scripts.commands.report [--output FILE] [--target REV]"
 LEGACY_TABLE = "habit_tracker"
@@ -78,7 +78,7 @@ def when(value: dt.datetime | None) -> str:
 def comes_with(relation: str) -> str:
     """The revision that creates `relation`, from the revisions' verify modules."""
     revisions = revision_list(ScriptDirectory.from_config(alembic_config()))
-    return steps.revision_creating(revisions, relation) or "no revision of this repository"
+    return verify_steps.revision_creating(revisions, relation) or "no revision of this repository"
 
 
 def not_installed(relation: str) -> str:

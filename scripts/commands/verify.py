@@ -15,16 +15,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import asdict, dataclass
 
 import psycopg2
 from alembic.script import ScriptDirectory
 
-from migrations import verify as steps
-from migrations.verify import NEW_TABLES, Db  # noqa: F401  (NEW_TABLES: report's row counts)
-from scripts.db.database_url import connect
+from scripts.db.database_url import REPO_ROOT, connect
 from scripts.db.errors import CheckFailed, UsageError, cli_main
 from scripts.commands.migrate import alembic_config
+
+# migrations/ is not an installed package: the verify steps are read from the repository, as
+# alembic reads the revisions (alembic.ini: prepend_sys_path = %(here)s), whatever the cwd.
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+from migrations import verify as steps  # noqa: E402
+from migrations.verify import NEW_TABLES, Db  # noqa: E402,F401  (NEW_TABLES: report's row counts)
 
 
 @dataclass
