@@ -186,11 +186,11 @@ def test_verify_names_an_extra_privilege_and_passes_once_it_is_revoked(db, datab
 def test_before_0019_verify_tolerates_only_the_platform_defaults(synced, database_url, migrate):
     migrate("downgrade", "0018_dual_write_functions")
     grants = privileges.held(synced)
-    assert privileges.compare(grants, hardened=False) == ([], [])
+    assert privileges.compare(grants) == ([], [])
     assert privileges.Grant("table", "public.weeks", "anon", "TRUNCATE") in grants  # the exposure 0019 closes
     with synced.cursor() as cur:
         cur.execute("GRANT USAGE ON SCHEMA migration TO anon")
-    extra, _ = privileges.compare(privileges.held(synced), hardened=False)
+    extra, _ = privileges.compare(privileges.held(synced))
     assert [str(grant) for grant in extra] == ["anon USAGE ON SCHEMA migration"]
 
 

@@ -9,10 +9,12 @@ import pytest
 
 from cli_helpers import scalar
 from legacy_cases import U1, habit
-from scripts.commands.verify import ID_FUNCTIONS_PLAN
+from migrations import verify as steps
 from test_sync_trigger import assert_no_drift, drain, insert
 
 BEFORE = "0015_rls_planner_friendly"
+# The plan 0016's verify step reads (migrations/verify/0016_lighter_row_sync.py).
+ID_FUNCTIONS_PLAN = steps.load("0016_lighter_row_sync").ID_FUNCTIONS_PLAN
 ID_SAMPLES = """SELECT migration.week_id(i), migration.habit_id(i, p), migration.record_id(i, p, d),
                        migration.child_id(%s, '민준 ' || i)
                 FROM unnest(ARRAY[1, 42, 123456789, 9007199254740993]::BIGINT[]) AS i,

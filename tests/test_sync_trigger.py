@@ -156,7 +156,7 @@ def test_global_switch_verify_mode_and_resync(synced, database_url):
     off = run_cli("scripts.commands.sync_trigger", "off", database_url=database_url)
     assert off.returncode == 0 and off.stdout.startswith("dual-write sync trigger: off")
     verify = run_cli("scripts.commands.verify", database_url=database_url)
-    assert "mode queued sync (Phase 1), syncing OFF" in verify.stdout
+    assert "mode queued sync (Phase 1); syncing OFF" in verify.stdout
     while_off = insert(synced)
     existing = insert(synced, start="2025-07-28")
     write(synced, "UPDATE habit_tracker SET child_name = '서연' WHERE id = %s", (existing,))
@@ -164,7 +164,7 @@ def test_global_switch_verify_mode_and_resync(synced, database_url):
     assert scalar(synced, "SELECT count(*) FROM migration.sync_queue") == 0
     assert drift(database_url)[0] == 1
     assert run_cli("scripts.commands.sync_trigger", "on", database_url=database_url).returncode == 0
-    assert "mode queued sync (Phase 1), syncing ON" in run_cli("scripts.commands.verify", database_url=database_url).stdout
+    assert "mode queued sync (Phase 1); syncing ON" in run_cli("scripts.commands.verify", database_url=database_url).stdout
     resync = run_cli("scripts.commands.resync", database_url=database_url)
     assert resync.returncode == 0 and resync.stdout.strip() == "resynced 2 of 2 legacy rows out of step"
     assert week_of(synced, while_off)[0][0] == "민준" and week_of(synced, existing)[0][0] == "서연"
@@ -233,7 +233,7 @@ def test_downgrade_returns_to_log_only(synced, database_url, migrate):
     assert any(f"operation=INSERT, id={legacy_id}" in n for n in synced.notices)
     assert scalar(synced, "SELECT count(*) FROM weeks") == 0
     migrate("upgrade", "head")
-    assert "mode queued sync (Phase 1), syncing ON" in run_cli("scripts.commands.verify", database_url=database_url).stdout
+    assert "mode queued sync (Phase 1); syncing ON" in run_cli("scripts.commands.verify", database_url=database_url).stdout
 
 
 def test_switch_and_resync_refuse_a_database_without_the_trigger(database_url, migrate):
@@ -349,7 +349,7 @@ def test_downgrade_to_synchronous_sync_keeps_undrained_writes_for_resync(synced,
     result = migrate("downgrade", PHASE1)
     assert "WARNING:  1 queued legacy rows were not drained: `make resync` syncs them" in result.stderr
     verify = run_cli("scripts.commands.verify", "--target", "current", database_url=database_url)
-    assert "mode sync (Phase 1), syncing ON" in verify.stdout
+    assert "mode sync (Phase 1); syncing ON" in verify.stdout
     synced_at_once = insert(synced, start="2025-07-28", then_drain=False)
     assert week_of(synced, synced_at_once)[0] is not None and week_of(synced, waiting)[0] is None
     assert run_cli("scripts.commands.resync", database_url=database_url).returncode == 0

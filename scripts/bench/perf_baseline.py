@@ -8,9 +8,11 @@ scale its own throwaway server) seeds 34 x S legacy weeks with the generator of 
 them, ANALYZEs, and times each query of scripts/app_queries.py as the app will send it after
 Phase 2 (role authenticated, the typical user's JWT claims, RLS on): three warm-up runs, then
 RUNS timed runs, median and p95. It measures twice in the same run: with the policies as
-revision BEFORE left them (the database is taken down to BEFORE and back up for this), and at
-head. For each query it prints the plan's access path (every scan: table and index) and names
-any scan that reads a large share of a large table, where an index should serve a user's rows:
+they were before the revision that rewrote them for the planner (the revision whose verify
+module sets PERF_BASELINE in migrations/verify/; "before" is its down_revision, or --before
+REV: the database is taken down to it and back up for this), and at head. For each query it
+prints the plan's access path (every scan: table and index) and names any scan that reads a
+large share of a large table, where an index should serve a user's rows:
 
     SCANS habit_records: read 44,369 of 44,369 rows for 3
 
@@ -27,19 +29,33 @@ import sys
 import time
 from pathlib import Path
 
+from alembic.script import ScriptDirectory
+
 from scripts.db.app_queries import QUERIES, as_app_user, parameters, typical_user
 from scripts.commands.backfill import run as backfill
 from scripts.db.database_url import REPO_ROOT, connect
 from scripts.db.errors import CheckFailed, OneLineParser, UsageError, cli_main
 from scripts.commands.seed_legacy import seed
+from scripts.commands.migrate import alembic_config
+from scripts.commands.verify import revision_list, steps
 
 USAGE = ("usage: python -m scripts.bench.perf_baseline measure --scale S --out FILE [--runs N] [--before REV]"
          " | summary FILE...")
 BACKUP_WEEKS = 34  # the real backup's rows (SCHEMA_FACTS §1)
 WARMUP = 3
-BEFORE = "0014_idempotency_key_per_user"  # the policies as 0004 wrote them
 LARGE_TABLE_ROWS = 10_000  # below this a whole-table read is cheap whatever the plan
 LARGE_SHARE = 0.2  # a scan reading more than this share of a large table is named
+
+
+def baseline() -> tuple[str, str]:
+    """(the revision perf-baseline measures, the one before it): the revision whose verify
+    module sets PERF_BASELINE (the latest, should there be several) and its down_revision."""
+    script = ScriptDirectory.from_config(alembic_config())
+    marked = steps.marked(revision_list(script), "PERF_BASELINE")
+    if not marked:
+        raise UsageError("no revision's verify module sets PERF_BASELINE: nothing to measure before and after")
+    measured = script.get_revision(marked[-1])
+    return measured.revision, measured.down_revision
 
 
 def scans(plan: dict, found: list | None = None) -> list[dict]:
@@ -171,9 +187,11 @@ def summary(files: list[Path]) -> int:
     if not results:
         raise UsageError("no measurement files given")
     scales = [f"{r['scale']}x" for r in results]
-    print(f"\nMedian ms at each scale (before = policies of {BEFORE}; head = 0015's), as role authenticated, RLS on")
-    print(f"  {'query':<15} " + " ".join(f"{s + ' before':>13} {s + ' head':>11}" for s in scales))
     (before_label, _), _ = results[0]["variants"].items()
+    before = before_label.removeprefix("before (").removesuffix(")")
+    print(f"\nMedian ms at each scale (before = policies of {before}; head = {baseline()[0]}'s), "
+          "as role authenticated, RLS on")
+    print(f"  {'query':<15} " + " ".join(f"{s + ' before':>13} {s + ' head':>11}" for s in scales))
     for query in QUERIES:
         cells = []
         for r in results:
@@ -190,7 +208,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--scale", type=int)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--before", default=BEFORE)
+    parser.add_argument("--before", help="the revision to measure before (default: the down_revision of the "
+                        "revision marked PERF_BASELINE in migrations/verify/)")
     args = parser.parse_args(argv)
     if args.command == "summary":
         return summary(args.files)
@@ -198,7 +217,7 @@ def main(argv: list[str]) -> int:
         raise UsageError(USAGE)
     if args.scale < 1 or args.runs < 1:
         raise UsageError("--scale and --runs must be at least 1")
-    return measure(args.scale, args.out, args.runs, args.before)
+    return measure(args.scale, args.out, args.runs, args.before or baseline()[1])
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ Everything in it is read from the database at DATABASE_URL when it runs, so the 
 from it (the retrospective's) are the database's, not hand-typed:
 
 - the database (URL without its password), the time by the database's clock, the revision;
-- the verify checklist: scripts/verify.py's own checks (`run_checks`), against head or `--target`;
+- the verify checklist: scripts/commands/verify.py's own checks (`run_checks`: the revisions'
+  verify steps, migrations/verify/), against head or `--target`;
 - row counts: legacy habit_tracker, and each new table in total and per source_version;
 - the quarantine by reason, the sync queue and the sync failures;
 - the drift summary: scripts/drift.py's `detect()` (the incremental check of `make drift`);
@@ -28,6 +29,7 @@ written.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 from pathlib import Path
 
@@ -40,16 +42,18 @@ from scripts.db.database_url import connect, database_url, redacted
 from scripts.db.errors import OneLineParser, UsageError, cli_main
 from scripts.commands.migrate import alembic_config
 from scripts.commands.sync_queue import queue_status
-from scripts.commands.verify import NEW_TABLES, State, current_revision, run_checks
+from scripts.commands.verify import NEW_TABLES, State, current_revision, revision_list, run_checks
+from scripts.commands.verify import steps as verify_steps
 from scripts.db.version_history import HISTORY_TABLE
 
 USAGE = "usage: python -m scripts.commands.report [--output FILE] [--target REV]"
 LEGACY_TABLE = "habit_tracker"
-# The objects a section reads, and the revision that creates each (for "not installed").
-QUARANTINE = ("migration.backfill_quarantine", "0010_legacy_mapping")
-SYNC_STATE = ("migration.sync_state", "0011_sync_state")
-SYNC_FAILURES = ("migration.sync_failures", "0012_dual_write_trigger_sync")
-SYNC_QUEUE = ("migration.sync_queue", "0013_dual_write_sync_queue")
+# The objects a section reads. The revision that creates each (for "not installed") is the
+# one whose verify module lists it in CREATES (migrations/verify/__init__.py).
+QUARANTINE = "migration.backfill_quarantine"
+SYNC_STATE = "migration.sync_state"
+SYNC_FAILURES = "migration.sync_failures"
+SYNC_QUEUE = "migration.sync_queue"
 RECENT_STEPS = 20
 NULL_LABEL = "(null)"
 
@@ -70,9 +74,15 @@ def when(value: dt.datetime | None) -> str:
     return value.isoformat(sep=" ", timespec="seconds") if value else ""
 
 
-def not_installed(obj: tuple[str, str]) -> str:
-    name, revision = obj
-    return f"not installed ({name} comes with {revision})"
+@functools.cache
+def comes_with(relation: str) -> str:
+    """The revision that creates `relation`, from the revisions' verify modules."""
+    revisions = revision_list(ScriptDirectory.from_config(alembic_config()))
+    return verify_steps.revision_creating(revisions, relation) or "no revision of this repository"
+
+
+def not_installed(relation: str) -> str:
+    return f"not installed ({relation} comes with {comes_with(relation)})"
 
 
 class Snapshot:
@@ -148,15 +158,14 @@ def counts_section(snap: Snapshot) -> list[str]:
     rows = []
     for name, total, by_version in count_rows(snap):
         if total is None:
-            revision = "0001_legacy_baseline" if name == LEGACY_TABLE else "0002_shadow_tables"
-            rows.append([name, "not installed", f"comes with {revision}"])
+            rows.append([name, "not installed", f"comes with {comes_with(f'public.{name}')}"])
         else:
             rows.append([name, total, per_version(by_version)])
     return table(["table", "rows", "per source_version"], rows)
 
 
 def quarantine_section(snap: Snapshot) -> list[str]:
-    if not snap.exists(QUARANTINE[0]):
+    if not snap.exists(QUARANTINE):
         return [not_installed(QUARANTINE)]
     rows = snap.all("SELECT reason, count(*) FROM migration.backfill_quarantine GROUP BY reason ORDER BY 2 DESC, 1")
     if not rows:
@@ -167,12 +176,12 @@ def quarantine_section(snap: Snapshot) -> list[str]:
 
 def sync_section(snap: Snapshot) -> list[str]:
     lines = []
-    if snap.exists(SYNC_QUEUE[0]):
+    if snap.exists(SYNC_QUEUE):
         entries, legacy_rows, oldest = queue_status(snap.conn)
         lines.append(f"- sync queue: {entries} queued writes of {legacy_rows} legacy rows, oldest {oldest:.1f} s")
     else:
         lines.append(f"- sync queue: {not_installed(SYNC_QUEUE)}")
-    if snap.exists(SYNC_FAILURES[0]):
+    if snap.exists(SYNC_FAILURES):
         rows = snap.all("SELECT operation, count(*), min(first_failed_at), max(last_failed_at) "
                         "FROM migration.sync_failures GROUP BY operation ORDER BY operation")
         total = sum(r[1] for r in rows)
@@ -188,7 +197,7 @@ def drift_section(url: str) -> list[str]:
     conn = connect(url, autocommit=False)
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT to_regclass(%s) IS NOT NULL", (SYNC_STATE[0],))
+            cur.execute("SELECT to_regclass(%s) IS NOT NULL", (SYNC_STATE,))
             if not cur.fetchone()[0]:
                 return [not_installed(SYNC_STATE)]
         conn.rollback()
@@ -237,7 +246,7 @@ def history_section(snap: Snapshot, script: ScriptDirectory, current: str | None
     for row in steps or ():
         latest[(row[1], row[2])] = row  # ordered by id: the last one wins
     rows = []
-    revisions = list(reversed(list(script.walk_revisions("base", "heads"))))
+    revisions = [script.get_revision(revision) for revision in revision_list(script)]
     for n, rev in enumerate(revisions, 1):
         first_line = (rev.longdoc or "").strip().splitlines()[0] if rev.longdoc else ""
         upgrade, stamp, down = (latest.get((rev.revision, d)) for d in ("upgrade", "stamp", "downgrade"))

@@ -6,31 +6,26 @@ service key. Whatever these roles, or PUBLIC, hold a privilege on is reachable f
 internet, and the platform's default privileges give them ALL on every object `postgres`
 creates in public. So `make verify` reads every grant of theirs, direct or to PUBLIC, on every
 table, view, sequence, column and function in public, migration and alembic, and on those
-schemas themselves, and compares it with what the applied revisions mean them to hold:
+schemas themselves, and compares it with what the applied revisions mean them to hold
+(`compare`):
 
-- from 0019_api_privileges on: exactly APP_GRANTS. Anything else is an extra (FAIL, named);
-  an allowed privilege that is absent is missing (FAIL, named: the app's calls would break).
-- before it: what the platform's default privileges give (the exposure 0019 closes), and no
+- once the revision that hardened them is applied: exactly the grants its verify module
+  lists (migrations/verify/, check "privileges"). Anything else is an extra (FAIL, named); an
+  allowed privilege that is absent is missing (FAIL, named: the app's calls would break).
+- before it: what the platform's default privileges give (the exposure it closes), and no
   more. Nothing is required.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-PRIVILEGES_REVISION = "0019_api_privileges"
 API_ROLES = ("anon", "authenticated", "service_role")
 GRANTEES = ("PUBLIC", *API_ROLES)
 SCHEMAS = ("public", "migration", "alembic")
 
-# (kind, object, grantee) -> privileges, from PRIVILEGES_REVISION on: what the app's PostgREST
-# calls on the legacy table need, under its owner-only RLS policy.
-APP_GRANTS = {
-    ("table", "public.habit_tracker", "authenticated"): frozenset({"SELECT", "INSERT", "UPDATE", "DELETE"}),
-    ("sequence", "public.habit_tracker_id_seq", "authenticated"): frozenset({"USAGE"}),
-}
-
 # What Supabase's default privileges give each API role on a new object in public (and what
-# PostgreSQL gives PUBLIC on any function): the most anything may hold before 0019.
+# PostgreSQL gives PUBLIC on any function): the most anything may hold before the API roles were hardened.
 DEFAULT_GRANTS = {
     "table": frozenset({"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"}),
     "view": frozenset({"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"}),
@@ -101,12 +96,16 @@ def _default_allows(grant: Grant) -> bool:
     return grant.grantee != "PUBLIC" and grant.name.startswith("public.")
 
 
-def compare(grants: list[Grant], hardened: bool) -> tuple[list[Grant], list[Grant]]:
-    """(extra, missing): what is held beyond what the revisions allow, and what the app needs
-    but is absent (only once hardened: before 0019 nothing was granted on purpose)."""
-    if not hardened:
+def compare(grants: list[Grant], allowed: Mapping[tuple[str, str, str], Iterable[str]] | None = None
+            ) -> tuple[list[Grant], list[Grant]]:
+    """(extra, missing): what is held beyond what is allowed, and what is allowed but absent.
+
+    `allowed` maps (kind, object, grantee) to privileges: exactly what may be held, all of it
+    required. None: before the API roles were hardened, where the platform's defaults may be
+    held and nothing was granted on purpose."""
+    if allowed is None:
         return [g for g in grants if not _default_allows(g)], []
-    allowed = {Grant(kind, name, grantee, privilege)
-               for (kind, name, grantee), privileges in APP_GRANTS.items() for privilege in privileges}
+    wanted = {Grant(kind, name, grantee, privilege)
+              for (kind, name, grantee), privileges in allowed.items() for privilege in privileges}
     present = set(grants)
-    return [g for g in grants if g not in allowed], sorted(allowed - present, key=str)
+    return [g for g in grants if g not in wanted], sorted(wanted - present, key=str)
