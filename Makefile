@@ -180,7 +180,7 @@ bench-api: $(INSTALLED) $(PG_READY) ## Benchmark: 50 clients x 30 s (after 5 s w
 	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
 	$(PY) -m scripts.bench.bench_api --clients $(or $(CLIENTS),50) --seconds $(or $(SECONDS),30) --warmup $(or $(WARMUP),5)
 
-perf-baseline: $(INSTALLED) $(PG_READY) ## The app's 8 reads as role authenticated, RLS on, at SCALES (default 1 10 100 1000) x the backup; before/after 0015
+perf-baseline: $(INSTALLED) $(PG_READY) ## The app's 8 reads as role authenticated, RLS on, at SCALES (default 1 10 100 1000) x the backup; before/after the revision marked PERF_BASELINE (0015)
 	@rm -rf $(BUILD)/perf; for scale in $(or $(SCALES),1 10 100 1000); do \
 	  url=$$($(THROWAWAY) up perf$$scale); trap '$(THROWAWAY) down perf'$$scale' >/dev/null' EXIT; \
 	  DATABASE_URL=$$url $(MIGRATE) upgrade head 2>/dev/null; \
