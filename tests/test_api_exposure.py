@@ -13,10 +13,10 @@ import psycopg2
 import pytest
 from psycopg2 import errors, sql
 
-from cli_helpers import run_cli, scalar
+from helpers import run_cli, scalar
 from legacy_cases import U1, U2
 from scripts.db import privileges
-from test_sync_trigger import insert
+from helpers import insert
 
 NEW_TABLES = ("children", "weeks", "habits", "habit_records", "habit_templates", "notifications")
 WRITES = {
@@ -158,6 +158,7 @@ def test_truncating_the_legacy_table_is_refused_even_for_its_owner(populated):
     assert before["habit_tracker"] == 2
 
 
+@pytest.mark.start_at("head")
 def test_verify_names_an_extra_privilege_and_passes_once_it_is_revoked(db, database_url, migrate):
     migrate("upgrade", "head")
     assert run_cli("scripts.commands.verify", database_url=database_url).returncode == 0
@@ -194,6 +195,7 @@ def test_before_0019_verify_tolerates_only_the_platform_defaults(synced, databas
     assert [str(grant) for grant in extra] == ["anon USAGE ON SCHEMA migration"]
 
 
+@pytest.mark.start_at("0017_row_sync_generic_plans")
 def test_a_database_stuck_at_0017_upgrades_as_postgres(database_url, migrate):
     migrate("upgrade", "0017_row_sync_generic_plans")
     migrate("upgrade", "head")

@@ -10,12 +10,13 @@ import psycopg2
 import pytest
 
 import legacy_cases as cases
-from cli_helpers import drift, run_cli, scalar
+from helpers import starts_at, drift, run_cli, scalar
 
 from scripts.commands.seed_legacy import seed
 
 
 @pytest.fixture
+@starts_at("head")
 def backfilled(db, migrate, database_url):
     migrate("upgrade", "head")
     ids = cases.load(db)
@@ -193,6 +194,7 @@ def test_changed_policy_remaps_every_row(db, backfilled, database_url):
     assert report["checked"]["remapped"] == len(cases.LEGACY_ROWS)
 
 
+@pytest.mark.start_at("head")
 def test_realistic_generator_at_10000_weeks_has_no_drift(db, migrate, database_url):
     migrate("upgrade", "head")
     seed(db, 10000, seed=3, dirty_share=0.05)
