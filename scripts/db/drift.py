@@ -28,6 +28,7 @@ import psycopg2
 
 from scripts.db.constraint_violations import constraints, violations
 from scripts.db.database_url import connect
+from scripts.db.errors import UsageError
 
 SEVERITY_ORDER = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
 MAPPED_SOURCES = ("migration", "dual_write")
