@@ -33,6 +33,7 @@ same exit codes, stdout and stderr as the command line); the tests of the comman
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -167,6 +168,18 @@ class Templates:
         template = self.ensure(revision)
         self._execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} OWNER {}").format(
             sql.Identifier(TEST_DBNAME), sql.Identifier(template), sql.Identifier(LOGIN_ROLE)))
+
+    @contextmanager
+    def shared_database(self, name: str, revision: str):
+        """A database `name` cloned at `revision` for the cases of one module that only read, or
+        write inside transactions they roll back (each such module checks that after every case).
+        Not `habits_test`: pg_cron does not run in it. Yields its URL as `postgres`; dropped after."""
+        self._execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} OWNER {}").format(
+            sql.Identifier(name), sql.Identifier(self.ensure(revision)), sql.Identifier(LOGIN_ROLE)))
+        try:
+            yield self.cluster.url(name)
+        finally:
+            self._execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
     def drop_test_database(self) -> None:
         self._execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(TEST_DBNAME)))

@@ -159,10 +159,12 @@ def each_users_check_agrees(database_url) -> None:
 
 def drift(database_url, *args, **env):
     """The report of `make drift`, after checking that re-mapping every row (--full) finds the
-    same, and that the users' own checks find the same."""
+    same, and that the users' own checks find the same. The command runs in this process
+    (run_in_process): it is the tests' instrument here; test_drift.py also starts it as the DBA does."""
     reports = []
     for mode in ((), ("--full",)):
-        result = run_cli("scripts.commands.drift", "--json", "--examples", "50", *args, *mode, database_url=database_url, **env)
+        result = run_in_process("scripts.commands.drift", "--json", "--examples", "50", *args, *mode,
+                                database_url=database_url, **env)
         assert result.returncode in (0, 1), result.stderr
         reports.append((result.returncode, json.loads(result.stdout)))
     (code, report), (full_code, full_report) = reports

@@ -8,7 +8,7 @@ import re
 import pytest
 from alembic.script import ScriptDirectory
 
-from helpers import starts_at, current_revision, run_cli, scalar
+from helpers import current_revision, run_cli, run_in_process, scalar, starts_at
 from scripts.commands.migrate import alembic_config
 from scripts.commands.seed_legacy import seed
 from scripts.commands.verify import NEW_TABLES
@@ -62,7 +62,7 @@ def backfilled(db, migrate, database_url):
     written by hand (source_version default 'new_schema', and NULL)."""
     migrate("upgrade", "head")
     seed(db, SEEDED_ROWS, seed=3, dirty_share=0.1)
-    result = run_cli("scripts.commands.backfill", "--batch", "7", database_url=database_url)
+    result = run_in_process("scripts.commands.backfill", "--batch", "7", database_url=database_url)
     assert result.returncode == 0, result.stderr
     with db.cursor() as cur:
         cur.execute("""INSERT INTO habit_templates (user_id, name, habits)
