@@ -13,7 +13,7 @@ import psycopg2
 import pytest
 
 import legacy_cases as cases
-from helpers import starts_at, REPO_ROOT, run_cli
+from helpers import REPO_ROOT, run_cli, starts_at
 
 from scripts.commands import backfill
 

@@ -7,8 +7,7 @@ import pytest
 
 import json
 
-from helpers import current_revision, run_cli
-from helpers import add_user, add_week
+from helpers import add_user, add_week, current_revision, run_cli
 
 
 def validated(conn) -> dict[str, bool]:

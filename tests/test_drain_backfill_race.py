@@ -25,7 +25,7 @@ import time
 import psycopg2
 import pytest
 
-from helpers import starts_at, drift, run_cli, scalar
+from helpers import drift, run_cli, scalar, starts_at
 from legacy_cases import U1, WEEK, habit
 from scripts.commands.seed_legacy import seed
 

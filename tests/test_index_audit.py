@@ -11,7 +11,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from helpers import starts_at, run_cli, scalar
+from helpers import run_cli, scalar, starts_at
 
 from scripts.bench.bench_base import seeded_and_backfilled
 from scripts.db.errors import UsageError

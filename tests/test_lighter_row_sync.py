@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import scalar
+from helpers import assert_no_drift, drain, insert, scalar
 from legacy_cases import U1, habit
 from scripts.commands.verify import ID_FUNCTIONS_PLAN
-from helpers import assert_no_drift, drain, insert
 
 BEFORE = "0015_rls_planner_friendly"
 ID_SAMPLES = """SELECT migration.week_id(i), migration.habit_id(i, p), migration.record_id(i, p, d),

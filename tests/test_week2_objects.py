@@ -9,10 +9,9 @@ import psycopg2
 import pytest
 
 from alembic.script import ScriptDirectory
-from helpers import REPO_ROOT, run_cli
+from helpers import REPO_ROOT, add_legacy_rows, add_user, legacy_fingerprint, run_cli
 
 from scripts.commands.migrate import alembic_config
-from helpers import add_legacy_rows, add_user, legacy_fingerprint
 
 PHASE0_END = "0009_dual_write_trigger_phase0"
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
