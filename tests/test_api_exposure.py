@@ -13,10 +13,9 @@ import psycopg2
 import pytest
 from psycopg2 import errors, sql
 
-from cli_helpers import run_cli, scalar
+from helpers import insert, run_cli, scalar
 from legacy_cases import U1, U2
 from scripts.db import privileges
-from test_sync_trigger import insert
 
 NEW_TABLES = ("children", "weeks", "habits", "habit_records", "habit_templates", "notifications")
 WRITES = {
@@ -32,16 +31,36 @@ CALLERS = {
 }
 
 
+@pytest.fixture(scope="module")
+def populated_database(templates):
+    """At head: U1 and U2 each with a synced legacy week, a template and a notification. One
+    database for every case that uses `populated`: each only attempts statements in
+    transactions that are rolled back (or refused), and `populated` checks that after each."""
+    with templates.shared_database("api_exposure", "head") as url:
+        conn = psycopg2.connect(url)
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute("INSERT INTO auth.users (id) VALUES (%s), (%s)", (U1, U2))
+            insert(conn, user=U1)
+            insert(conn, child="서연", user=U2)
+            with conn.cursor() as cur:
+                cur.execute("""INSERT INTO habit_templates (user_id, name) VALUES (%s, 't1'), (%s, 't2')""", (U1, U2))
+                cur.execute("""INSERT INTO notifications (user_id, type, title, message)
+                               VALUES (%s, 'chat', 'hi', 'hello'), (%s, 'chat', 'hi', 'hello')""", (U1, U2))
+            yield conn
+        finally:
+            conn.close()
+
+
 @pytest.fixture
-def populated(synced):
-    """At head: U1 and U2 each with a synced legacy week, a template and a notification."""
-    insert(synced, user=U1)
-    insert(synced, child="서연", user=U2)
-    with synced.cursor() as cur:
-        cur.execute("""INSERT INTO habit_templates (user_id, name) VALUES (%s, 't1'), (%s, 't2')""", (U1, U2))
-        cur.execute("""INSERT INTO notifications (user_id, type, title, message)
-                       VALUES (%s, 'chat', 'hi', 'hello'), (%s, 'chat', 'hi', 'hello')""", (U1, U2))
-    return synced
+def populated(populated_database):
+    """The module's database at head with its data (above); unchanged after the case."""
+    conn = populated_database
+    before = counts(conn), scalar(conn, "SELECT version_num FROM alembic_version")
+    yield conn
+    assert conn.autocommit and not conn.closed
+    assert (counts(conn), scalar(conn, "SELECT version_num FROM alembic_version")) == before
 
 
 def attempt(db, role: str, statement: str, params=None):
@@ -158,6 +177,7 @@ def test_truncating_the_legacy_table_is_refused_even_for_its_owner(populated):
     assert before["habit_tracker"] == 2
 
 
+@pytest.mark.start_at("head")
 def test_verify_names_an_extra_privilege_and_passes_once_it_is_revoked(db, database_url, migrate):
     migrate("upgrade", "head")
     assert run_cli("scripts.commands.verify", database_url=database_url).returncode == 0
@@ -194,6 +214,7 @@ def test_before_0019_verify_tolerates_only_the_platform_defaults(synced, databas
     assert [str(grant) for grant in extra] == ["anon USAGE ON SCHEMA migration"]
 
 
+@pytest.mark.start_at("0017_row_sync_generic_plans")
 def test_a_database_stuck_at_0017_upgrades_as_postgres(database_url, migrate):
     migrate("upgrade", "0017_row_sync_generic_plans")
     migrate("upgrade", "head")

@@ -13,12 +13,13 @@ import psycopg2
 import pytest
 
 import legacy_cases as cases
-from cli_helpers import REPO_ROOT, run_cli
+from helpers import REPO_ROOT, run_cli, starts_at
 
 from scripts.commands import backfill
 
 
 @pytest.fixture
+@starts_at("head")
 def legacy(db, migrate):
     migrate("upgrade", "head")
     return cases.load(db)

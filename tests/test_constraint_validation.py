@@ -3,10 +3,11 @@ stops the upgrade with one line, earlier validations stay, and the same upgrade 
 the data is fixed."""
 from __future__ import annotations
 
+import pytest
+
 import json
 
-from cli_helpers import current_revision, run_cli
-from week2_data import add_user, add_week
+from helpers import add_user, add_week, current_revision, run_cli
 
 
 def validated(conn) -> dict[str, bool]:
@@ -31,6 +32,7 @@ def make_dirty(db, migrate):
     return bad_week
 
 
+@pytest.mark.start_at("0004_shadow_rls_policies")
 def test_preflight_lists_offending_rows_and_fails(db, migrate, database_url):
     bad_week = make_dirty(db, migrate)
     result = run_cli("scripts.commands.preflight", database_url=database_url)
@@ -46,6 +48,7 @@ def test_preflight_lists_offending_rows_and_fails(db, migrate, database_url):
         ("ck_weeks_start_monday", 1, [str(bad_week)])]
 
 
+@pytest.mark.start_at("0004_shadow_rls_policies")
 def test_failing_validation_stops_keeps_earlier_ones_and_resumes_once_fixed(db, migrate, database_url):
     bad_week = make_dirty(db, migrate)
 
@@ -73,6 +76,7 @@ def test_failing_validation_stops_keeps_earlier_ones_and_resumes_once_fixed(db, 
     assert run_cli("scripts.commands.verify", database_url=database_url).returncode == 0
 
 
+@pytest.mark.start_at("0005_validate_phase0_constraints")
 def test_validation_state_per_revision(db, migrate):
     migrate("upgrade", "0005_validate_phase0_constraints")
     state = validated(db)

@@ -25,7 +25,7 @@ import time
 import psycopg2
 import pytest
 
-from cli_helpers import drift, run_cli, scalar
+from helpers import drift, run_cli, scalar, starts_at
 from legacy_cases import U1, WEEK, habit
 from scripts.commands.seed_legacy import seed
 
@@ -48,6 +48,7 @@ CHILDLESS = """SELECT count(*) FROM children AS c
 
 
 @pytest.fixture
+@starts_at("head")
 def seeded(db, migrate):
     """At head, pg_cron's drain unscheduled (the test drains), ROWS legacy rows not yet backfilled."""
     migrate("upgrade", "head")
@@ -221,6 +222,7 @@ FUNCTIONS = """SELECT p.oid::REGPROCEDURE::TEXT, pg_get_functiondef(p.oid), p.pr
                FROM pg_proc AS p WHERE p.pronamespace = 'migration'::REGNAMESPACE ORDER BY 1"""
 
 
+@pytest.mark.start_at("0020_legacy_truncate_guard")
 def test_0021_is_revoked_from_public_and_its_downgrade_restores_0020_exactly(db, migrate):
     migrate("upgrade", "0020_legacy_truncate_guard")
     with db.cursor() as cur:

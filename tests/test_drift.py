@@ -10,16 +10,17 @@ import psycopg2
 import pytest
 
 import legacy_cases as cases
-from cli_helpers import drift, run_cli, scalar
+from helpers import drift, run_cli, run_in_process, scalar, starts_at
 
 from scripts.commands.seed_legacy import seed
 
 
 @pytest.fixture
+@starts_at("head")
 def backfilled(db, migrate, database_url):
     migrate("upgrade", "head")
     ids = cases.load(db)
-    assert run_cli("scripts.commands.backfill", database_url=database_url).returncode == 0
+    assert run_in_process("scripts.commands.backfill", database_url=database_url).returncode == 0
     # The legacy writes these tests make stand for writes no sync saw (the trigger skipped or
     # switched off): drift must find them.
     with db.cursor() as cur:
@@ -193,10 +194,11 @@ def test_changed_policy_remaps_every_row(db, backfilled, database_url):
     assert report["checked"]["remapped"] == len(cases.LEGACY_ROWS)
 
 
+@pytest.mark.start_at("head")
 def test_realistic_generator_at_10000_weeks_has_no_drift(db, migrate, database_url):
     migrate("upgrade", "head")
     seed(db, 10000, seed=3, dirty_share=0.05)
-    assert run_cli("scripts.commands.backfill", "--batch", "2000", database_url=database_url).returncode == 0
+    assert run_in_process("scripts.commands.backfill", "--batch", "2000", database_url=database_url).returncode == 0
     code, report = drift(database_url)
     assert code == 0, report["by_kind"]
     assert report["checked"]["legacy_rows"] == 10000

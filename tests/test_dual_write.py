@@ -12,7 +12,7 @@ import jwt
 import pytest
 from starlette.testclient import TestClient
 
-from cli_helpers import at_once, drift, run_cli, scalar
+from helpers import at_once, drift, run_cli, scalar
 from legacy_cases import U1, U2, habit
 from scripts.dual_write.app import PATH, create_app
 from scripts.dual_write.local_server import free_port, running_endpoint

@@ -13,7 +13,7 @@ import psycopg2
 import pytest
 from starlette.testclient import TestClient
 
-from cli_helpers import scalar
+from helpers import scalar
 from legacy_cases import U1, U2
 from scripts.dual_write.app import PATH, create_app
 from scripts.dual_write.settings import Settings

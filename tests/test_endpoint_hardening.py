@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from cli_helpers import at_once, run_cli
+from helpers import at_once, run_cli
 from legacy_cases import U1, habit
 from scripts.dual_write.app import PATH
 from scripts.dual_write.local_server import running_endpoint

@@ -11,7 +11,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from cli_helpers import run_cli, scalar
+from helpers import run_cli, scalar, starts_at
 
 from scripts.bench.bench_base import seeded_and_backfilled
 from scripts.db.errors import UsageError
@@ -26,6 +26,7 @@ SEEDED_TABLES = ("children", "weeks", "habits", "habit_records")
 
 
 @pytest.fixture
+@starts_at("head")
 def seeded(db, migrate, database_url):
     """Head, a few hundred legacy rows backfilled and analyzed, pg_cron's drain unscheduled (it
     would read during the workload)."""
@@ -122,6 +123,7 @@ def test_refuses_a_database_without_the_new_tables(database_url):
     assert result.stderr.startswith("index_audit: error: the new tables are missing (children, weeks,")
 
 
+@pytest.mark.start_at("head")
 def test_upgraded_but_empty_database_and_a_taken_scratch_schema(db, migrate, database_url):
     migrate("upgrade", "head")
     report = audit(database_url)

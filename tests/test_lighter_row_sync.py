@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from cli_helpers import scalar
+from helpers import assert_no_drift, drain, insert, scalar
 from legacy_cases import U1, habit
 from migrations import verify as steps
-from test_sync_trigger import assert_no_drift, drain, insert
 
 BEFORE = "0015_rls_planner_friendly"
 # The plan 0016's verify step reads (migrations/verify/0016_lighter_row_sync.py).

@@ -20,6 +20,8 @@ import psycopg2
 import psycopg2.errors
 import pytest
 
+from helpers import starts_at
+
 REVISION = "0004_shadow_rls_policies"
 APP_LOCK_TIMEOUT = "200ms"
 LOCK_NOT_AVAILABLE = "55P03"
@@ -115,6 +117,7 @@ def ensure_not_valid(conn, table: str, name: str) -> None:
 
 
 @pytest.fixture
+@starts_at(REVISION)
 def loaded(db, migrate, database_url):
     """The schema at 0004 with a few thousand valid rows, the habit_records constraints NOT VALID."""
     migrate("upgrade", REVISION)

@@ -8,7 +8,7 @@ import re
 import pytest
 from alembic.script import ScriptDirectory
 
-from cli_helpers import current_revision, run_cli, scalar
+from helpers import current_revision, run_cli, run_in_process, scalar, starts_at
 from scripts.commands.migrate import alembic_config
 from scripts.commands.seed_legacy import seed
 from scripts.commands.verify import NEW_TABLES
@@ -56,12 +56,13 @@ def recorded_steps(db) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
+@starts_at("head")
 def backfilled(db, migrate, database_url):
     """At head, SEEDED_ROWS generated legacy rows (some dirty) backfilled, and two templates
     written by hand (source_version default 'new_schema', and NULL)."""
     migrate("upgrade", "head")
     seed(db, SEEDED_ROWS, seed=3, dirty_share=0.1)
-    result = run_cli("scripts.commands.backfill", "--batch", "7", database_url=database_url)
+    result = run_in_process("scripts.commands.backfill", "--batch", "7", database_url=database_url)
     assert result.returncode == 0, result.stderr
     with db.cursor() as cur:
         cur.execute("""INSERT INTO habit_templates (user_id, name, habits)
@@ -152,6 +153,7 @@ def test_drift_is_named_in_the_report(backfilled, database_url):
     assert first.startswith(f"legacy {legacy_id}; new {week_id}: ")
 
 
+@pytest.mark.start_at("0004_shadow_rls_policies")
 def test_report_at_an_intermediate_revision(db, migrate, database_url):
     migrate("upgrade", "0004_shadow_rls_policies")
     text = report(database_url)
@@ -208,6 +210,7 @@ def test_every_step_is_recorded_and_shown(db, migrate, database_url):
     assert recorded_steps(db)[-1] == (previous, "stamp")
 
 
+@pytest.mark.start_at("0006_validate_other_constraints")
 def test_the_history_row_is_in_the_steps_transaction(db, migrate):
     """A step whose history row cannot be written is not applied at all, and a revision that
     fails leaves no row: the row, the revision and the alembic_version update commit together."""
@@ -251,6 +254,7 @@ def test_output_file_and_one_line_errors(database_url, tmp_path):
         assert line.startswith("report: error: ") and fragment in line, line
 
 
+@pytest.mark.start_at("head")
 def test_a_failing_section_is_reported_and_the_others_still_render(migrate, database_url, monkeypatch):
     import scripts.commands.report as report_module
 

@@ -5,7 +5,7 @@ a temporary directory (`--output`), so the repository's file is never touched.
 """
 from __future__ import annotations
 
-from cli_helpers import REPO_ROOT, run_cli
+from helpers import REPO_ROOT, run_cli
 
 from scripts.dev.revision_reference import DEFAULT_OUTPUT, render, revisions_in_order
 

@@ -81,26 +81,56 @@ def insert_sql(table: str, owner: dict, row_id: str, *, from_user_id: str | None
     raise AssertionError(table)
 
 
-@pytest.fixture(params=REVISIONS)
-def owned(db, migrate, request):
-    """Schema at 0004 (or head); U1 and U2 each own one row in each of the six tables (as postgres)."""
-    migrate("upgrade", request.param)
-    users = {name: {"user": str(uuid.uuid4())} for name in USERS}
+@pytest.fixture(scope="module", params=REVISIONS)
+def rls_database(request, templates):
+    """One database per revision for every case of this module: cloned from the template at
+    0004 (or head); U1 and U2 each own one row in each of the six tables (written as postgres).
+    Every case works inside one transaction it rolls back, so they can share it (the `owned`
+    fixture checks after each case that nothing of it persisted)."""
+    with templates.shared_database(f"rls_{request.param_index}", request.param) as url:
+        conn = psycopg2.connect(url)
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT version_num FROM alembic_version")
+                assert cur.fetchone()[0] == templates.resolve(request.param)
+            users = {name: {"user": str(uuid.uuid4())} for name in USERS}
+            with conn.cursor() as cur:
+                for day, (user_name, rows) in enumerate(users.items()):
+                    cur.execute("INSERT INTO auth.users (id, email) VALUES (%s, %s)",
+                                (rows["user"], f"{user_name}@example.test"))
+                    for table in TABLES:
+                        rows[table] = str(uuid.uuid4())
+                        # U1's notification has no sender, U2's was sent by U2: both shapes occur.
+                        sender = rows["user"] if user_name == "u2" else None
+                        # Different record dates per user, so that handing a record over cannot hit
+                        # uq_habit_records_habit_date before the policy is checked.
+                        cur.execute(*insert_sql(table, rows, rows[table], from_user_id=sender, record_day=day,
+                                                week_start="2025-07-21"))
+                for table in TABLES:
+                    assert ids(cur, table) == {users["u1"][table], users["u2"][table]}
+                assert rls_enabled_tables(cur) == set()
+        finally:
+            conn.close()
+        yield url, users
+
+
+@pytest.fixture(scope="module")
+def database_url(rls_database):
+    """This module's cases connect to the revision's shared database (conftest's `db` too)."""
+    return rls_database[0]
+
+
+@pytest.fixture
+def owned(rls_database, db):
+    """Schema at 0004 (or head); U1 and U2 each own one row in each of the six tables (as postgres).
+    After the case: the six tables hold exactly those rows still, RLS off."""
+    users = rls_database[1]
+    yield users
     with db.cursor() as cur:
-        for day, (name, rows) in enumerate(users.items()):
-            cur.execute("INSERT INTO auth.users (id, email) VALUES (%s, %s)", (rows["user"], f"{name}@example.test"))
-            for table in TABLES:
-                rows[table] = str(uuid.uuid4())
-                # U1's notification has no sender, U2's was sent by U2: both shapes occur.
-                sender = rows["user"] if name == "u2" else None
-                # Different record dates per user, so that handing a record over cannot hit
-                # uq_habit_records_habit_date before the policy is checked.
-                cur.execute(*insert_sql(table, rows, rows[table], from_user_id=sender, record_day=day,
-                                        week_start="2025-07-21"))
         for table in TABLES:
             assert ids(cur, table) == {users["u1"][table], users["u2"][table]}
         assert rls_enabled_tables(cur) == set()
-    return users
 
 
 def rls_enabled_tables(cur) -> set[str]:

@@ -15,7 +15,7 @@ import json
 
 import pytest
 
-from cli_helpers import drift, run_cli, scalar
+from helpers import drift, run_cli, scalar
 from legacy_cases import U1, habit
 from scripts.dual_write.client import Client, user_token
 from scripts.dual_write.local_server import running_endpoint

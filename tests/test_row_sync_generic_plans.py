@@ -11,9 +11,8 @@ import re
 import psycopg2
 import pytest
 
-from cli_helpers import scalar
+from helpers import assert_no_drift, insert, scalar
 from legacy_cases import habit
-from test_sync_trigger import assert_no_drift, insert
 
 BEFORE = "0016_lighter_row_sync"
 PROCONFIG = "SELECT proconfig FROM pg_proc WHERE oid = 'migration.sync_legacy_row(bigint, text, uuid)'::REGPROCEDURE"

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from helpers import starts_at
+
 SHARED = [("id", "uuid", True), ("source_version", "text", False), ("created_at", "timestamp with time zone", True)]
 UPDATED_AT = [("updated_at", "timestamp with time zone", True)]
 
@@ -94,6 +96,7 @@ WEEK1 = "0004_shadow_rls_policies"
 
 
 @pytest.fixture
+@starts_at(WEEK1)
 def head(db, migrate):
     """The database at the end of week 1, as production was when this repository began."""
     migrate("upgrade", WEEK1)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from cli_helpers import run_cli
+from helpers import run_cli
 from scripts.db.errors import UsageError
 from scripts.commands.seed_legacy import DIRTY_CASES, seed
 
@@ -75,6 +75,7 @@ def test_dirty_cases_are_named_once_each():
     assert set(DIRTY_PREDICATES) == set(DIRTY_CASES)
 
 
+@pytest.mark.start_at("head")
 def test_34_rows_reproduce_the_backup_shapes(db, migrate):
     migrate("upgrade", "head")
     done = seed(db, 34, seed=1)
@@ -135,6 +136,7 @@ def test_34_rows_reproduce_the_backup_shapes(db, migrate):
         assert count_where(db, predicate) == (1 if case == "user_id_null" else 0), case
 
 
+@pytest.mark.start_at("head")
 def test_same_seed_same_bytes_other_seed_other_bytes(db, migrate, database_url):
     migrate("upgrade", "head")
     seed(db, 34, seed=1, dirty_share=0.3)
@@ -153,6 +155,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(db, migrate, database_url):
     assert second[0] != first[0] and second[1] != first[1]
 
 
+@pytest.mark.start_at("head")
 def test_every_dirty_case_occurs_with_its_shape(db, migrate):
     migrate("upgrade", "head")
     n = 2 * len(DIRTY_CASES)
@@ -172,6 +175,7 @@ def test_every_dirty_case_occurs_with_its_shape(db, migrate):
     assert lengths == {5, 7, 8}
 
 
+@pytest.mark.start_at("head")
 def test_dirty_rows_leave_the_clean_rows_as_they_were(db, migrate):
     migrate("upgrade", "head")
     done = seed(db, 340, seed=3, dirty_share=0.1)
@@ -219,6 +223,7 @@ def test_seed_function_rejects_bad_arguments(db):
         seed(db, 10, dirty_share=-0.1)
 
 
+@pytest.mark.start_at("head")
 def test_2000_rows_scale_to_many_users_and_children(db, migrate):
     migrate("upgrade", "head")
     done = seed(db, 2000, seed=5, dirty_share=0.05)

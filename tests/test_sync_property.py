@@ -19,7 +19,7 @@ from datetime import date, timedelta
 import psycopg2
 import pytest
 
-from cli_helpers import drift, scalar
+from helpers import drift, scalar
 from legacy_cases import U1, U2
 
 OPS = int(os.environ.get("PROPERTY_OPS", "300"))

@@ -8,34 +8,11 @@ import json
 import psycopg2
 import pytest
 
-from cli_helpers import drift, run_cli, scalar
+from helpers import assert_no_drift, drain, drift, insert, run_cli, scalar, write
 from legacy_cases import U1, U2, WEEK, habit
 
 PHASE1 = "0012_dual_write_trigger_sync"
 QUEUED = "0013_dual_write_sync_queue"
-
-
-def drain(db) -> tuple[int, int, int]:
-    """What `make sync-drain` and pg_cron's job run: (queued entries, rows synced, rows failed)."""
-    with db.cursor() as cur:
-        cur.execute("SELECT * FROM migration.drain_sync_queue()")
-        return cur.fetchone()
-
-
-def write(db, statement, params=()) -> None:
-    """A legacy write, then the drain."""
-    db.cursor().execute(statement, params)
-    drain(db)
-
-
-def insert(db, child="민준", start="2025-07-21", habits=None, user=U1, period=None, then_drain=True) -> int:
-    habits = [habit("독서", ["green", "", "red", "", "", "", ""]), habit("줄넘기", WEEK, 2)] if habits is None else habits
-    legacy_id = scalar(db, """INSERT INTO habit_tracker (child_name, week_period, week_start_date, habits, user_id, theme)
-                              VALUES (%s, %s, %s, %s, %s, '테마') RETURNING id""",
-                       (child, period or f"{child} {start}", start, json.dumps(habits, ensure_ascii=False), user))
-    if then_drain:
-        drain(db)
-    return legacy_id
 
 
 def week_of(db, legacy_id):
@@ -53,11 +30,6 @@ def week_of(db, legacy_id):
                     (legacy_id,))
         records = cur.fetchall()
     return week, habits, records
-
-
-def assert_no_drift(database_url):
-    code, report = drift(database_url)
-    assert code == 0, report["by_kind"]
 
 
 def test_insert_creates_child_week_habits_and_records(synced, database_url):
@@ -236,6 +208,7 @@ def test_downgrade_returns_to_log_only(synced, database_url, migrate):
     assert "mode queued sync (Phase 1); syncing ON" in run_cli("scripts.commands.verify", database_url=database_url).stdout
 
 
+@pytest.mark.start_at("0011_sync_state")
 def test_switch_and_resync_refuse_a_database_without_the_trigger(database_url, migrate):
     migrate("upgrade", "0011_sync_state")
     for module in ("scripts.commands.sync_trigger", "scripts.commands.resync"):
@@ -335,6 +308,7 @@ def test_sync_drain_cli_reports_and_fails_on_unsyncable_rows(synced, database_ur
     assert bad.returncode == 2 and bad.stderr.startswith("sync_queue: error: usage")
 
 
+@pytest.mark.start_at("head")
 def test_drain_job_is_scheduled_with_pg_cron(db, migrate):
     migrate("upgrade", "head")
     with db.cursor() as cur:

@@ -17,7 +17,7 @@ import psycopg2
 import pytest
 from alembic.script import ScriptDirectory
 
-from cli_helpers import run_cli
+from helpers import run_cli
 from migrations import verify as steps
 from scripts.commands.migrate import alembic_config
 from scripts.commands.verify import revision_list, run_checks

@@ -9,10 +9,9 @@ import psycopg2
 import pytest
 
 from alembic.script import ScriptDirectory
-from cli_helpers import REPO_ROOT, run_cli
+from helpers import REPO_ROOT, add_legacy_rows, add_user, legacy_fingerprint, run_cli
 
 from scripts.commands.migrate import alembic_config
-from week2_data import add_legacy_rows, add_user, legacy_fingerprint
 
 PHASE0_END = "0009_dual_write_trigger_phase0"
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -28,6 +27,7 @@ def scalar(conn, query, params=None):
         return cur.fetchone()[0]
 
 
+@pytest.mark.start_at(PHASE0_END)
 def test_phase0_trigger_only_raises_a_notice(db, migrate):
     migrate("upgrade", PHASE0_END)
     user_id = add_user(db)
@@ -46,6 +46,7 @@ def test_phase0_trigger_only_raises_a_notice(db, migrate):
         assert scalar(db, f"SELECT count(*) FROM {table}") == 0, table
 
 
+@pytest.mark.start_at(PHASE0_END)
 def test_cleanup_deletes_only_expired_keys_and_counts_them(db, migrate):
     migrate("upgrade", PHASE0_END)
     user_id = add_user(db)
@@ -59,6 +60,7 @@ def test_cleanup_deletes_only_expired_keys_and_counts_them(db, migrate):
     assert scalar(db, "SELECT cleanup_idempotency_log()") == 0
 
 
+@pytest.mark.start_at(PHASE0_END)
 def test_idempotency_key_is_unique(db, migrate):
     migrate("upgrade", PHASE0_END)
     with db.cursor() as cur:
@@ -67,6 +69,7 @@ def test_idempotency_key_is_unique(db, migrate):
             cur.execute("INSERT INTO idempotency_log (key, operation, status) VALUES ('same', 'y', 'pending')")
 
 
+@pytest.mark.start_at(PHASE0_END)
 def test_cleanup_is_scheduled_daily_with_pg_cron(db, migrate):
     migrate("upgrade", PHASE0_END)
     with db.cursor() as cur:
@@ -91,6 +94,7 @@ def test_without_pg_cron_the_revision_warns_and_verify_fails(db, migrate, databa
             "pg_cron is not installed in this database") in report.stdout.splitlines()
 
 
+@pytest.mark.start_at(PHASE0_END)
 def test_verify_passes_at_the_end_of_phase0_and_reports_json(db, migrate, database_url):
     migrate("upgrade", PHASE0_END)
     report = run_cli("scripts.commands.verify", "--target", PHASE0_END, database_url=database_url)
@@ -109,6 +113,7 @@ def test_verify_passes_at_the_end_of_phase0_and_reports_json(db, migrate, databa
     ("SELECT cron.unschedule('cleanup-idempotency-log')", "idempotency cleanup"),
     ("ALTER TABLE weeks DROP CONSTRAINT fk_weeks_child_id", "constraint validation"),
 ])
+@pytest.mark.start_at(PHASE0_END)
 def test_verify_fails_on_damage(db, migrate, database_url, damage, failing_check):
     migrate("upgrade", PHASE0_END)
     with db.cursor() as cur:
@@ -119,6 +124,7 @@ def test_verify_fails_on_damage(db, migrate, database_url, damage, failing_check
     assert failed == [failing_check]
 
 
+@pytest.mark.start_at(PHASE0_END)
 def test_verify_reports_orphans(db, migrate, database_url, admin_url):
     migrate("upgrade", PHASE0_END)
     user_id = add_user(db)
@@ -134,6 +140,7 @@ def test_verify_reports_orphans(db, migrate, database_url, admin_url):
     assert "FAIL  foreign key orphans: orphan rows: fk_weeks_child_id=1" in report.stdout.splitlines()
 
 
+@pytest.mark.start_at("0004_shadow_rls_policies")
 def test_verify_at_an_older_revision_fails_and_says_why(db, migrate, database_url):
     migrate("upgrade", "0004_shadow_rls_policies")
     report = run_cli("scripts.commands.verify", database_url=database_url)
@@ -168,6 +175,7 @@ def test_each_week2_revision_goes_up_down_up_losing_no_legacy_row(db, migrate, d
     assert legacy_fingerprint(db) == fingerprint
 
 
+@pytest.mark.start_at(PHASE0_END)
 def test_make_rollback_steps_back_and_verifies(db, migrate, database_url):
     migrate("upgrade", PHASE0_END)
     add_legacy_rows(db, add_user(db), count=3)

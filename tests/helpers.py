@@ -1,0 +1,274 @@
+"""The tests' shared helpers, in one module.
+
+- Operator commands as a DBA runs them. `run_cli` starts a subprocess configured by
+  DATABASE_URL: for the tests whose subject is the command line. `run_in_process` runs the
+  same `main()` inside the test process, with the same exit code, stdout and stderr (Alembic's
+  log lines included, formatted as alembic.ini says): where the command is a step of a
+  test's setup (the `migrate` fixture). It saves the interpreter's start-up (0.4 s a call).
+- Small data sets written with plain SQL, the dual-write tests' legacy writes and the drain,
+  and the drift check as the tests use it.
+The hand-written legacy data set with every clean and dirty case is tests/legacy_cases.py.
+"""
+from __future__ import annotations
+
+import configparser
+import importlib
+import io
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+import traceback
+import uuid
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from dataclasses import astuple
+from pathlib import Path
+from unittest import mock
+
+import psycopg2
+
+from scripts.db.drift import EVERY_USER_ONLY, detect
+from legacy_cases import U1, WEEK, habit
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ALEMBIC_INI = REPO_ROOT / "alembic.ini"
+
+
+def starts_at(revision: str):
+    """Decorate a fixture: a test that uses it (directly or through other fixtures) starts from a
+    database cloned at `revision` (head or a revision id) instead of base. Put it under
+    @pytest.fixture. A test says the same with @pytest.mark.start_at(revision) (conftest.py)."""
+
+    def mark(fixture_function):
+        fixture_function.start_revision = revision
+        return fixture_function
+
+    return mark
+
+
+def run_cli(module: str, *args: str, database_url: str | None, timeout: float = 300, cwd=REPO_ROOT, **env):
+    """Run an operator command as the DBA would: a subprocess, DATABASE_URL in its environment."""
+    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    if database_url is not None:
+        environ["DATABASE_URL"] = database_url
+    environ.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=cwd, env=environ,
+        capture_output=True, text=True, timeout=timeout,
+    )
+
+
+@contextmanager
+def _alembic_ini_logging(stream):
+    """The logging alembic.ini configures for the command line (levels, format, a console
+    handler), pointed at `stream` for the duration, then put back. logging.config.fileConfig
+    is not used: it would close every existing handler, pytest's own included."""
+    ini = configparser.ConfigParser(interpolation=None)
+    ini.read(ALEMBIC_INI)
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter(ini.get("formatter_generic", "format"),
+                                           ini.get("formatter_generic", "datefmt", fallback=None) or None))
+    loggers = {}
+    for key in ini.get("loggers", "keys").split(","):
+        section = f"logger_{key.strip()}"
+        loggers[ini.get(section, "qualname")] = (ini.get(section, "level"), bool(ini.get(section, "handlers").strip()))
+    saved = {name: logging.getLogger(name).level for name in loggers}
+    for name, (level, has_handler) in loggers.items():
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        if has_handler:
+            logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        for name, (_, has_handler) in loggers.items():
+            logger = logging.getLogger(name)
+            logger.setLevel(saved[name])
+            if has_handler:
+                logger.removeHandler(handler)
+
+
+def run_in_process(module: str, *args: str, database_url: str | None, **env) -> subprocess.CompletedProcess:
+    """`python -m module args...` run inside this process: `main()` wrapped by the command's own
+    cli_main, DATABASE_URL (and `env`) in os.environ meanwhile, stdout and stderr captured. An
+    unexpected exception is a traceback on stderr and exit 1, as the interpreter makes it."""
+    main = importlib.import_module(module).main
+    from scripts.db.errors import cli_main
+
+    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    if database_url is not None:
+        environ["DATABASE_URL"] = database_url
+    environ.update(env)
+    out, err = io.StringIO(), io.StringIO()
+    patches = [mock.patch.dict(os.environ, environ, clear=True), mock.patch.object(sys, "argv", [module, *args])]
+    if module == "scripts.commands.migrate":
+        # Alembic's Config binds stdout when the module is imported; the command's own one,
+        # told not to reconfigure logging (done above, reversibly), prints where we capture.
+        from alembic.config import Config
+        migrate = importlib.import_module(module)
+
+        def alembic_config(ini: Path = migrate.ALEMBIC_INI) -> Config:
+            cfg = Config(str(ini), stdout=sys.stdout)
+            cfg.attributes["skip_logging_config"] = True
+            return cfg
+
+        patches.append(mock.patch.object(migrate, "alembic_config", alembic_config))
+    code = 0
+    with redirect_stdout(out), redirect_stderr(err), _alembic_ini_logging(err):
+        for patch in patches:
+            patch.start()
+        try:
+            cli_main(main)()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except Exception:  # noqa: BLE001 - what the interpreter would print
+            traceback.print_exc()
+            code = 1
+        finally:
+            for patch in reversed(patches):
+                patch.stop()
+    return subprocess.CompletedProcess([sys.executable, "-m", module, *args], code, out.getvalue(), err.getvalue())
+
+
+def current_revision(conn) -> str | None:
+    """The revision recorded in alembic_version, or None."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT version_num FROM alembic_version")
+        row = cur.fetchone()
+    return row[0] if row else None
+
+
+def each_users_check_agrees(database_url) -> None:
+    """Each user's check (the endpoint's verify_consistency: one statement of CTEs) finds exactly
+    that user's part of what the check of every user (temporary tables) finds."""
+    conn = psycopg2.connect(database_url)
+    try:
+        everyone = [f for f in detect(conn).findings if f.kind not in EVERY_USER_ONLY]
+        with conn.cursor() as cur:
+            cur.execute("""SELECT user_id::TEXT FROM habit_tracker UNION SELECT user_id::TEXT FROM migration.sync_state
+                           UNION SELECT user_id::TEXT FROM weeks UNION SELECT user_id::TEXT FROM children""")
+            users = [row[0] for row in cur.fetchall() if row[0] is not None]
+        conn.rollback()
+        one_by_one = [f for user in users for f in detect(conn, user_id=user).findings]
+    finally:
+        conn.close()
+    assert sorted(str(astuple(f)) for f in one_by_one) == sorted(str(astuple(f)) for f in everyone)
+
+
+def drift(database_url, *args, **env):
+    """The report of `make drift`, after checking that re-mapping every row (--full) finds the
+    same, and that the users' own checks find the same. The command runs in this process
+    (run_in_process): it is the tests' instrument here; test_drift.py also starts it as the DBA does."""
+    reports = []
+    for mode in ((), ("--full",)):
+        result = run_in_process("scripts.commands.drift", "--json", "--examples", "50", *args, *mode,
+                                database_url=database_url, **env)
+        assert result.returncode in (0, 1), result.stderr
+        reports.append((result.returncode, json.loads(result.stdout)))
+    (code, report), (full_code, full_report) = reports
+    assert (code, report["examples"], report["by_kind"]) == (full_code, full_report["examples"], full_report["by_kind"])
+    assert full_report["checked"]["remapped"] == full_report["checked"]["legacy_rows"]
+    if not args:
+        each_users_check_agrees(database_url)
+    return code, report
+
+
+def scalar(db, query, params=None):
+    with db.cursor() as cur:
+        cur.execute(query, params)
+        return cur.fetchone()[0]
+
+
+def at_once(target, n: int) -> list:
+    """target(0) ... target(n - 1), each in its own thread, all released together; their results."""
+    results: list = [None] * n
+    start = threading.Barrier(n)
+
+    def run(i):
+        start.wait()
+        results[i] = target(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+# --- small data sets, plain SQL ------------------------------------------------------------
+
+
+def add_user(conn) -> str:
+    user_id = str(uuid.uuid4())
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO auth.users (id) VALUES (%s)", (user_id,))
+    return user_id
+
+
+def add_legacy_rows(conn, user_id: str, count: int = 5) -> None:
+    with conn.cursor() as cur:
+        for n in range(count):
+            cur.execute(
+                """INSERT INTO habit_tracker (child_name, week_period, week_start_date, habits, user_id)
+                   VALUES (%s, %s, DATE '2025-07-21' + %s * 7, %s, %s)""",
+                (f"아이{n % 3}", f"week {n}", n,
+                 '[{"id": 1, "name": "독서", "times": ["green", "", "red", "", "", "", "yellow"]}]', user_id),
+            )
+
+
+def legacy_fingerprint(conn) -> tuple[int, str]:
+    """Row count and an md5 over every legacy row's full content: a lost or changed row shows."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*), md5(coalesce(string_agg(t::TEXT, '|' ORDER BY id), '')) FROM habit_tracker t")
+        return cur.fetchone()
+
+
+def add_week(conn, user_id: str, start: str = "2025-07-21", child_name: str = "민준") -> str:
+    """One child (if new) and one week in the shadow schema; returns the week id."""
+    with conn.cursor() as cur:
+        # ON CONFLICT cannot use the deferrable unique (user_id, name) as arbiter.
+        cur.execute("SELECT id FROM children WHERE user_id = %s AND name = %s", (user_id, child_name))
+        row = cur.fetchone()
+        if row is None:
+            cur.execute("INSERT INTO children (user_id, name) VALUES (%s, %s) RETURNING id", (user_id, child_name))
+            row = cur.fetchone()
+        child_id = row[0]
+        cur.execute(
+            """INSERT INTO weeks (user_id, child_id, week_start_date, week_end_date)
+               VALUES (%s, %s, %s::DATE, %s::DATE + 6) RETURNING id""",
+            (user_id, child_id, start, start),
+        )
+        return cur.fetchone()[0]
+
+
+# --- the dual-write tests' legacy writes ----------------------------------------------------
+
+def drain(db) -> tuple[int, int, int]:
+    """What `make sync-drain` and pg_cron's job run: (queued entries, rows synced, rows failed)."""
+    with db.cursor() as cur:
+        cur.execute("SELECT * FROM migration.drain_sync_queue()")
+        return cur.fetchone()
+
+
+def write(db, statement, params=()) -> None:
+    """A legacy write, then the drain."""
+    db.cursor().execute(statement, params)
+    drain(db)
+
+
+def insert(db, child="민준", start="2025-07-21", habits=None, user=U1, period=None, then_drain=True) -> int:
+    habits = [habit("독서", ["green", "", "red", "", "", "", ""]), habit("줄넘기", WEEK, 2)] if habits is None else habits
+    legacy_id = scalar(db, """INSERT INTO habit_tracker (child_name, week_period, week_start_date, habits, user_id, theme)
+                              VALUES (%s, %s, %s, %s, %s, '테마') RETURNING id""",
+                       (child, period or f"{child} {start}", start, json.dumps(habits, ensure_ascii=False), user))
+    if then_drain:
+        drain(db)
+    return legacy_id
+
+
+def assert_no_drift(database_url):
+    code, report = drift(database_url)
+    assert code == 0, report["by_kind"]
