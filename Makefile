@@ -78,8 +78,8 @@ demo: $(INSTALLED) $(PG_READY) ## The whole job end to end on a throwaway Postgr
 
 # --- tests and lint ----------------------------------------------------------------------
 
-test: lint $(PG_READY) ## The whole test suite against real PostgreSQL, lint included
-	$(PY) -m pytest
+test: lint $(PG_READY) ## The whole test suite against real PostgreSQL, lint included (WORKERS=auto: one per core)
+	$(PY) -m pytest -n $(or $(WORKERS),auto)
 
 $(BUILD)/sql: $(INSTALLED) migrations/*.py migrations/helpers/*.py migrations/sql/*/*.sql env.py scripts/*/*.py
 	rm -rf $@ && mkdir -p $@
