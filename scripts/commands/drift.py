@@ -2,21 +2,9 @@
 
     python -m scripts.commands.drift [--json] [--min-age SECONDS] [--examples N] [--full]
 
-The expected side is the mapping of revision 0010 (migration.classified_legacy_rows and the
-map_* functions, the same ones the backfill and the sync trigger use). The mapping is a pure
-function of the legacy row and the policy, and every sync records, per legacy row, its hash
-and the fingerprint of the week the mapping gave (migration.sync_state, revision 0011). So
-the mapping is re-evaluated here only for the rows whose hash changed since their sync (new,
-changed or deleted rows, and the other rows of their child-week), and for any week whose
-fingerprint in the tables differs from the recorded one; `--full` re-maps every row.
-
-The actual side is the new tables' rows written by the mapping (source_version 'migration'
-or 'dual_write'). A fingerprint per week (over the week, its habits and records) is compared
-first; only the weeks whose fingerprints differ are compared column by column, habit by
-habit and record by record. Children, every foreign key's orphans, the source_version
-distribution and the quarantine (known exceptions, not drift) are reported too.
-
-The check itself is scripts/db/drift.py.
+Runs the drift check of scripts/db/drift.py over every user and prints its report (how the
+check works, and what it compares, is that module's docstring). `--full` re-maps every legacy
+row instead of trusting the rows unchanged since their last sync.
 
 Exit 0 no drift, 1 drift found, 2 could not run. With DRIFT_WEBHOOK_URL set, drift is also
 posted as a Discord-compatible message (scripts/commands/drift_alert.py); a failing webhook is
