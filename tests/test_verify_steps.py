@@ -32,6 +32,19 @@ def redo_drain_without_its_locks(cur) -> None:
     cur.execute(cur.fetchone()[0].replace("migration.lock_legacy_children(", "migration.not_locking("))
 
 
+def redo_row_sync_without_its_locks(cur) -> None:
+    """migration.sync_legacy_row() no longer locking through lock_legacy_children() (as before 0022)."""
+    cur.execute("SELECT pg_get_functiondef('migration.sync_legacy_row(bigint, text, uuid)'::REGPROCEDURE)")
+    cur.execute(cur.fetchone()[0].replace("migration.lock_legacy_children(", "migration.not_locking("))
+
+
+def redo_row_sync_locking_too_early(cur) -> None:
+    """0022's change, too early: migration.sync_legacy_row() calling lock_legacy_children()."""
+    cur.execute("SELECT pg_get_functiondef('migration.sync_legacy_row(bigint, text, uuid)'::REGPROCEDURE)")
+    cur.execute(cur.fetchone()[0].replace(
+        "    SET CONSTRAINTS", "    PERFORM migration.lock_legacy_children(ARRAY[target_id], FALSE);\n    SET CONSTRAINTS", 1))
+
+
 # revision -> (damage at that revision, the lines it must fail). A damage is SQL, or a function
 # of a cursor. Those that add a later revision's object test that revision's absent side.
 DAMAGE = {
@@ -85,7 +98,11 @@ DAMAGE = {
     "0020_legacy_truncate_guard": [
         ("ALTER TABLE habit_tracker DISABLE TRIGGER trigger_habit_tracker_refuse_truncate", {"truncate guard"}),
     ],
-    "0021_drain_locks_before_reading": [(redo_drain_without_its_locks, {"child locks"})],
+    "0021_drain_locks_before_reading": [
+        (redo_drain_without_its_locks, {"child locks"}),
+        (redo_row_sync_locking_too_early, {"child locks"}),  # 0022's, too early
+    ],
+    "0022_row_sync_locks_first": [(redo_row_sync_without_its_locks, {"child locks"})],
 }
 
 

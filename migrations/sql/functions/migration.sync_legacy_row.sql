@@ -1,4 +1,4 @@
--- migration.sync_legacy_row: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0012, 0016, 0017, 0019).
+-- migration.sync_legacy_row: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0012, 0016, 0017, 0019, 0022).
 -- No revision runs this file: each runs its own frozen migration.sync_legacy_row@<revision>.sql where it has one.
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
@@ -11,8 +11,9 @@ DECLARE
     c RECORD;
     target_week UUID := migration.week_id(target_id);
     target_child UUID;
-    recorded_child UUID;
     current_child UUID;
+    held UUID[] := '{}';
+    former UUID[];
     habit_lines TEXT;
     record_lines TEXT;
 BEGIN
@@ -21,18 +22,28 @@ BEGIN
 
     -- One sync per child at a time, until COMMIT (0012): the duplicate_week rule reads the
     -- child's other legacy rows, and the writes below skip rows found equal, so neither may
-    -- change under it. Locks in key order; the classification starts after them.
-    SELECT migration.child_id(s.user_id, s.child_name) INTO recorded_child
-    FROM migration.sync_state AS s WHERE s.legacy_id = target_id;
-    SELECT migration.child_id(h.user_id, h.child_name) INTO current_child
-    FROM public.habit_tracker AS h WHERE h.id = target_id;
-    PERFORM pg_advisory_xact_lock(k.key)
-    FROM (SELECT DISTINCT hashtextextended(child::TEXT, 0) AS key
-          FROM unnest(ARRAY[recorded_child, previous_child, current_child]) AS child
-          WHERE child IS NOT NULL ORDER BY 1) AS k;
-
-    SELECT v.legacy, v.monday, v.reason, v.detail INTO c
-    FROM migration.classified_legacy_rows AS v WHERE v.legacy_id = target_id;
+    -- change under it. Every child the row touches (the one it maps to now, the one it was
+    -- last synced to, its week's, previous_child) is locked before anything is read for the
+    -- sync, and read again under the locks (lock_legacy_children(), 0021: in key order, and
+    -- all again with the new ones when a concurrent sync moved the row meanwhile).
+    LOOP
+        BEGIN
+            held := (migration.lock_legacy_children(ARRAY[target_id], FALSE, held || previous_child)).children;
+            SELECT v.legacy, v.monday, v.reason, v.detail INTO c
+            FROM migration.classified_legacy_rows AS v WHERE v.legacy_id = target_id;
+            -- Classified after the locks: a rename committed in between gives the row a child
+            -- not locked. Undo, and again with that child locked.
+            current_child := CASE WHEN c.legacy IS NOT NULL AND (c.legacy).user_id IS NOT NULL
+                THEN migration.child_id((c.legacy).user_id, (c.legacy).child_name) END;
+            IF current_child IS NOT NULL AND NOT current_child = ANY(held) THEN
+                held := held || current_child;
+                RAISE EXCEPTION USING ERRCODE = 'MGLCK', MESSAGE = 'the row moved to a child not locked: locking again';
+            END IF;
+            EXIT;
+        EXCEPTION WHEN SQLSTATE 'MGLCK' THEN
+            NULL;
+        END;
+    END LOOP;
 
     IF c.legacy IS NULL OR c.reason IS NOT NULL THEN
         -- Gone, or not mappable: no week; quarantined with its reason while it exists.
@@ -129,17 +140,15 @@ BEGIN
         FROM mapped AS m;
     END IF;
 
-    -- The child the row mapped to before goes once no week refers to it. Its row is locked
-    -- first, so that a concurrent sync adding a week to it is seen (or waits for us).
+    -- The other children locked (the one the row was synced to before, as read under the
+    -- locks, previous_child, its week's) go once no week refers to them. Their rows are locked
+    -- first, so that a concurrent sync adding a week to one is seen (or waits for us).
     -- (Only when there is such a child: an update in place has none.)
-    IF (recorded_child IS NOT NULL AND recorded_child IS DISTINCT FROM target_child)
-        OR (previous_child IS NOT NULL AND previous_child IS DISTINCT FROM target_child) THEN
-        PERFORM 1 FROM public.children AS ch
-        WHERE ch.id IN (recorded_child, previous_child) AND ch.id IS DISTINCT FROM target_child
-        FOR UPDATE;
+    former := array_remove(held, target_child);
+    IF cardinality(former) > 0 THEN
+        PERFORM 1 FROM public.children AS ch WHERE ch.id = ANY(former) FOR UPDATE;
         DELETE FROM public.children AS ch
-        WHERE ch.id IN (recorded_child, previous_child) AND ch.id IS DISTINCT FROM target_child
-            AND ch.source_version IN ('migration', 'dual_write')
+        WHERE ch.id = ANY(former) AND ch.source_version IN ('migration', 'dual_write')
             AND NOT EXISTS (SELECT 1 FROM public.weeks AS w WHERE w.child_id = ch.id);
     END IF;
 
