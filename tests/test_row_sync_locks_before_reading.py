@@ -129,7 +129,7 @@ def test_0022_changes_only_the_row_sync_keeps_its_setting_and_grants_and_its_dow
         cur.execute(FUNCTIONS)
         after = cur.fetchall()
         cur.execute("""SELECT p.proconfig, has_function_privilege('public', p.oid, 'EXECUTE'),
-                              p.prosrc LIKE '%%migration.lock_legacy_children(%%'
+                              p.prosrc LIKE '%%WHEN SQLSTATE ''MGLCK'' THEN%%'
                        FROM pg_proc AS p WHERE p.oid = 'migration.sync_legacy_row(bigint, text, uuid)'::REGPROCEDURE""")
         assert cur.fetchone() == (["plan_cache_mode=force_generic_plan"], False, True)
     changed = {name for name, *rest in after if (name, *rest) not in before}

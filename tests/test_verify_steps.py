@@ -33,16 +33,16 @@ def redo_drain_without_its_locks(cur) -> None:
 
 
 def redo_row_sync_without_its_locks(cur) -> None:
-    """migration.sync_legacy_row() no longer locking through lock_legacy_children() (as before 0022)."""
+    """migration.sync_legacy_row() without 0022's retry handler: it no longer locks again."""
     cur.execute("SELECT pg_get_functiondef('migration.sync_legacy_row(bigint, text, uuid)'::REGPROCEDURE)")
-    cur.execute(cur.fetchone()[0].replace("migration.lock_legacy_children(", "migration.not_locking("))
+    cur.execute(cur.fetchone()[0].replace("'MGLCK'", "'MGNOT'"))
 
 
 def redo_row_sync_locking_too_early(cur) -> None:
-    """0022's change, too early: migration.sync_legacy_row() calling lock_legacy_children()."""
+    """0022's change, too early: migration.sync_legacy_row() with its retry handler."""
     cur.execute("SELECT pg_get_functiondef('migration.sync_legacy_row(bigint, text, uuid)'::REGPROCEDURE)")
     cur.execute(cur.fetchone()[0].replace(
-        "    SET CONSTRAINTS", "    PERFORM migration.lock_legacy_children(ARRAY[target_id], FALSE);\n    SET CONSTRAINTS", 1))
+        "    SET CONSTRAINTS", "    BEGIN NULL; EXCEPTION WHEN SQLSTATE 'MGLCK' THEN NULL; END;\n    SET CONSTRAINTS", 1))
 
 
 # revision -> (damage at that revision, the lines it must fail). A damage is SQL, or a function

@@ -1,16 +1,17 @@
-"""0022_row_sync_locks_first: migration.sync_legacy_row() takes its children's locks with
-lock_legacy_children() (0021) before it reads them.
+"""0022_row_sync_locks_first: migration.sync_legacy_row() locks its row's children before it reads
+them, and locks again when it finds one not locked (its retry handler, SQLSTATE 'MGLCK', as
+lock_legacy_children() of 0021 has).
 
-Extends the "child locks" line of 0021. Absent: the function, where it exists, does not call
-lock_legacy_children()."""
+Extends the "child locks" line of 0021. Absent: the function, where it exists, has no such
+handler."""
 from migrations.verify import Check, Db, Outcome
 
 ROW_SYNC = "migration.sync_legacy_row(bigint, text, uuid)"
 
 
 def row_sync_locking(db: Db) -> bool | None:
-    """Whether sync_legacy_row() calls lock_legacy_children() (None where it does not exist)."""
-    return db.value("""SELECT p.prosrc LIKE '%%migration.lock_legacy_children(%%'
+    """Whether sync_legacy_row() has the retry handler of 0022 (None where it does not exist)."""
+    return db.value("""SELECT p.prosrc LIKE '%%WHEN SQLSTATE ''MGLCK'' THEN%%'
                        FROM pg_proc AS p WHERE p.oid = to_regprocedure(%s)""", (ROW_SYNC,))
 
 

@@ -67,5 +67,6 @@ step "13. close what the API can reach" "${MAKE_CMD[@]}" upgrade TO=0019_api_pri
 TAIL=2 step "   verify" "${MAKE_CMD[@]}" verify TARGET=0019_api_privileges
 step "14. TRUNCATE of the legacy table refused" "${MAKE_CMD[@]}" upgrade TO=0020_legacy_truncate_guard
 step "15. the drain and the backfill lock before they read" "${MAKE_CMD[@]}" upgrade TO=0021_drain_locks_before_reading
+step "16. the row sync locks before it reads" "${MAKE_CMD[@]}" upgrade TO=0022_row_sync_locks_first
 TAIL=20 step "   verify at head" "${MAKE_CMD[@]}" verify
 step "   drift at head" "${MAKE_CMD[@]}" drift

@@ -10,8 +10,11 @@ DECLARE
     c RECORD;
     target_week UUID := migration.week_id(target_id);
     target_child UUID;
+    recorded_child UUID;
+    week_child UUID;
     current_child UUID;
     held UUID[] := '{}';
+    seen UUID[];
     former UUID[];
     habit_lines TEXT;
     record_lines TEXT;
@@ -22,23 +25,39 @@ BEGIN
     -- One sync per child at a time, until COMMIT (0012): the duplicate_week rule reads the
     -- child's other legacy rows, and the writes below skip rows found equal, so neither may
     -- change under it. Every child the row touches (the one it maps to now, the one it was
-    -- last synced to, its week's, previous_child) is locked before anything is read for the
-    -- sync, and read again under the locks (lock_legacy_children(), 0021: in key order, and
-    -- all again with the new ones when a concurrent sync moved the row meanwhile).
+    -- last synced to, its week's, previous_child) is locked, in key order, before anything is
+    -- read for the sync, then read again under the locks with the row's classification: when
+    -- a concurrent sync or a rename committed meanwhile gave the row a child not locked, the
+    -- locks are released (the attempt is a subtransaction, rolled back) and all taken again,
+    -- the new ones included, in key order, as lock_legacy_children() (0021) does.
     LOOP
         BEGIN
-            held := (migration.lock_legacy_children(ARRAY[target_id], FALSE, held || previous_child)).children;
+            held := ARRAY(SELECT DISTINCT x.child FROM unnest(held || ARRAY[
+                previous_child,
+                (SELECT migration.child_id(s.user_id, s.child_name) FROM migration.sync_state AS s
+                 WHERE s.legacy_id = target_id),
+                (SELECT w.child_id FROM public.weeks AS w WHERE w.id = target_week),
+                (SELECT migration.child_id(h.user_id, h.child_name) FROM public.habit_tracker AS h
+                 WHERE h.id = target_id)
+            ]) AS x (child) WHERE x.child IS NOT NULL);
+            PERFORM pg_advisory_xact_lock(k.key)
+            FROM (SELECT DISTINCT hashtextextended(x.child::TEXT, 0) AS key FROM unnest(held) AS x (child)
+                  ORDER BY 1) AS k;
+
+            -- Under the locks: the row, the child it was synced to, its week's.
             SELECT v.legacy, v.monday, v.reason, v.detail INTO c
             FROM migration.classified_legacy_rows AS v WHERE v.legacy_id = target_id;
-            -- Classified after the locks: a rename committed in between gives the row a child
-            -- not locked. Undo, and again with that child locked.
-            current_child := CASE WHEN c.legacy IS NOT NULL AND (c.legacy).user_id IS NOT NULL
-                THEN migration.child_id((c.legacy).user_id, (c.legacy).child_name) END;
-            IF current_child IS NOT NULL AND NOT current_child = ANY(held) THEN
-                held := held || current_child;
-                RAISE EXCEPTION USING ERRCODE = 'MGLCK', MESSAGE = 'the row moved to a child not locked: locking again';
+            SELECT migration.child_id(s.user_id, s.child_name) INTO recorded_child
+            FROM migration.sync_state AS s WHERE s.legacy_id = target_id;
+            SELECT w.child_id INTO week_child FROM public.weeks AS w WHERE w.id = target_week;
+            current_child := migration.child_id((c.legacy).user_id, (c.legacy).child_name);
+            seen := ARRAY(SELECT x.child FROM unnest(ARRAY[recorded_child, week_child, current_child]) AS x (child)
+                          WHERE x.child IS NOT NULL);
+            IF seen <@ held THEN
+                EXIT;
             END IF;
-            EXIT;
+            held := held || seen;
+            RAISE EXCEPTION USING ERRCODE = 'MGLCK', MESSAGE = 'the row moved to a child not locked: locking again';
         EXCEPTION WHEN SQLSTATE 'MGLCK' THEN
             NULL;
         END;
@@ -140,8 +159,9 @@ BEGIN
     END IF;
 
     -- The other children locked (the one the row was synced to before, as read under the
-    -- locks, previous_child, its week's) go once no week refers to them. Their rows are locked
-    -- first, so that a concurrent sync adding a week to one is seen (or waits for us).
+    -- locks, previous_child, its week's former child) go once no week refers to them. Their
+    -- rows are locked first, so that a concurrent sync adding a week to one is seen (or waits
+    -- for us).
     -- (Only when there is such a child: an update in place has none.)
     former := array_remove(held, target_child);
     IF cardinality(former) > 0 THEN
