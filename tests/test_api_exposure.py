@@ -15,9 +15,9 @@ from psycopg2 import errors, sql
 
 from helpers import insert, run_cli, scalar
 from legacy_cases import U1, U2
+from scripts.commands.verify import NEW_TABLES
 from scripts.db import privileges
 
-NEW_TABLES = ("children", "weeks", "habits", "habit_records", "habit_templates", "notifications")
 WRITES = {
     "SELECT": "SELECT * FROM {table}",
     "INSERT": "INSERT INTO {table} DEFAULT VALUES",

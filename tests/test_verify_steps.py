@@ -14,7 +14,6 @@ from pathlib import Path
 from types import ModuleType
 
 import psycopg2
-import pytest
 from alembic.script import ScriptDirectory
 
 from helpers import run_cli
