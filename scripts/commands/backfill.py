@@ -44,15 +44,22 @@ NEXT_BATCH = "SELECT array_agg(id ORDER BY id) FROM (SELECT id FROM habit_tracke
 SYNC = "SELECT * FROM migration.sync_legacy_ids(%s, %s)"
 CHANGED_SINCE = """SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM habit_tracker
                    WHERE updated_at >= %s::TIMESTAMPTZ - %s::INTERVAL"""
+# Rows deleted behind the keyset loop: their child-weeks are placed again without them (from
+# their sync state). Then any week the mapping wrote that no child-week holds any more.
+DELETED_SINCE = """SELECT coalesce(array_agg(s.legacy_id ORDER BY s.legacy_id), '{}') FROM migration.sync_state AS s
+                   WHERE NOT EXISTS (SELECT 1 FROM habit_tracker AS h WHERE h.id = s.legacy_id)"""
 GONE = """DELETE FROM weeks AS w
           WHERE w.source_version IN ('migration', 'dual_write')
-            AND NOT EXISTS (SELECT 1 FROM habit_tracker AS h WHERE migration.week_id(h.id) = w.id)
+            AND NOT EXISTS (SELECT 1 FROM migration.placed_weeks AS p WHERE p.week_id = w.id)
           RETURNING w.child_id"""
 DROP_CHILDLESS = """DELETE FROM children AS c
                     WHERE c.id = ANY(%s::UUID[]) AND c.source_version IN ('migration', 'dual_write')
                       AND NOT EXISTS (SELECT 1 FROM weeks AS w WHERE w.child_id = c.id)"""
+# A row is placed when a placed child-week lists it (every clean row has a home week).
 UNACCOUNTED = """SELECT count(*), (array_agg(h.id ORDER BY h.id))[1:5] FROM habit_tracker AS h
-                 WHERE NOT EXISTS (SELECT 1 FROM weeks AS w WHERE w.id = migration.week_id(h.id))
+                 LEFT JOIN (SELECT DISTINCT unnest(p.legacy_ids) AS legacy_id FROM migration.placed_weeks AS p) AS p
+                     ON p.legacy_id = h.id
+                 WHERE p.legacy_id IS NULL
                    AND NOT EXISTS (SELECT 1 FROM migration.backfill_quarantine AS q WHERE q.legacy_id = h.id)"""
 QUARANTINE_BY_REASON = """SELECT q.reason, count(*) FROM migration.backfill_quarantine AS q
                           WHERE EXISTS (SELECT 1 FROM habit_tracker AS h WHERE h.id = q.legacy_id)
@@ -110,6 +117,8 @@ def run(conn, batch: int, *, log=print) -> dict:
     with conn, conn.cursor() as cur:
         cur.execute(CHANGED_SINCE, (started_at, CATCH_UP_SLACK))
         changed = cur.fetchone()[0]
+        cur.execute(DELETED_SINCE)
+        changed += cur.fetchone()[0]
     for start in range(0, len(changed), batch):
         sync_batch(conn, changed[start:start + batch])
     with conn, conn.cursor() as cur:

@@ -1,0 +1,27 @@
+-- migration.legacy_weeks (function): the statements revision 0023_place_days_by_date ran for it.
+-- Frozen (migrations/MANIFEST): never edited. The current definition is functions/migration.legacy_weeks.sql.
+
+-- statement
+CREATE FUNCTION migration.legacy_weeks(legacy_ids BIGINT[])
+RETURNS SETOF migration.child_week
+LANGUAGE sql STABLE
+AS $$
+    -- The child-weeks the rows' days can fall in (the Monday week of their first day and the
+    -- next), as the rows are now and as they were at their last sync: what a sync of the rows
+    -- places again.
+    SELECT DISTINCT x.user_id, x.child_name, w.monday
+    FROM (
+        SELECT h.user_id, h.child_name, migration.week_start(h) AS start_date
+        FROM public.habit_tracker AS h
+        WHERE h.id = ANY(legacy_ids)
+        UNION ALL
+        SELECT s.user_id, s.child_name, s.start_date
+        FROM migration.sync_state AS s
+        WHERE s.legacy_id = ANY(legacy_ids)
+    ) AS x
+    CROSS JOIN LATERAL (VALUES (migration.monday_of(x.start_date)), (migration.monday_of(x.start_date + 6))) AS w (monday)
+    WHERE x.user_id IS NOT NULL AND x.child_name IS NOT NULL AND x.start_date IS NOT NULL
+$$;
+
+-- statement
+REVOKE EXECUTE ON FUNCTION migration.legacy_weeks(BIGINT[]) FROM PUBLIC;

@@ -1,0 +1,65 @@
+-- migration.local_problem (function): the statements revision 0023_place_days_by_date ran for it.
+-- Frozen (migrations/MANIFEST): never edited. The current definition is functions/migration.local_problem.sql.
+
+-- statement
+CREATE OR REPLACE FUNCTION migration.local_problem(h public.habit_tracker)  -- noqa: CP05
+RETURNS TABLE (reason TEXT, detail TEXT)
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    start_date DATE := migration.week_start(h);
+    e RECORD;
+    d RECORD;
+BEGIN
+    IF h.user_id IS NULL THEN
+        RETURN QUERY SELECT 'no_user', 'user_id is NULL';
+    ELSIF char_length(h.child_name) NOT BETWEEN 1 AND 100 THEN
+        RETURN QUERY SELECT 'bad_child_name', format('child_name has %s characters', char_length(h.child_name));
+    ELSIF start_date IS NULL THEN
+        RETURN QUERY SELECT 'no_week_start', format('week_start_date NULL and week_period %L unreadable', h.week_period);
+    ELSIF h.habits IS NOT NULL AND jsonb_typeof(h.habits) NOT IN ('array', 'null') THEN
+        RETURN QUERY SELECT 'habits_not_array', format('habits is a JSON %s', jsonb_typeof(h.habits));
+    ELSE
+        -- One pass over the habits: the first problem found, in the element order.
+        SELECT
+            min(x.pos) FILTER (WHERE x.name IS NULL) AS no_name,
+            min(x.pos) FILTER (WHERE char_length(x.name) NOT BETWEEN 1 AND 200) AS bad_name,
+            min(x.pos) FILTER (WHERE jsonb_typeof(x.times) NOT IN ('array', 'null')) AS times_not_array
+        INTO e
+        FROM (
+            SELECT el.pos,
+                   CASE WHEN jsonb_typeof(el.element -> 'name') = 'string' THEN el.element ->> 'name' END AS name,
+                   CASE WHEN jsonb_typeof(el.element) = 'object' THEN el.element -> 'times' END AS times
+            FROM migration.habit_elements(h.habits) AS el
+        ) AS x;
+        IF e.no_name IS NOT NULL THEN
+            RETURN QUERY SELECT 'bad_habit', format('habit %s has no text name', e.no_name);
+            RETURN;
+        ELSIF e.bad_name IS NOT NULL THEN
+            RETURN QUERY SELECT 'bad_habit_name', format('habit %s name is empty or over 200 characters', e.bad_name);
+            RETURN;
+        ELSIF e.times_not_array IS NOT NULL THEN
+            RETURN QUERY SELECT 'times_not_array', format('habit %s times is not an array', e.times_not_array);
+            RETURN;
+        END IF;
+        SELECT
+            min(el.pos) FILTER (WHERE day.n > 7 AND day.status NOT IN ('""', 'null')) AS too_long,
+            min(el.pos) FILTER (
+                WHERE day.n <= 7 AND day.status NOT IN ('""', 'null', '"green"', '"yellow"', '"red"', '"none"')
+            ) AS unknown,
+            min(day.status::TEXT) FILTER (
+                WHERE day.n <= 7 AND day.status NOT IN ('""', 'null', '"green"', '"yellow"', '"red"', '"none"')
+            ) AS unknown_value
+        INTO d
+        FROM migration.habit_elements(h.habits) AS el
+        CROSS JOIN LATERAL jsonb_array_elements(
+            CASE WHEN jsonb_typeof(el.element -> 'times') = 'array' THEN el.element -> 'times' ELSE '[]'::JSONB END
+        ) WITH ORDINALITY AS day (status, n);
+        IF d.too_long IS NOT NULL THEN
+            RETURN QUERY SELECT 'times_too_long', format('habit %s has a non-empty day past Sunday', d.too_long);
+        ELSIF d.unknown IS NOT NULL THEN
+            RETURN QUERY SELECT 'unknown_status', format('habit %s holds %s', d.unknown, d.unknown_value);
+        END IF;
+    END IF;
+END;
+$$;
