@@ -194,7 +194,7 @@ CREATE_TABLES = (
     CONSTRAINT ck_placement_conflicts_field CHECK (field IN ('status', 'theme', 'reflection', 'reward')),
     CONSTRAINT ck_placement_conflicts_status_has_day CHECK ((field = 'status') = (record_date IS NOT NULL)),
     CONSTRAINT uq_placement_conflicts_item UNIQUE NULLS NOT DISTINCT
-        (user_id, child_name, monday, legacy_id, field, habit_name, record_date)
+        (user_id, child_name, monday, legacy_id, field, habit_name, record_date, lost_value)
 )""",
     """COMMENT ON TABLE migration.placement_conflicts IS
     'Values a merge of legacy rows did not keep (a status of the same habit and day, a week field), with the kept one'""",
