@@ -21,7 +21,7 @@ REV ?=
 .PHONY: help install postgres db-up db-down demo test lint lint-sql lint-squawk lint-workflows sql-files \
         upgrade downgrade current history sql stamp preflight verify rollback seed backfill bench-backfill drift bench-drift \
         resync sync-trigger sync-drain sync-worker bench-trigger serve bench-api perf-baseline index-audit rehearse-runbook report \
-        test-property manifest clean
+        test-property manifest clean quarantine quarantine-resolve
 
 help: ## List every target with what it does
 	@grep -hE '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -194,6 +194,12 @@ index-audit: $(INSTALLED) ## Redundant and workload-unused indexes of the new ta
 
 rehearse-runbook: $(INSTALLED) $(PG_READY) ## docs/RUNBOOK.md step by step on a throwaway copy of production's situation (ROWS=34000 legacy weeks)
 	@ROWS=$(or $(ROWS),34000) PY=$(PY) bash scripts/dev/rehearse_runbook.sh
+
+quarantine: $(INSTALLED) ## Every unresolved legacy row: its filled days, where they would go, the action to take; the recorded conflicts (JSON=1)
+	$(PY) -m scripts.commands.quarantine list $(if $(JSON),--json)
+
+quarantine-resolve: $(INSTALLED) ## Decide an unresolved row, recorded: ID=<legacy id> ACTION=assign OWNER=<uuid> | discard | undo [BY=name]
+	$(PY) -m scripts.commands.quarantine resolve --id '$(ID)' --action '$(ACTION)' $(if $(OWNER),--owner '$(OWNER)') $(if $(BY),--by '$(BY)')
 
 report: $(INSTALLED) ## Markdown status report of the database to build/REPORT.md (OUT=file; TARGET=rev|current for its verify checks)
 	$(PY) -m scripts.commands.report --output $(or $(OUT),$(BUILD)/REPORT.md) $(if $(TARGET),--target $(TARGET))
