@@ -331,8 +331,6 @@ def test_a_write_still_queued_is_in_flight_not_failed(rows, db):
     assert accounts(db, legacy_id) == {"placed": 1}
 
 
-@pytest.mark.xfail(strict=True, reason="0023: migration.placement_conflicts keeps one lost value per (row, habit name, "
-                                       "date) (uq_placement_conflicts_item): a second one is dropped")
 def test_every_value_a_merge_loses_is_recorded(rows, db):
     legacy_id = insert(db, child="민준", start="2025-07-21", habits=[
         habit("독서", ["green", "", "", "", "", "", ""]), habit("독서", ["red", "", "", "", "", "", ""], 2),
