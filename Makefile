@@ -66,6 +66,10 @@ demo: $(INSTALLED) $(PG_READY) ## The whole job end to end on a throwaway Postgr
 	$(PY) -m scripts.commands.backfill --batch 10; \
 	echo "== make drift"; \
 	$(PY) -m scripts.commands.drift; \
+	echo "== a stranded week placed: a Sunday-start legacy row, each filled day on its own date (0023)"; \
+	$(PY) -m scripts.demo.demo_placement; \
+	echo "== make quarantine: what is left for an operator to decide"; \
+	$(PY) -m scripts.commands.quarantine list; \
 	echo "== the dual-write trigger (Phase 1): a legacy write queued, drained, in the new tables"; \
 	$(PY) -m scripts.demo.demo_legacy_write; \
 	echo "== make drift"; \
