@@ -28,25 +28,21 @@ from scripts.commands.seed_legacy import seed
 TABLES = ("children", "weeks", "habits", "habit_records")
 # The concurrent writer's pace: about 20 legacy updates a second, far above the real app's.
 WRITER_PAUSE_SECONDS = 0.05
-# The floor classifies every legacy row once (the same mapping functions), then fills each
-# table with one INSERT ... SELECT.
+# The floor places every legacy row once (the same mapping, migration.placement() of 0023, over
+# all rows at once), then fills each table with one INSERT ... SELECT.
 FLOOR_STATEMENTS = (
-    "CREATE TEMP TABLE floor_rows ON COMMIT DROP AS SELECT * FROM migration.classified_legacy_rows",
+    "CREATE TEMP TABLE floor_lines ON COMMIT DROP AS "
+    "SELECT * FROM migration.placement(ARRAY(SELECT id FROM habit_tracker))",
     "INSERT INTO bench_floor.children (id, user_id, name, source_version, created_at) "
-    "SELECT DISTINCT ON (w.child_id) w.child_id, w.user_id, w.child_name, 'migration', w.created_at "
-    "FROM floor_rows c CROSS JOIN LATERAL migration.map_week(c.legacy, c.monday) w WHERE c.reason IS NULL "
-    "ORDER BY w.child_id, w.created_at",
+    "SELECT DISTINCT ON (p.child_id) p.child_id, p.user_id, p.child_name, 'migration', p.created_at "
+    "FROM floor_lines p WHERE p.kind = 'week' ORDER BY p.child_id, p.created_at",
     "INSERT INTO bench_floor.weeks (id, user_id, child_id, week_start_date, week_end_date, theme, reflection, reward, "
-    "source_version, created_at, updated_at) SELECT w.id, w.user_id, w.child_id, w.week_start_date, w.week_end_date, "
-    "w.theme, w.reflection, w.reward, 'migration', w.created_at, w.updated_at "
-    "FROM floor_rows c CROSS JOIN LATERAL migration.map_week(c.legacy, c.monday) w WHERE c.reason IS NULL",
+    "source_version, created_at, updated_at) SELECT p.week_id, p.user_id, p.child_id, p.monday, p.monday + 6, "
+    "p.theme, p.reflection, p.reward, 'migration', p.created_at, p.updated_at FROM floor_lines p WHERE p.kind = 'week'",
     "INSERT INTO bench_floor.habits (id, week_id, name, display_order, source_version) "
-    "SELECT m.id, m.week_id, m.name, m.display_order, 'migration' "
-    "FROM floor_rows c CROSS JOIN LATERAL migration.map_habits(c.legacy_id, (c.legacy).habits) m WHERE c.reason IS NULL",
+    "SELECT p.habit_id, p.week_id, p.name, p.display_order, 'migration' FROM floor_lines p WHERE p.kind = 'habit'",
     "INSERT INTO bench_floor.habit_records (id, habit_id, record_date, status, source_version) "
-    "SELECT m.id, m.habit_id, m.record_date, m.status, 'migration' "
-    "FROM floor_rows c CROSS JOIN LATERAL migration.map_records(c.legacy_id, c.monday, (c.legacy).habits) m "
-    "WHERE c.reason IS NULL",
+    "SELECT p.record_id, p.habit_id, p.record_date, p.status, 'migration' FROM floor_lines p WHERE p.kind = 'record'",
 )
 
 

@@ -34,6 +34,14 @@ AS $$
         CROSS JOIN LATERAL jsonb_array_elements_text(e.times) WITH ORDINALITY AS d (status, n)
         WHERE d.n <= 7 AND d.status <> ''
     ),
+    -- The weeks, and the habits, each row has a filled day in. (Joined, not probed with EXISTS:
+    -- a CTE has no index, and a probe per row scanned every day, quadratic in a batch.)
+    filled_weeks AS MATERIALIZED (
+        SELECT DISTINCT d.legacy_id, d.monday FROM days AS d
+    ),
+    filled_habit_weeks AS MATERIALIZED (
+        SELECT DISTINCT d.legacy_id, d.pos, d.monday FROM days AS d
+    ),
     -- Each row's share of the (one or two) Monday weeks its seven days fall in. Its home week
     -- holds four or more of them: it gets all the row's habits, and there is always one.
     -- The other week is contributed to only where the row has a filled day in it.
@@ -42,126 +50,119 @@ AS $$
         FROM clean AS r
         CROSS JOIN LATERAL (VALUES (r.first_monday, 7 - (r.start_date - r.first_monday)),
                                    (r.first_monday + 7, r.start_date - r.first_monday)) AS w (monday, days_here)
-        WHERE w.days_here >= 4
-            OR (w.days_here > 0 AND EXISTS (SELECT 1 FROM days AS d
-                                            WHERE d.legacy_id = r.legacy_id AND d.monday = w.monday))
+        LEFT JOIN filled_weeks AS f ON f.legacy_id = r.legacy_id AND f.monday = w.monday
+        WHERE w.days_here >= 4 OR (w.days_here > 0 AND f.legacy_id IS NOT NULL)
     ),
     -- In each child-week: the week's fields come from the row starting on its Monday, else the
     -- row with the most days in it (then the later updated_at, then the lower id). Its id is
     -- 0010's week_id() of the Monday-start row with the lowest id (unchanged for every week a
-    -- Monday row already mapped), else one of the child and the Monday.
+    -- Monday row already mapped), else one of the child and the Monday. Window functions, not
+    -- joins between these CTEs: a CTE has no statistics, and a join planned as a nested loop
+    -- over two of them was quadratic (100 s at 10,000 rows).
     ranked AS MATERIALIZED (
-        SELECT s.*,
-               row_number() OVER (PARTITION BY s.user_id, s.child_name, s.monday
-                                  ORDER BY s.starts_here DESC, s.days_here DESC, s.updated_at DESC, s.legacy_id)
-                   AS precedence,
-               min(s.legacy_id) FILTER (WHERE s.starts_here) OVER (PARTITION BY s.user_id, s.child_name, s.monday)
-                   AS anchor,
-               migration.child_id(s.user_id, s.child_name) AS child_id
+        SELECT s.*, migration.child_id(s.user_id, s.child_name) AS child_id,
+               row_number() OVER week_order AS precedence,
+               coalesce(migration.week_id(min(s.legacy_id) FILTER (WHERE s.starts_here) OVER week_rows),
+                        md5('habit_tracker/week/' || migration.child_id(s.user_id, s.child_name)::TEXT || '/'
+                            || s.monday::TEXT)::UUID) AS week_id,
+               min(s.created_at) OVER week_rows AS week_created_at,
+               max(s.updated_at) OVER week_rows AS week_updated_at,
+               array_agg(s.legacy_id) OVER (week_rows ORDER BY s.legacy_id
+                                            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS legacy_ids
         FROM shares AS s
-    ),
-    weeks AS MATERIALIZED (
-        SELECT r.user_id, r.child_name, r.monday, r.child_id,
-               coalesce(migration.week_id(min(r.anchor)),
-                        md5('habit_tracker/week/' || r.child_id::TEXT || '/' || r.monday::TEXT)::UUID) AS week_id,
-               min(r.legacy_id) FILTER (WHERE r.precedence = 1) AS fields_from,
-               min(r.created_at) AS created_at, max(r.updated_at) AS updated_at,
-               array_agg(r.legacy_id ORDER BY r.legacy_id) AS legacy_ids
-        FROM ranked AS r
-        GROUP BY r.user_id, r.child_name, r.monday, r.child_id
+        WINDOW week_rows AS (PARTITION BY s.user_id, s.child_name, s.monday),
+               week_order AS (week_rows ORDER BY s.starts_here DESC, s.days_here DESC, s.updated_at DESC, s.legacy_id)
     ),
     -- Habits merge by name. Each row gives its home week all its habits, another week those
     -- with a filled day there. A habit's source is its first occurrence, Monday-start rows
     -- first, then by legacy id and position; it gives the habit its id (0010's habit_id() when
     -- the source starts on this Monday) and its place in the order.
     habit_shares AS MATERIALIZED (
-        SELECT s.user_id, s.child_name, s.monday, s.legacy_id, s.starts_here, e.pos, e.name
-        FROM shares AS s
+        SELECT s.user_id, s.child_name, s.monday, s.week_id, s.legacy_id, s.starts_here, e.pos, e.name
+        FROM ranked AS s
         INNER JOIN elements AS e ON e.legacy_id = s.legacy_id
-        WHERE s.home OR EXISTS (SELECT 1 FROM days AS d
-                                WHERE d.legacy_id = e.legacy_id AND d.pos = e.pos AND d.monday = s.monday)
-    ),
-    sources AS MATERIALIZED (
-        SELECT DISTINCT ON (h.user_id, h.child_name, h.monday, h.name)
-               h.user_id, h.child_name, h.monday, h.name, h.legacy_id, h.pos, h.starts_here
-        FROM habit_shares AS h
-        ORDER BY h.user_id, h.child_name, h.monday, h.name, h.starts_here DESC, h.legacy_id, h.pos
+        LEFT JOIN filled_habit_weeks AS f ON f.legacy_id = e.legacy_id AND f.pos = e.pos AND f.monday = s.monday
+        WHERE s.home OR f.legacy_id IS NOT NULL
     ),
     habits AS MATERIALIZED (
-        SELECT s.*, w.week_id,
-               CASE WHEN s.starts_here THEN migration.habit_id(s.legacy_id, s.pos)
-                    ELSE md5('habit_tracker/habit/' || s.legacy_id::TEXT || '/' || s.pos::TEXT || '/'
-                             || s.monday::TEXT)::UUID
+        SELECT h.*,
+               CASE WHEN h.starts_here THEN migration.habit_id(h.legacy_id, h.pos)
+                    ELSE md5('habit_tracker/habit/' || h.legacy_id::TEXT || '/' || h.pos::TEXT || '/'
+                             || h.monday::TEXT)::UUID
                END AS habit_id,
-               (row_number() OVER (PARTITION BY s.user_id, s.child_name, s.monday
-                                   ORDER BY s.starts_here DESC, s.legacy_id, s.pos) - 1)::INTEGER AS display_order
-        FROM sources AS s
-        INNER JOIN weeks AS w USING (user_id, child_name, monday)
+               (row_number() OVER (PARTITION BY h.user_id, h.child_name, h.monday
+                                   ORDER BY h.starts_here DESC, h.legacy_id, h.pos) - 1)::INTEGER AS display_order
+        FROM (
+            SELECT DISTINCT ON (x.user_id, x.child_name, x.monday, x.name) x.*
+            FROM habit_shares AS x
+            ORDER BY x.user_id, x.child_name, x.monday, x.name, x.starts_here DESC, x.legacy_id, x.pos
+        ) AS h
     ),
     -- Records merge by (habit, date): the later-updated row's status wins (then the source
     -- order); a different status of another row is a conflict, recorded, never dropped.
     claims AS MATERIALIZED (
         SELECT d.*, h.week_id, h.habit_id, h.starts_here AS source_starts_here, h.legacy_id AS source_id,
                h.pos AS source_pos,
-               row_number() OVER (PARTITION BY h.habit_id, d.record_date
-                                  ORDER BY d.updated_at DESC, d.legacy_id, d.pos) AS precedence
+               row_number() OVER claim_order AS precedence,
+               first_value(d.status) OVER claim_order AS kept_status,
+               first_value(d.legacy_id) OVER claim_order AS kept_legacy_id
         FROM days AS d
         INNER JOIN habits AS h USING (user_id, child_name, monday, name)
-    ),
-    records AS MATERIALIZED (
-        SELECT c.*,
-               CASE WHEN c.source_starts_here
-                        THEN migration.record_id(c.source_id, c.source_pos, c.record_date - c.monday)
-                    ELSE md5('habit_tracker/record/' || c.habit_id::TEXT || '/' || c.record_date::TEXT)::UUID
-               END AS record_id
-        FROM claims AS c WHERE c.precedence = 1
+        WINDOW claim_order AS (PARTITION BY h.habit_id, d.record_date ORDER BY d.updated_at DESC, d.legacy_id, d.pos)
     ),
     -- Week fields a row loses in its home week (another row's fields are the week's) are
     -- recorded when they hold something the kept ones do not.
-    field_values AS (
-        SELECT r.user_id, r.child_name, r.monday, r.legacy_id, r.precedence, r.home, f.field, f.value
-        FROM ranked AS r
-        CROSS JOIN LATERAL (VALUES
-            ('theme', to_jsonb(nullif(r.theme, ''))),
-            ('reflection', CASE WHEN EXISTS (SELECT 1 FROM jsonb_each(CASE WHEN jsonb_typeof(r.reflection) = 'object'
-                                                                           THEN r.reflection ELSE '{}' END) AS x
-                                             WHERE x.value NOT IN ('""', 'null'))
-                                  OR jsonb_typeof(r.reflection) NOT IN ('object', 'null')
-                                THEN r.reflection END),
-            ('reward', to_jsonb(nullif(r.reward, '')))) AS f (field, value)
+    field_values AS MATERIALIZED (
+        SELECT v.*,
+               first_value(v.value) OVER field_order AS kept_value,
+               first_value(v.legacy_id) OVER field_order AS kept_legacy_id
+        FROM (
+            SELECT r.user_id, r.child_name, r.monday, r.child_id, r.week_id, r.legacy_id, r.precedence, r.home,
+                   f.field, f.value
+            FROM ranked AS r
+            CROSS JOIN LATERAL (VALUES
+                ('theme', to_jsonb(nullif(r.theme, ''))),
+                ('reflection', CASE WHEN jsonb_typeof(r.reflection) NOT IN ('object', 'null')
+                                         OR EXISTS (SELECT 1 FROM jsonb_each(CASE WHEN jsonb_typeof(r.reflection) = 'object'
+                                                                                  THEN r.reflection ELSE '{}' END) AS x
+                                                    WHERE x.value NOT IN ('""', 'null'))
+                                    THEN r.reflection END),
+                ('reward', to_jsonb(nullif(r.reward, '')))) AS f (field, value)
+        ) AS v
+        WINDOW field_order AS (PARTITION BY v.user_id, v.child_name, v.monday, v.field ORDER BY v.precedence)
     )
-    SELECT 'week', w.user_id, w.child_name, w.monday, w.child_id, w.week_id, NULL::UUID, NULL::UUID, NULL::TEXT,
-           NULL::INTEGER, NULL::DATE, NULL::TEXT, r.theme, r.reflection, r.reward, w.created_at, w.updated_at,
-           w.fields_from, w.legacy_ids, NULL::TEXT, NULL::JSONB, NULL::JSONB, NULL::BIGINT
-    FROM weeks AS w
-    INNER JOIN ranked AS r ON r.user_id = w.user_id AND r.child_name = w.child_name AND r.monday = w.monday
-        AND r.precedence = 1
+    SELECT 'week', r.user_id, r.child_name, r.monday, r.child_id, r.week_id, NULL::UUID, NULL::UUID, NULL::TEXT,
+           NULL::INTEGER, NULL::DATE, NULL::TEXT, r.theme, r.reflection, r.reward, r.week_created_at,
+           r.week_updated_at, r.legacy_id, r.legacy_ids, NULL::TEXT, NULL::JSONB, NULL::JSONB, NULL::BIGINT
+    FROM ranked AS r
+    WHERE r.precedence = 1
     UNION ALL
     SELECT 'habit', h.user_id, h.child_name, h.monday, migration.child_id(h.user_id, h.child_name), h.week_id,
            h.habit_id, NULL, h.name, h.display_order, NULL, NULL, NULL, NULL, NULL, NULL, NULL, h.legacy_id, NULL,
            NULL, NULL, NULL, NULL
     FROM habits AS h
     UNION ALL
-    SELECT 'record', r.user_id, r.child_name, r.monday, migration.child_id(r.user_id, r.child_name), r.week_id,
-           r.habit_id, r.record_id, r.name, NULL, r.record_date, r.status, NULL, NULL, NULL, NULL, NULL, r.legacy_id,
-           NULL, NULL, NULL, NULL, NULL
-    FROM records AS r
+    SELECT 'record', c.user_id, c.child_name, c.monday, migration.child_id(c.user_id, c.child_name), c.week_id,
+           c.habit_id,
+           CASE WHEN c.source_starts_here
+                    THEN migration.record_id(c.source_id, c.source_pos, c.record_date - c.monday)
+                ELSE md5('habit_tracker/record/' || c.habit_id::TEXT || '/' || c.record_date::TEXT)::UUID
+           END,
+           c.name, NULL, c.record_date, c.status, NULL, NULL, NULL, NULL, NULL, c.legacy_id, NULL, NULL, NULL, NULL,
+           NULL
+    FROM claims AS c
+    WHERE c.precedence = 1
     UNION ALL
     SELECT 'conflict', c.user_id, c.child_name, c.monday, migration.child_id(c.user_id, c.child_name), c.week_id,
            c.habit_id, NULL, c.name, NULL, c.record_date, NULL, NULL, NULL, NULL, NULL, NULL, c.legacy_id, NULL,
-           'status', to_jsonb(c.status), to_jsonb(k.status), k.legacy_id
+           'status', to_jsonb(c.status), to_jsonb(c.kept_status), c.kept_legacy_id
     FROM claims AS c
-    INNER JOIN records AS k ON k.habit_id = c.habit_id AND k.record_date = c.record_date
-    WHERE c.precedence > 1 AND c.status <> k.status
+    WHERE c.precedence > 1 AND c.status <> c.kept_status
     UNION ALL
-    SELECT 'conflict', f.user_id, f.child_name, f.monday, migration.child_id(f.user_id, f.child_name), w.week_id,
-           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, f.legacy_id, NULL, f.field, f.value,
-           k.value, k.legacy_id
+    SELECT 'conflict', f.user_id, f.child_name, f.monday, f.child_id, f.week_id, NULL, NULL, NULL, NULL, NULL, NULL,
+           NULL, NULL, NULL, NULL, NULL, f.legacy_id, NULL, f.field, f.value, f.kept_value, f.kept_legacy_id
     FROM field_values AS f
-    INNER JOIN field_values AS k ON k.user_id = f.user_id AND k.child_name = f.child_name AND k.monday = f.monday
-        AND k.field = f.field AND k.precedence = 1
-    INNER JOIN weeks AS w ON w.user_id = f.user_id AND w.child_name = f.child_name AND w.monday = f.monday
-    WHERE f.precedence > 1 AND f.home AND f.value IS NOT NULL AND f.value IS DISTINCT FROM k.value
+    WHERE f.precedence > 1 AND f.home AND f.value IS NOT NULL AND f.value IS DISTINCT FROM f.kept_value
 $$;
 
 -- statement
