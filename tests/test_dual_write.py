@@ -533,3 +533,17 @@ def test_fifty_concurrent_requests_with_one_key_have_one_effect(served, db, data
     assert statuses == [201] + [409] * 49
     assert counts(db)["weeks"] == 2
     assert_no_drift(database_url)
+
+
+def test_seven_rows_of_one_child_week_created_at_once_merge(served, db, database_url):
+    """A row for each start day of one week, all at once: each locks the child before it reads
+    the child-week, so every one is placed with the others, whatever the order."""
+    days = [f"2025-07-{21 + n}" for n in range(7)]
+    results = at_once(lambda n: post(served, create(start=days[n], habits=[habit("독서", ["green"] + [""] * 6)]),
+                                     f"day-{n}"), 7)
+    assert [status for status, _ in results] == [201] * 7
+    # Each first day is in the week of 07-21; the rows starting Friday to Sunday have their
+    # home (four of their days) in the next week, with the habit and no filled day.
+    assert placed(db) == [(MONDAY, "독서", 0, day, "green") for day in days] + [(NEXT_MONDAY, "독서", 0, None, None)]
+    assert conflicts(db) == [] and counts(db)["habit_tracker"] == 7
+    assert_no_drift(database_url)
