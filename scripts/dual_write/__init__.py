@@ -9,7 +9,8 @@
 - pool: a bounded pool of those connections;
 - prepared: server-side prepared statements, one set per pooled connection;
 - operations: a write as one call of migration.dual_write() (revision 0018: the per-user key,
-  habit_tracker and, through the mapping, the new tables, in one statement);
+  habit_tracker and, through the mapping, the new tables, in one statement; 0023: placed by
+  date, as the trigger's drain places a legacy write);
 - consistency: verify_consistency, the drift check of the caller's rows as one statement;
 - app: the Starlette application tying them together; serve: uvicorn on loopback;
 - protocol: uvicorn's httptools protocol with a bound on the request's headers (431).

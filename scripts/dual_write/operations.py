@@ -1,11 +1,13 @@
 """The three writes: one call of migration.dual_write() (revision 0018) per request.
 
-The function claims the user's idempotency key, writes the legacy row, has the row sync map
-it into the new tables (source_version 'dual_write'), stores the response, or replays the
-response stored under the key, all in the one statement's transaction. It refuses what it
-cannot do with PostgREST's convention, SQLSTATE 'PTnnn' = HTTP status nnn: that error
-becomes the request's ApiError here (DETAIL the code, HINT the field). Every rule it applies
-is in the database; this module only calls it.
+The function claims the user's idempotency key, writes the legacy row, has the sync place it
+in the new tables (source_version 'dual_write'), stores the response, or replays the response
+stored under the key, all in the one statement's transaction. Since revision 0023 the sync is
+the trigger's drain's (migration.sync_legacy_rows()): the row's days go to the Monday weeks of
+their dates, placed whole with the child's other rows there, so the endpoint and a legacy
+write give the same rows. It refuses what it cannot do with PostgREST's convention, SQLSTATE
+'PTnnn' = HTTP status nnn: that error becomes the request's ApiError here (DETAIL the code,
+HINT the field). Every rule it applies is in the database; this module only calls it.
 """
 from __future__ import annotations
 

@@ -1,9 +1,13 @@
 """The request's shape, checked before the database is touched.
 
 Only the shape is checked here (JSON types, a readable date, day_index 0-6): the rules about
-the content — a Monday start, known statuses, name lengths, repeated habit names, one week
-per child and Monday — are the mapping's (migration.row_problem(), revision 0010), which the
-operations apply to the legacy row they are about to commit.
+the content (known statuses, name lengths, habits an array of named habits) are the mapping's
+(migration.row_problem()), which the operations apply to the legacy row they are about to
+commit. A week may start on any day, as a legacy row may (revision 0023): each filled day is
+placed on its own date in the Monday week holding it, merged with the child's other rows
+there, so neither a start that is not a Monday nor a second row of the same child-week nor a
+repeated habit name is refused. The one 409 left is the legacy table's unique
+(child_name, week_period), which is global.
 
 What Python's json reads but the database cannot store is refused here too, naming the field
 (otherwise it would fail as a 500): NaN, Infinity and 1e999 (read as inf), NUL, a lone
@@ -149,7 +153,8 @@ def _update_habit_record(data: dict) -> None:
     _text(data, "habit_name")
     day = data.get("day_index")
     if not isinstance(day, int) or isinstance(day, bool) or not 0 <= day <= 6:
-        raise invalid("data.day_index", "day_index must be 0-6 (Monday to Sunday): the date is outside the week")
+        raise invalid("data.day_index", "day_index must be 0-6 (the week's first day to its seventh): "
+                                        "the date is outside the week")
     _text(data, "status")
 
 
