@@ -119,12 +119,6 @@ def test_update_habit_record_sets_and_clears_a_day(endpoint, db, database_url):
     assert_no_drift(database_url)
 
 
-FIND_WEEK_FIX = ("0023's dual_write_find_week() takes the older of two rows with the same start even when it is "
-                 "quarantined or lacks the habit: the fix (ORDER BY holding the habit, no local_problem(), id) is "
-                 "proposed to the lead in the endpoint branch's report")
-
-
-@pytest.mark.xfail(strict=True, reason=FIND_WEEK_FIX)
 def test_an_update_goes_to_the_clean_row_of_two_with_the_same_start(endpoint, db, database_url):
     """Two legacy rows of one child and start (their labels differ, as in the backup): the
     older is dirty (quarantined), the newer clean. The endpoint writes the clean one: the
@@ -146,7 +140,6 @@ def test_an_update_goes_to_the_clean_row_of_two_with_the_same_start(endpoint, db
     assert_no_drift(database_url)
 
 
-@pytest.mark.xfail(strict=True, reason=FIND_WEEK_FIX)
 def test_an_update_goes_to_the_row_holding_the_habit(endpoint, db):
     """Two rows with the same start merge into one week showing both rows' habits: an update
     of the newer row's habit is not 404 habit_not_found because the older row lacks it."""
@@ -312,9 +305,6 @@ def test_a_sunday_start_merges_into_the_childs_monday_week(endpoint, db, databas
     assert_no_drift(database_url)
 
 
-@pytest.mark.xfail(strict=True, reason="0023's dual_write_create_week() lists every week of the child on the two "
-                   "Mondays, also one the row put no day in: the fix (weeks whose migration.placed_weeks.legacy_ids "
-                   "hold the row) is proposed to the lead in the endpoint branch's report")
 def test_create_week_answers_with_the_weeks_its_days_went_to(endpoint, db):
     endpoint(create(start=NEXT_MONDAY))
     body = endpoint(create(start=TUESDAY, habits=[habit("독서", ["red"] + [""] * 6)])).json()

@@ -39,9 +39,11 @@ BEGIN
                                  INNER JOIN public.habits AS x ON r.habit_id = x.id
                                  WHERE x.week_id = w.id)), 0))
     INTO body
-    FROM public.weeks AS w
-    WHERE w.child_id = migration.child_id(acting_user, request ->> 'child_name')
-        AND w.week_start_date IN (migration.monday_of(start_date), migration.monday_of(start_date + 6));
+    FROM migration.placed_weeks AS p
+    INNER JOIN public.weeks AS w ON w.id = p.week_id
+    WHERE p.user_id = acting_user AND p.child_name = request ->> 'child_name'
+        AND p.monday IN (migration.monday_of(start_date), migration.monday_of(start_date + 6))
+        AND created_id = ANY(p.legacy_ids);
     RETURN jsonb_build_object('status', 201, 'body', body);
 END;
 $$;

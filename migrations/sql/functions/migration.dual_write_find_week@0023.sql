@@ -12,13 +12,16 @@ DECLARE
     found_id BIGINT;
 BEGIN
     -- The app names a legacy week by its child and its own first day (any day of the week
-    -- since 0023: its days are placed by date). Of two rows with the same start, the older.
+    -- since 0023: its days are placed by date). Of two rows with the same start (labels
+    -- differ), one holding the named habit, then one the mapping takes, then the older.
     SELECT h.id INTO found_id
     FROM public.habit_tracker AS h
     WHERE h.user_id = acting_user AND h.child_name = child
         AND (h.week_start_date = start_date OR h.week_start_date IS NULL)
         AND migration.week_start(h) = start_date
-    ORDER BY h.id
+    ORDER BY EXISTS (SELECT 1 FROM migration.habit_elements(h.habits) AS e
+                     WHERE e.element ->> 'name' = request ->> 'habit_name') DESC,
+             EXISTS (SELECT 1 FROM migration.local_problem(h)), h.id
     LIMIT 1
     FOR UPDATE OF h;
     IF found_id IS NULL THEN
