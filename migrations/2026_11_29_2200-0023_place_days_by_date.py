@@ -113,8 +113,10 @@ branch_labels = None
 depends_on = None
 
 CREATE_TYPES = (
-    """CREATE TYPE migration.child_week AS (user_id UUID, child_name TEXT, monday DATE)""",
-    """CREATE TYPE migration.placement_line AS (
+    """CREATE TYPE migration.child_week AS (  -- noqa: CP05
+    user_id UUID, child_name TEXT, monday DATE
+)""",
+    """CREATE TYPE migration.placement_line AS (  -- noqa: CP05
     kind TEXT,
     user_id UUID,
     child_name TEXT,
@@ -242,15 +244,21 @@ def upgrade() -> None:
     op.execute("SET LOCAL statement_timeout = '60s'")
     for statement in CREATE_TYPES:
         op.execute(statement)
-    op.execute("DROP TABLE migration.sync_state")
+    # Nothing outside the migration schema reads what is dropped here; each is named in the
+    # docstring and restored by the downgrade.
+    op.execute("-- squawk-ignore ban-drop-table\nDROP TABLE migration.sync_state")
     op.execute(CREATE_SYNC_STATE)
     op.execute(COMMENT_SYNC_STATE)
     for statement in CREATE_TABLES:
         op.execute(statement)
     for view in OLD_VIEWS:
-        op.execute(f"DROP VIEW migration.{view}")
+        op.execute(f"-- squawk-ignore ban-drop-view\nDROP VIEW migration.{view}")
     for signature, _name, _frozen in RETIRED_FUNCTIONS:
-        op.execute(f"DROP FUNCTION {signature}")
+        # public.habit_tracker is a row type, not a datatype for sqlfluff to capitalise (the
+        # noqa comment ends its line, never the statement).
+        signature = signature.replace("public.habit_tracker,", "public.habit_tracker,  -- noqa: CP05\n   ")
+        signature = signature.replace("public.habit_tracker)", "public.habit_tracker  -- noqa: CP05\n)")
+        op.execute(f"-- squawk-ignore ban-drop-function\nDROP FUNCTION {signature}")
     for name in NEW_BEFORE_VIEWS:
         execute(f"functions/migration.{name}", "0023")
     for name, _ in REPLACED_BEFORE_VIEWS:

@@ -3,7 +3,7 @@
 
 -- statement
 CREATE FUNCTION migration.legacy_weeks(legacy_ids BIGINT[])
-RETURNS SETOF migration.child_week
+RETURNS SETOF migration.child_week  -- noqa: CP05
 LANGUAGE sql STABLE
 AS $$
     -- The child-weeks the rows' days can fall in (the Monday week of their first day and the

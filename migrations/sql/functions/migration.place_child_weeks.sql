@@ -3,7 +3,7 @@
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
 -- statement
-CREATE OR REPLACE FUNCTION migration.place_child_weeks(keys migration.child_week[], source TEXT)
+CREATE OR REPLACE FUNCTION migration.place_child_weeks(keys migration.child_week[], source TEXT)  -- noqa: CP05
 RETURNS TABLE (weeks_written INTEGER, habits_written INTEGER, records_written INTEGER, rows_deleted INTEGER,
                conflicts_recorded INTEGER)
 LANGUAGE plpgsql
@@ -152,4 +152,5 @@ END;
 $$;
 
 -- statement
-REVOKE EXECUTE ON FUNCTION migration.place_child_weeks(migration.child_week[], TEXT) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION migration.place_child_weeks(migration.child_week[], TEXT)  -- noqa: CP05
+FROM PUBLIC;

@@ -2,7 +2,7 @@
 -- Frozen (migrations/MANIFEST): never edited. The current definition is functions/migration.place_child_weeks.sql.
 
 -- statement
-CREATE FUNCTION migration.place_child_weeks(keys migration.child_week[], source TEXT)
+CREATE FUNCTION migration.place_child_weeks(keys migration.child_week[], source TEXT)  -- noqa: CP05
 RETURNS TABLE (weeks_written INTEGER, habits_written INTEGER, records_written INTEGER, rows_deleted INTEGER,
                conflicts_recorded INTEGER)
 LANGUAGE plpgsql
@@ -151,4 +151,5 @@ END;
 $$;
 
 -- statement
-REVOKE EXECUTE ON FUNCTION migration.place_child_weeks(migration.child_week[], TEXT) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION migration.place_child_weeks(migration.child_week[], TEXT)  -- noqa: CP05
+FROM PUBLIC;

@@ -3,7 +3,7 @@
 
 -- statement
 CREATE FUNCTION migration.placement(legacy_ids BIGINT[])
-RETURNS SETOF migration.placement_line
+RETURNS SETOF migration.placement_line  -- noqa: CP05
 LANGUAGE sql STABLE
 AS $$
     -- The mapping of 0023, written once: where every filled day of the given legacy rows goes.

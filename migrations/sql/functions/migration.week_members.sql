@@ -3,7 +3,7 @@
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
 -- statement
-CREATE OR REPLACE FUNCTION migration.week_members(keys migration.child_week[])
+CREATE OR REPLACE FUNCTION migration.week_members(keys migration.child_week[])  -- noqa: CP05
 RETURNS BIGINT[]
 LANGUAGE plpgsql STABLE
 AS $$
@@ -22,4 +22,5 @@ END;
 $$;
 
 -- statement
-REVOKE EXECUTE ON FUNCTION migration.week_members(migration.child_week[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION migration.week_members(migration.child_week[])  -- noqa: CP05
+FROM PUBLIC;

@@ -2,7 +2,7 @@
 -- Frozen (migrations/MANIFEST): never edited. The current definition is functions/migration.week_members.sql.
 
 -- statement
-CREATE FUNCTION migration.week_members(keys migration.child_week[])
+CREATE FUNCTION migration.week_members(keys migration.child_week[])  -- noqa: CP05
 RETURNS BIGINT[]
 LANGUAGE plpgsql STABLE
 AS $$
@@ -21,4 +21,5 @@ END;
 $$;
 
 -- statement
-REVOKE EXECUTE ON FUNCTION migration.week_members(migration.child_week[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION migration.week_members(migration.child_week[])  -- noqa: CP05
+FROM PUBLIC;
