@@ -166,15 +166,17 @@ LEFT JOIN (SELECT h.week_id, string_agg(migration.record_line(r.id, r.habit_id, 
            FROM {records} r JOIN {habits} h ON h.id = r.habit_id GROUP BY h.week_id) rs ON rs.week_id = w.id
 """
 # The actual side: the new tables' rows the mapping wrote, but for the child-weeks left out.
+A_CONTENT = (
+    Relation("a_habits", "SELECT h.* FROM habits h WHERE {habits_of_a_weeks}", analyze=True),
+    Relation("a_records", "SELECT r.* FROM habit_records r WHERE {records_of_a_habits}"),
+    Relation("a_fp", FINGERPRINT.format(weeks="a_weeks", habits="a_habits", records="a_records")),
+)
 ACTUAL = (
     Relation("a_weeks", """
        SELECT * FROM weeks w WHERE source_version IN ('migration', 'dual_write')
          AND NOT EXISTS (SELECT 1 FROM drift_recent r WHERE r.child_id = w.child_id AND r.monday = w.week_start_date)
          AND ({every_user_or} user_id = %(user_id)s::UUID)""", analyze=True),
-    Relation("a_habits", "SELECT h.* FROM habits h WHERE {habits_of_a_weeks}", analyze=True),
-    Relation("a_records", "SELECT r.* FROM habit_records r WHERE {records_of_a_habits}"),
-    Relation("a_fp", FINGERPRINT.format(weeks="a_weeks", habits="a_habits", records="a_records")),
-)
+) + A_CONTENT
 # What differs between checking every user and one user (the endpoint's verify_consistency).
 # - every_user_or: every user's rows are read; one user's, by that user's indexes. A filter
 #   `%(user_id)s IS NULL OR ...` would do both, but a generic plan (the endpoint prepares the
@@ -191,6 +193,14 @@ SCOPE = {
                  "habits_of_a_weeks": "h.week_id = ANY(ARRAY(SELECT id FROM a_weeks))",
                  "records_of_a_habits": "r.habit_id = ANY(ARRAY(SELECT id FROM a_habits))"},
 }
+
+# Every expected week, re-mapped ones from the mapping, the others as placed (drift_trusted);
+# those whose fingerprint differs from the tables'.
+COMPARED = (
+    Relation("e_fp", FINGERPRINT.format(weeks="e_weeks", habits="e_habits", records="e_records")
+             + " UNION ALL SELECT week_id, fingerprint FROM drift_trusted"),
+    Relation("differing", "SELECT e.week_id FROM e_fp e JOIN a_fp a USING (week_id) WHERE e.fingerprint <> a.fingerprint"),
+)
 
 # A child-week in drift_recent, by the key columns of the relation aliased x.
 NOT_LEFT_OUT = """NOT EXISTS (SELECT 1 FROM drift_recent r
@@ -242,10 +252,7 @@ EXPECTED = (
        SELECT legacy_id, habit_id AS id, week_id, name, display_order FROM e_lines WHERE kind = 'habit'"""),
     Relation("e_records", """
        SELECT legacy_id, record_id AS id, habit_id, record_date, status FROM e_lines WHERE kind = 'record'"""),
-    # Every expected week: re-mapped ones from the mapping, the others as placed.
-    Relation("e_fp", FINGERPRINT.format(weeks="e_weeks", habits="e_habits", records="e_records")
-             + " UNION ALL SELECT week_id, fingerprint FROM drift_trusted"),
-    Relation("differing", "SELECT e.week_id FROM e_fp e JOIN a_fp a USING (week_id) WHERE e.fingerprint <> a.fingerprint"),
+    *COMPARED,
     # The conflicts recorded for the re-mapped child-weeks (every one with --full), to compare
     # with the mapping's.
     Relation("r_conflicts", f"""
@@ -255,6 +262,90 @@ EXPECTED = (
                                    WHERE k.user_id = x.user_id AND k.child_name = x.child_name AND k.monday = x.monday))
          AND {NOT_LEFT_OUT}"""),
 )
+
+# --- a database below 0023 (not yet upgraded, or rolled back): the mapping of 0010 ------------
+# One legacy row to one week (or quarantined), recorded per row in migration.sync_state with its
+# week's id and fingerprint: the same report from these relations, as the check had them
+# until 0023. A row unchanged since its sync is taken on trust unless its week's fingerprint
+# differs; the others are re-mapped with the rows of their child-week (duplicate_week looks
+# across them).
+SELECT_ROWS_0010 = (
+    SELECT_ROWS[0],
+    Relation("drift_legacy", """
+       SELECT h.id AS legacy_id, migration.row_hash(h) AS row_hash, h.user_id, h.child_name,
+              h.updated_at > now() - make_interval(secs => %(min_age)s)
+                  OR h.id IN (SELECT legacy_id FROM drift_in_flight) AS recent
+       FROM habit_tracker h
+       WHERE {every_user_or} h.user_id = %(user_id)s::UUID""", analyze=True),
+    Relation("drift_recent", """
+       SELECT legacy_id, migration.week_id(legacy_id) AS week_id FROM drift_legacy WHERE recent
+       UNION
+       SELECT legacy_id, migration.week_id(legacy_id) FROM drift_in_flight"""),
+    Relation("drift_stale", """
+       SELECT l.legacy_id FROM drift_legacy l LEFT JOIN migration.sync_state s USING (legacy_id)
+       WHERE l.recent IS NOT TRUE AND (%(full)s OR s.row_hash IS DISTINCT FROM l.row_hash)
+       UNION ALL
+       SELECT s.legacy_id FROM migration.sync_state s
+       WHERE NOT EXISTS (SELECT 1 FROM drift_legacy l WHERE l.legacy_id = s.legacy_id)
+         AND s.legacy_id NOT IN (SELECT legacy_id FROM drift_in_flight)
+         AND ({every_user_or} s.user_id = %(user_id)s::UUID)"""),
+    Relation("drift_groups", """
+       SELECT s.user_id, s.child_name, s.monday FROM migration.sync_state s JOIN drift_stale USING (legacy_id)
+       UNION
+       SELECT h.user_id, h.child_name, migration.week_start(h) FROM habit_tracker h JOIN drift_stale d ON d.legacy_id = h.id
+       UNION
+       SELECT user_id, child_name, monday FROM migration.sync_state
+       WHERE monday IS NOT NULL AND ({every_user_or} user_id = %(user_id)s::UUID)
+       GROUP BY 1, 2, 3 HAVING count(*) > 1"""),
+    Relation("drift_out_of_step", """
+       SELECT legacy_id FROM drift_stale
+       UNION
+       SELECT s.legacy_id FROM migration.sync_state s JOIN drift_groups g USING (user_id, child_name, monday)
+       UNION
+       SELECT q.legacy_id FROM migration.backfill_quarantine q JOIN drift_legacy USING (legacy_id)
+       WHERE q.reason = 'duplicate_week'"""),
+    Relation("drift_in_step", """
+       SELECT s.* FROM migration.sync_state s JOIN drift_legacy l USING (legacy_id)
+       WHERE l.recent IS NOT TRUE AND NOT %(full)s AND s.row_hash = l.row_hash
+         AND s.legacy_id NOT IN (SELECT legacy_id FROM drift_out_of_step)"""),
+)
+ACTUAL_0010 = (Relation("a_weeks", """
+       SELECT * FROM weeks WHERE source_version IN ('migration', 'dual_write')
+         AND id NOT IN (SELECT week_id FROM drift_recent)
+         AND ({every_user_or} user_id = %(user_id)s::UUID)""", analyze=True),) + A_CONTENT
+EXPECTED_0010 = (
+    Relation("drift_remap", """
+       SELECT legacy_id FROM drift_out_of_step
+       UNION
+       SELECT t.legacy_id FROM drift_in_step t LEFT JOIN a_fp a USING (week_id)
+       WHERE t.week_id IS NOT NULL AND a.fingerprint IS DISTINCT FROM t.fingerprint""", analyze=True),
+    Relation("drift_trusted", """
+       SELECT * FROM drift_in_step WHERE week_id IS NOT NULL AND legacy_id NOT IN (SELECT legacy_id FROM drift_remap)"""),
+    Relation("drift_members", """
+       SELECT c.* FROM migration.classified_legacy_rows c
+       WHERE c.legacy_id IN (SELECT legacy_id FROM drift_remap)
+         AND c.legacy_id NOT IN (SELECT legacy_id FROM drift_recent)"""),
+    Relation("e_weeks", """
+       SELECT w.* FROM drift_members c CROSS JOIN LATERAL migration.map_week(c.legacy, c.monday) w
+       WHERE c.reason IS NULL"""),
+    Relation("e_habits", """
+       SELECT m.* FROM drift_members c CROSS JOIN LATERAL migration.map_habits(c.legacy_id, (c.legacy).habits) m
+       WHERE c.reason IS NULL"""),
+    Relation("e_records", """
+       SELECT m.* FROM drift_members c
+       CROSS JOIN LATERAL migration.map_records(c.legacy_id, c.monday, (c.legacy).habits) m WHERE c.reason IS NULL"""),
+    *COMPARED,
+)
+# The relations of each mapping (by whether the database has 0023's placement), and what the
+# report's queries read differently from them: the children of the weeks left out.
+MAPPINGS = {
+    True: {"select_rows": SELECT_ROWS, "actual": ACTUAL, "expected": EXPECTED,
+           "left_out_children": "SELECT child_id FROM drift_recent"},
+    False: {"select_rows": SELECT_ROWS_0010, "actual": ACTUAL_0010, "expected": EXPECTED_0010,
+            "left_out_children": "SELECT w.child_id FROM drift_recent r JOIN weeks w ON w.id = r.week_id"},
+}
+# What only 0023 has: the recorded conflicts.
+PLACEMENT_ONLY = ("conflict_lines", "conflicts")
 
 # --- the report: one statement over the relations ---------------------------------------------
 # Each finding query's rows come back as one JSON array (its columns named, in order), sorted.
@@ -297,7 +388,7 @@ FINDINGS = {
                    SELECT e.id AS expected_id, e.name AS expected_name, a.id AS actual_id, a.name AS actual_name
                    FROM expected e FULL JOIN actual a USING (id)
                    WHERE e.name IS DISTINCT FROM a.name
-                     AND (a.id IS NULL OR a.id NOT IN (SELECT child_id FROM drift_recent))""",
+                     AND (a.id IS NULL OR a.id NOT IN ({left_out_children}))""",
     # The mapping's conflicts (the values a merge did not keep) against the recorded ones, by
     # their identity in migration.placement_conflicts (uq_placement_conflicts_item).
     "conflict_lines": """SELECT coalesce(e.legacy_id, r.legacy_id) AS legacy_id, coalesce(e.week_id, r.week_id) AS week_id,
@@ -343,36 +434,49 @@ SOURCE_VERSIONS = " UNION ALL ".join(
 QUARANTINE = """SELECT q.reason, count(*) FROM migration.backfill_quarantine q
                 WHERE EXISTS (SELECT 1 FROM habit_tracker h WHERE h.id = q.legacy_id) GROUP BY q.reason ORDER BY 1"""
 CONFLICTS = "SELECT field, count(*) FROM migration.placement_conflicts GROUP BY field ORDER BY 1"
-# The placement by date (revision 0023: placed_weeks, placement_conflicts) is required; the queue
-# (0013) and the failures (0012) are there from then on.
-SYNC_TABLES = """SELECT to_regclass('migration.placed_weeks') IS NOT NULL, to_regclass('migration.sync_queue') IS NOT NULL,
-                        to_regclass('migration.sync_failures') IS NOT NULL"""
+# The sync state (revision 0011) is required; the queue (0013), the failures (0012) and the
+# placement by date (0023) are read where present.
+SYNC_TABLES = """SELECT to_regclass('migration.sync_state') IS NOT NULL, to_regclass('migration.sync_queue') IS NOT NULL,
+                        to_regclass('migration.sync_failures') IS NOT NULL,
+                        to_regclass('migration.placed_weeks') IS NOT NULL"""
 
 
-def _report_query(has_failures: bool, scope: dict) -> str:
+@dataclass(frozen=True)
+class Schema:
+    """What the database holds of what the check reads (the sync state, 0011, is required)."""
+    has_queue: bool = True  # migration.sync_queue (0013)
+    has_failures: bool = True  # migration.sync_failures (0012)
+    has_placement: bool = True  # migration.placement() and its state (0023); else 0010's mapping
+
+
+def _report_query(schema: Schema, scope: dict) -> str:
     """One row: a JSON array per finding query (absent tables give none), then the counts."""
-    present = {name: query.format(**scope) for name, query in FINDINGS.items()
-               if has_failures or name != "sync_failures"}
+    absent = (() if schema.has_failures else ("sync_failures",)) + (() if schema.has_placement else PLACEMENT_ONLY)
+    present = {name: query.format(**scope) for name, query in FINDINGS.items() if name not in absent}
     columns = [f"(SELECT coalesce(json_agg(f ORDER BY f), '[]') FROM ({query}) f) AS {name}"
                for name, query in present.items()]
     columns += [f"'[]'::JSON AS {name}" for name in FINDINGS if name not in present]
-    columns += [f"({query.format(**scope)}) AS {name}" for name, query in COUNTS.items()]
+    columns += [f"({query.format(**scope) if name not in absent else 0}) AS {name}" for name, query in COUNTS.items()]
     return "SELECT " + ",\n       ".join(columns)
 
 
-def _sync_tables(cur) -> tuple[bool, bool]:
-    """Whether the database has the sync queue and the sync failures (the placement state is required)."""
+def _schema(cur) -> Schema:
     cur.execute(SYNC_TABLES)
-    has_placement, has_queue, has_failures = cur.fetchone()
-    if not has_placement:
-        raise UsageError("the database has no placement by date: upgrade to 0023_place_days_by_date or later")
-    return has_queue, has_failures
+    has_state, has_queue, has_failures, has_placement = cur.fetchone()
+    if not has_state:
+        raise UsageError("the database has no mapping sync state: upgrade to 0011_sync_state or later")
+    return Schema(has_queue, has_failures, has_placement)
 
 
-def _relations(has_queue: bool, scope: dict, upto: tuple = SELECT_ROWS + ACTUAL + EXPECTED) -> list[Relation]:
-    """The relations in order, drift_queued first (as this database holds it)."""
-    return [Relation("drift_queued", QUEUED[has_queue])] + [
-        Relation(r.name, r.query.format(**scope), r.analyze) for r in upto]
+def _scope(schema: Schema, who: str) -> dict:
+    return {**SCOPE[who], "left_out_children": MAPPINGS[schema.has_placement]["left_out_children"]}
+
+
+def _relations(schema: Schema, scope: dict, parts: tuple = ("select_rows", "actual", "expected")) -> list[Relation]:
+    """The relations in order, drift_queued first (as this database holds it), of its mapping."""
+    mapping = MAPPINGS[schema.has_placement]
+    return [Relation("drift_queued", QUEUED[schema.has_queue])] + [
+        Relation(r.name, r.query.format(**scope), r.analyze) for part in parts for r in mapping[part]]
 
 
 def _materialize(cur, relations: list[Relation], params: dict) -> None:
@@ -383,37 +487,37 @@ def _materialize(cur, relations: list[Relation], params: dict) -> None:
 
 
 def select_rows(cur, min_age: float, full: bool) -> None:
-    """Create drift_out_of_step (the rows to re-sync: changed, new or gone since their sync) and
-    drift_stale_weeks (their child-weeks) as temporary tables, for every user."""
-    has_queue, _ = _sync_tables(cur)
-    _materialize(cur, _relations(has_queue, SCOPE["every user"], upto=SELECT_ROWS),
+    """Create drift_out_of_step (the rows to re-sync: changed, new or gone since their sync) as a
+    temporary table, with the relations before it, for every user."""
+    schema = _schema(cur)
+    _materialize(cur, _relations(schema, _scope(schema, "every user"), parts=("select_rows",)),
                  {"min_age": min_age, "full": full, "user_id": None})
 
 
-def one_user_check(has_queue: bool = True, has_failures: bool = True) -> str:
+def one_user_check(schema: Schema = Schema()) -> str:
     """The check of one user, %(user_id)s, as one statement: the relations as its CTEs, then the
     report row. (%(min_age)s and %(full)s as for every user.) It must run with jit = off:
     estimated as dear as a check of every user, it was JIT-compiled for 7 s, for a statement
     that runs in 10 ms."""
-    scope = SCOPE["one user"]
-    ctes = ",\n".join(f"{relation.name} AS ({relation.query})" for relation in _relations(has_queue, scope))
-    return f"WITH {ctes}\n{_report_query(has_failures, scope)}"
+    scope = _scope(schema, "one user")
+    ctes = ",\n".join(f"{relation.name} AS ({relation.query})" for relation in _relations(schema, scope))
+    return f"WITH {ctes}\n{_report_query(schema, scope)}"
 
 
-def _report_row(cur, min_age: float, full: bool, user_id: str | None) -> dict:
+def _report_row(cur, min_age: float, full: bool, user_id: str | None) -> tuple[dict, Schema]:
     """The report query's one row: temporary tables for every user, one statement for one."""
     params = {"min_age": min_age, "full": full, "user_id": user_id}
-    has_queue, has_failures = _sync_tables(cur)
+    schema = _schema(cur)
     # JIT off for every user too: migration.placement()'s plan is estimated dear whatever it
     # is given, and compiling it took 6 s at 2,000 legacy rows for a check that runs in 0.5 s.
     cur.execute("SET LOCAL jit = off")
     if user_id is None:
-        scope = SCOPE["every user"]
-        _materialize(cur, _relations(has_queue, scope), params)
-        cur.execute(_report_query(has_failures, scope), params)
+        scope = _scope(schema, "every user")
+        _materialize(cur, _relations(schema, scope), params)
+        cur.execute(_report_query(schema, scope), params)
     else:
-        cur.execute(one_user_check(has_queue, has_failures), params)
-    return report_row(cur)
+        cur.execute(one_user_check(schema), params)
+    return report_row(cur), schema
 
 
 def report_row(cur) -> dict:
@@ -512,7 +616,8 @@ def detect(conn, min_age: float = 0.0, full: bool = False, user_id: str | None =
     # One snapshot for both sides; the run writes only temporary tables.
     conn.set_session(isolation_level="REPEATABLE READ")
     with conn.cursor() as cur:
-        report = findings(_report_row(cur, min_age, full, user_id), one_user=user_id is not None)
+        row, schema = _report_row(cur, min_age, full, user_id)
+        report = findings(row, one_user=user_id is not None)
         if user_id is not None:
             conn.rollback()
             return report
@@ -523,8 +628,9 @@ def detect(conn, min_age: float = 0.0, full: bool = False, user_id: str | None =
         report.source_versions = dict(sources)
         cur.execute(QUARANTINE)
         report.quarantine = dict(cur.fetchall())
-        cur.execute(CONFLICTS)
-        report.conflicts = dict(cur.fetchall())
+        if schema.has_placement:
+            cur.execute(CONFLICTS)
+            report.conflicts = dict(cur.fetchall())
     for fk in constraints(conn, kind="f"):
         found = violations(conn, fk)
         if found.count:
