@@ -21,7 +21,7 @@ REV ?=
 .PHONY: help install postgres db-up db-down demo test lint lint-sql lint-squawk lint-workflows sql-files \
         upgrade downgrade current history sql stamp preflight verify rollback seed backfill bench-backfill drift bench-drift \
         resync sync-trigger sync-drain sync-worker bench-trigger serve bench-api perf-baseline index-audit rehearse-runbook report \
-        test-property manifest clean
+        test-property manifest clean quarantine quarantine-resolve
 
 help: ## List every target with what it does
 	@grep -hE '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -66,6 +66,10 @@ demo: $(INSTALLED) $(PG_READY) ## The whole job end to end on a throwaway Postgr
 	$(PY) -m scripts.commands.backfill --batch 10; \
 	echo "== make drift"; \
 	$(PY) -m scripts.commands.drift; \
+	echo "== a stranded week placed: a Sunday-start legacy row, each filled day on its own date (0023)"; \
+	$(PY) -m scripts.demo.demo_placement; \
+	echo "== make quarantine: what is left for an operator to decide"; \
+	$(PY) -m scripts.commands.quarantine list; \
 	echo "== the dual-write trigger (Phase 1): a legacy write queued, drained, in the new tables"; \
 	$(PY) -m scripts.demo.demo_legacy_write; \
 	echo "== make drift"; \
@@ -194,6 +198,12 @@ index-audit: $(INSTALLED) ## Redundant and workload-unused indexes of the new ta
 
 rehearse-runbook: $(INSTALLED) $(PG_READY) ## docs/RUNBOOK.md step by step on a throwaway copy of production's situation (ROWS=34000 legacy weeks)
 	@ROWS=$(or $(ROWS),34000) PY=$(PY) bash scripts/dev/rehearse_runbook.sh
+
+quarantine: $(INSTALLED) ## Every unresolved legacy row: its filled days, where they would go, the action to take; the recorded conflicts (JSON=1)
+	$(PY) -m scripts.commands.quarantine list $(if $(JSON),--json)
+
+quarantine-resolve: $(INSTALLED) ## Decide an unresolved row, recorded: ID=<legacy id> ACTION=assign OWNER=<uuid> | discard | undo [BY=name]
+	$(PY) -m scripts.commands.quarantine resolve --id '$(ID)' --action '$(ACTION)' $(if $(OWNER),--owner '$(OWNER)') $(if $(BY),--by '$(BY)')
 
 report: $(INSTALLED) ## Markdown status report of the database to build/REPORT.md (OUT=file; TARGET=rev|current for its verify checks)
 	$(PY) -m scripts.commands.report --output $(or $(OUT),$(BUILD)/REPORT.md) $(if $(TARGET),--target $(TARGET))

@@ -65,8 +65,9 @@ What and why
       endpoint's functions: a week may start on any day (the response gives its home week and
       every week its days went to), the duplicate_week 409 is gone (rows merge), and
       update_habit_record answers with the habit and record of the day's own week;
-    - migration.sync_state: column monday renamed start_date (the row's first day); week_id and
-      fingerprint dropped (per child-week now, in placed_weeks);
+    - migration.sync_state recreated, empty, with start_date (the row's first day) for monday
+      and without week_id and fingerprint (per child-week now, in placed_weeks): it is derived
+      data, refilled by the next sync of each row;
     - dropped, being unused: write_mapping(), record_sync_state(), map_week(), map_habits(),
       map_records(), child_week_rows(), child_week_ids(), repair_sunday_starts() and the
       four-argument dual_write_sync(). migration.settings keeps its repair_sunday_starts row
@@ -75,15 +76,14 @@ What and why
     Every new function has EXECUTE revoked from PUBLIC (0019's rule); nothing is created in
     public and no grant changes.
 
-    Data: the revision changes no row. Weeks already placed stay as they are (same ids); the
-    stranded rows are placed by the next sync of their child-weeks: run `make backfill` right
-    after (it re-places every row; at 34 rows, a second). Until it has run `make drift` lists
+    Data: the revision changes no row of public (the sync state, derived, starts empty).
+    Weeks already placed stay as they are (same ids); the stranded rows are placed by the next
+    sync of their child-weeks: run `make backfill` right after (it re-places every row; at 34 rows, a second). Until it has run `make drift` lists
     them as MISSING_WEEK and MISSING_RECORD: the honest state.
 
 Locks taken, and for how long
-    ALTER TABLE on migration.sync_state (rename and drop of columns: catalog only, ACCESS
-    EXCLUSIVE on that table for milliseconds; the drain and the endpoint's sync wait up to
-    lock_timeout for it); CREATE TYPE / TABLE / VIEW / FUNCTION and DROP VIEW / FUNCTION in the
+    DROP and CREATE TABLE migration.sync_state (ACCESS EXCLUSIVE on that table for
+    milliseconds; the drain and the endpoint's sync wait up to lock_timeout for it); CREATE TYPE / TABLE / VIEW / FUNCTION and DROP VIEW / FUNCTION in the
     migration schema. No lock on habit_tracker or the new tables. A sync running during the
     upgrade finishes with the functions it started with. Timeouts: lock_timeout '5s',
     statement_timeout '60s'.
@@ -96,8 +96,8 @@ How to verify
 
 How to roll back
     `make downgrade` (to 0022) restores every replaced and dropped object from its frozen
-    file (0010-0022), the sync_state columns (monday; week_id and fingerprint empty), and drops
-    what this revision created, the conflicts recorded with it. The weeks placed from
+    file (0010-0022), migration.sync_state as 0011 created it (empty), and drops what this
+    revision created, the conflicts recorded with it. The weeks placed from
     non-Monday and merged rows stay in the new tables: run `make backfill` at 0022 to take them
     out again (those rows go back to quarantine) and refill the sync state; until then drift
     reports them as EXTRA_WEEK.
@@ -139,6 +139,31 @@ CREATE_TYPES = (
     kept_legacy_id BIGINT
 )""",
 )
+# The sync state is derived data (what the last sync of each row saw), rebuilt by `make backfill`:
+# recreated empty with this revision's columns, and on downgrade as 0011 created it.
+CREATE_SYNC_STATE = """CREATE TABLE migration.sync_state (
+    legacy_id BIGINT PRIMARY KEY,
+    row_hash UUID NOT NULL,
+    user_id UUID,
+    child_name TEXT,
+    start_date DATE,
+    synced_at TIMESTAMPTZ NOT NULL DEFAULT now()
+)"""
+COMMENT_SYNC_STATE = ("COMMENT ON TABLE migration.sync_state IS "
+                      "'Per legacy row: its hash and where its days fell when last synced (drift check)'")
+CREATE_SYNC_STATE_0011 = """CREATE TABLE migration.sync_state (
+    legacy_id BIGINT PRIMARY KEY,
+    row_hash UUID NOT NULL,
+    user_id UUID,
+    child_name TEXT,
+    monday DATE,
+    week_id UUID,
+    fingerprint UUID,
+    synced_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    CONSTRAINT ck_sync_state_mapped_has_fingerprint CHECK ((week_id IS NULL) = (fingerprint IS NULL))
+)"""
+COMMENT_SYNC_STATE_0011 = ("COMMENT ON TABLE migration.sync_state IS "
+                           "'Per legacy row: its hash and the mapping''s week fingerprint when last synced (drift check)'")
 CREATE_TABLES = (
     """CREATE TABLE migration.placed_weeks (
     user_id UUID NOT NULL,
@@ -169,7 +194,7 @@ CREATE_TABLES = (
     CONSTRAINT ck_placement_conflicts_field CHECK (field IN ('status', 'theme', 'reflection', 'reward')),
     CONSTRAINT ck_placement_conflicts_status_has_day CHECK ((field = 'status') = (record_date IS NOT NULL)),
     CONSTRAINT uq_placement_conflicts_item UNIQUE NULLS NOT DISTINCT
-        (user_id, child_name, monday, legacy_id, field, habit_name, record_date)
+        (user_id, child_name, monday, legacy_id, field, habit_name, record_date, lost_value)
 )""",
     """COMMENT ON TABLE migration.placement_conflicts IS
     'Values a merge of legacy rows did not keep (a status of the same habit and day, a week field), with the kept one'""",
@@ -216,10 +241,9 @@ def upgrade() -> None:
     op.execute("SET LOCAL statement_timeout = '60s'")
     for statement in CREATE_TYPES:
         op.execute(statement)
-    op.execute("ALTER TABLE migration.sync_state RENAME COLUMN monday TO start_date")
-    op.execute("ALTER TABLE migration.sync_state DROP COLUMN week_id, DROP COLUMN fingerprint")
-    op.execute("COMMENT ON TABLE migration.sync_state IS "
-               "'Per legacy row: its hash and where its days fell when last synced (drift check)'")
+    op.execute("DROP TABLE migration.sync_state")
+    op.execute(CREATE_SYNC_STATE)
+    op.execute(COMMENT_SYNC_STATE)
     for statement in CREATE_TABLES:
         op.execute(statement)
     for view in OLD_VIEWS:
@@ -258,12 +282,9 @@ def downgrade() -> None:
         op.execute(f"DROP FUNCTION {signature}")
     op.execute("DROP TABLE migration.placement_conflicts")
     op.execute("DROP TABLE migration.placed_weeks")
-    op.execute("ALTER TABLE migration.sync_state ADD COLUMN week_id UUID, ADD COLUMN fingerprint UUID")
-    op.execute("ALTER TABLE migration.sync_state ADD CONSTRAINT ck_sync_state_mapped_has_fingerprint "
-               "CHECK ((week_id IS NULL) = (fingerprint IS NULL))")
-    op.execute("ALTER TABLE migration.sync_state RENAME COLUMN start_date TO monday")
-    op.execute("COMMENT ON TABLE migration.sync_state IS "
-               "'Per legacy row: its hash and the mapping''s week fingerprint when last synced (drift check)'")
+    op.execute("DROP TABLE migration.sync_state")
+    op.execute(CREATE_SYNC_STATE_0011)
+    op.execute(COMMENT_SYNC_STATE_0011)
     # 0010's functions and views as 0022 had them (the SQL functions before what reads them).
     execute("functions/migration.repair_sunday_starts", "0010")
     for name, frozen in REPLACED_BEFORE_VIEWS:

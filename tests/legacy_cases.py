@@ -51,34 +51,34 @@ LEGACY_ROWS = [
 # key -> quarantine reason (every other row is migrated)
 QUARANTINED = {
     "start_null_label_unreadable": "no_week_start",
-    "sunday_start": "not_monday",
-    "tuesday_start": "not_monday",
     "habits_object": "habits_not_array",
     "habit_not_object": "bad_habit",
     "habit_name_empty": "bad_habit_name",
     "habit_name_too_long": "bad_habit_name",
-    "duplicate_habit_names": "duplicate_habit_name",
     "times_object": "times_not_array",
     "times_long_with_data": "times_too_long",
     "unknown_status": "unknown_status",
     "no_user": "no_user",
     "empty_child_name": "bad_child_name",
-    "duplicate_week": "duplicate_week",
 }
 
-EXPECTED_CHILDREN = {(U1, "민준"), (U2, "민준"), (U1, "서연"), (U1, "하윤")}
+EXPECTED_CHILDREN = {(U1, "민준"), (U2, "민준"), (U1, "서연"), (U1, "하윤"), (U1, "지우"), (U1, "도윤")}
 # (user, child, week_start, week_end)
 EXPECTED_WEEKS = {
     (U1, "민준", "2025-07-21", "2025-07-27"), (U1, "민준", "2025-07-28", "2025-08-03"),
     (U2, "민준", "2025-07-21", "2025-07-27"), (U1, "서연", "2025-07-21", "2025-07-27"),
     (U1, "서연", "2025-07-28", "2025-08-03"), (U1, "하윤", "2025-07-21", "2025-07-27"),
     (U1, "하윤", "2025-08-11", "2025-08-17"),
+    # The Sunday-start (07-27) and Tuesday-start (07-29) rows: six days each in the week of 07-28,
+    # merged; neither has a filled day in its other week. Repeated names: one habit.
+    (U1, "지우", "2025-07-28", "2025-08-03"), (U1, "도윤", "2025-08-18", "2025-08-24"),
 }
 # (child, week_start, habit, display_order)
 EXPECTED_HABITS = {
     ("민준", "2025-07-21", "독서", 0), ("민준", "2025-07-21", "줄넘기", 1),
     ("서연", "2025-07-21", "양치하기", 0), ("서연", "2025-07-28", "운동", 0),
     ("하윤", "2025-07-21", "숙제하기", 0), ("하윤", "2025-08-11", "정리정돈", 0),
+    ("지우", "2025-07-28", "피아노", 0), ("도윤", "2025-08-18", "독서", 0),
 }
 # (habit, record_date, status)
 EXPECTED_RECORDS = {
@@ -88,6 +88,20 @@ EXPECTED_RECORDS = {
     ("운동", "2025-08-03", "green"),
     ("정리정돈", "2025-08-15", "red"),
 }
+
+# (legacy case, field) of the values a merge did not keep: the second Monday row of 민준's week
+# and the Tuesday-start row (its six days tie with the Sunday row's; the lower id wins) lose
+# their theme and reflection, which differ from the kept ones.
+EXPECTED_CONFLICTS = {("duplicate_week", "theme"), ("duplicate_week", "reflection"),
+                      ("tuesday_start", "theme"), ("tuesday_start", "reflection")}
+
+
+def conflicts(conn, ids: dict[str, int]) -> set[tuple[str, str]]:
+    """migration.placement_conflicts as (case key, field)."""
+    key_of = {legacy_id: key for key, legacy_id in ids.items()}
+    with conn.cursor() as cur:
+        cur.execute("SELECT legacy_id, field FROM migration.placement_conflicts")
+        return {(key_of[legacy_id], field) for legacy_id, field in cur.fetchall()}
 
 
 def load(conn) -> dict[str, int]:

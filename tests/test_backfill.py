@@ -43,7 +43,8 @@ def test_every_case_maps_exactly_as_specified(db, legacy, database_url):
     total, quarantined = len(cases.LEGACY_ROWS), len(cases.QUARANTINED)
     assert (f"summary: {total} legacy rows: {total - quarantined} migrated, {quarantined} quarantined, "
             "0 unaccounted") in result.stdout
-    assert "  quarantined not_monday: 2" in result.stdout.splitlines()
+    assert "  quarantined bad_habit_name: 2" in result.stdout.splitlines()
+    assert cases.conflicts(db, legacy) == cases.EXPECTED_CONFLICTS
     with db.cursor() as cur:
         cur.execute("SELECT DISTINCT source_version FROM weeks UNION SELECT DISTINCT source_version FROM habit_records")
         assert cur.fetchall() == [("migration",)]
@@ -68,18 +69,17 @@ def test_rerun_changes_nothing(db, legacy, database_url):
         assert cur.fetchone()[0] == last_update
 
 
-def test_repair_flag_moves_sunday_weeks_to_monday(db, legacy, database_url):
+def test_repair_flag_is_retired_and_changes_nothing(db, legacy, database_url):
+    """REPAIR_SUNDAY moved a Sunday start to the next Monday, shifting every day by one (the
+    rows' own labels say Sunday-Saturday); since 0023 days are placed by date and the flag is a
+    usage error."""
+    before = cases.full_dump(db)
     result = run_cli("scripts.commands.backfill", "--repair-sunday-starts", "on", database_url=database_url)
-    assert result.returncode == 0, result.stderr
-    assert "repair of Sunday starts: on" in result.stdout
-    content = cases.new_schema_content(db)
-    assert (cases.U1, "지우", "2025-07-28", "2025-08-03") in content["weeks"]
-    assert legacy["sunday_start"] not in quarantine(db)
-    assert quarantine(db)[legacy["tuesday_start"]] == "not_monday"
-    # The policy is stored: turning it off again quarantines the row and removes its week.
-    assert run_cli("scripts.commands.backfill", "--repair-sunday-starts", "off", database_url=database_url).returncode == 0
-    assert quarantine(db)[legacy["sunday_start"]] == "not_monday"
-    assert cases.new_schema_content(db)["weeks"] == cases.EXPECTED_WEEKS
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "backfill: error: --repair-sunday-starts (REPAIR_SUNDAY) is retired since 0023_place_days_by_date: "
+        "every day is placed on its own date"]
+    assert cases.full_dump(db) == before
 
 
 def test_killed_between_batches_resumes_to_the_same_result(db, legacy, database_url):

@@ -117,6 +117,24 @@ def test_report_at_head_shows_the_databases_figures(backfilled, database_url):
     quarantine = dict(rows(section(text, "Quarantine by reason")))
     assert quarantine == {**quarantined, "**total**": str(sum(map(int, quarantined.values())))}
 
+    # Every filled day: where it is (migration.legacy_day_accounts), stranded ones first.
+    with db.cursor() as cur:
+        cur.execute("SELECT account, count(*) FROM migration.legacy_day_accounts GROUP BY 1")
+        days = dict(cur.fetchall())
+    unresolved = scalar(db, "SELECT count(*) FROM migration.unresolved_legacy_rows")
+    assert unresolved == sum(int(n) for n in quarantined.values())  # nothing decided yet
+    assert section(text, "Filled days and quarantine decisions") == [
+        f"- stranded: {days.get('stranded', 0)} filled days in {unresolved} unresolved legacy rows"
+        " (`make quarantine` lists them)",
+        f"- conflicts: {days.get('conflict', 0)} filled days lost to a merge and recorded; "
+        f"migration.placement_conflicts holds {scalar(db, 'SELECT count(*) FROM migration.placement_conflicts')} lines "
+        f"({scalar(db, 'SELECT count(*) FROM migration.placement_conflicts WHERE field <> %s', ('status',))} of week fields)",
+        "- discarded: 0 filled days in 0 discarded rows (archived)",
+        f"- placed: {days['placed']} filled days in the new tables on their own date",
+        "- unaccounted: 0",
+        "- decisions (`make quarantine-resolve`): 0 made, 0 of them undone"]
+    assert set(days) <= {"placed", "conflict", "stranded"}
+
     # The checklist is verify's own, check for check.
     verify = run_cli("scripts.commands.verify", "--json", database_url=database_url)
     expected_checks = [[c["check"], c["status"], c["detail"]] for c in json.loads(verify.stdout)["checks"]]
@@ -163,6 +181,8 @@ def test_report_at_an_intermediate_revision(db, migrate, database_url):
     assert counts == {"habit_tracker": (0, None), **{t: (0, {}) for t in NEW_TABLES}}
     assert section(text, "Quarantine by reason") == [
         "not installed (migration.backfill_quarantine comes with 0010_legacy_mapping)"]
+    assert section(text, "Filled days and quarantine decisions") == [
+        "not installed (migration.quarantine_decisions comes with 0024_quarantine_decisions)"]
     assert section(text, "Sync queue and failures") == [
         "- sync queue: not installed (migration.sync_queue comes with 0013_dual_write_sync_queue)",
         "- sync failures: not installed (migration.sync_failures comes with 0012_dual_write_trigger_sync)"]

@@ -41,11 +41,12 @@ def records_plan_of_first_sync(db, legacy_id: int) -> str:
 
 @pytest.mark.parametrize("revision, config, generic", [
     (BEFORE, None, False),
-    ("head", ["plan_cache_mode=force_generic_plan"], True),
+    # The last revision with 0017's sync_legacy_row(): 0023 made it a call of sync_legacy_rows().
+    ("0022_row_sync_locks_first", ["plan_cache_mode=force_generic_plan"], True),
 ])
 def test_the_first_sync_of_a_session_runs_a_generic_plan(synced, migrate, database_url, admin_url, revision,
                                                         config, generic):
-    migrate("downgrade" if revision == BEFORE else "upgrade", revision)
+    migrate("downgrade", revision)
     legacy_id = insert(synced, habits=[habit("독서", ["green"] * 7)])
     assert scalar(synced, PROCONFIG) == config
     # auto_explain's settings are superuser-only: the observing session is the superuser's. The

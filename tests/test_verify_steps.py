@@ -44,6 +44,19 @@ def redo_row_sync_locking_too_early(cur) -> None:
         "    SET CONSTRAINTS", "    BEGIN NULL; EXCEPTION WHEN SQLSTATE 'MGLCK' THEN NULL; END;\n    SET CONSTRAINTS", 1))
 
 
+def lose_a_placed_day(cur) -> None:
+    """A legacy row synced into the new tables, then its record deleted from habit_records
+    behind the mapping's back (its write no longer queued: not in flight either)."""
+    cur.execute("INSERT INTO auth.users (id) VALUES (gen_random_uuid()) RETURNING id")
+    cur.execute("""INSERT INTO habit_tracker (child_name, week_period, week_start_date, habits, user_id)
+                   VALUES ('민준', 'w1', '2025-07-22', '[{"name": "독서", "times": ["green"]}]', %s) RETURNING id""",
+                (cur.fetchone()[0],))
+    legacy_id = cur.fetchone()[0]
+    cur.execute("SELECT migration.sync_legacy_ids(ARRAY[%s::BIGINT], 'migration')", (legacy_id,))
+    cur.execute("DELETE FROM migration.sync_queue WHERE legacy_id = %s", (legacy_id,))
+    cur.execute("DELETE FROM habit_records")
+
+
 # revision -> (damage at that revision, the lines it must fail). A damage is SQL, or a function
 # of a cursor. Those that add a later revision's object test that revision's absent side.
 DAMAGE = {
@@ -102,6 +115,13 @@ DAMAGE = {
         (redo_row_sync_locking_too_early, {"child locks"}),  # 0022's, too early
     ],
     "0022_row_sync_locks_first": [(redo_row_sync_without_its_locks, {"child locks"})],
+    "0023_place_days_by_date": [  # 0024's, too early
+        ("CREATE TABLE migration.quarantine_decisions (id BIGINT)", {"quarantine decisions"}),
+    ],
+    "0024_quarantine_decisions": [
+        ("DROP FUNCTION migration.undo_quarantine_decision(BIGINT, TEXT)", {"quarantine decisions"}),
+        (lose_a_placed_day, {"filled days"}),
+    ],
 }
 
 

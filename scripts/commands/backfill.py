@@ -3,8 +3,9 @@
     python -m scripts.commands.backfill [--batch N] [--repair-sunday-starts on|off]
 
 Set-based, in batches of legacy ids (keyset order), each batch one short transaction that
-calls migration.sync_legacy_ids() — the mapping of revision 0010, the same one the drift
-check and the sync trigger use. Rows it writes carry source_version = 'migration'.
+calls migration.sync_legacy_ids() — the mapping (0023: every filled day on its own date, the
+rows of a child-week merged; 0010 before), the same one the drift check, the trigger's drain
+and the endpoint use. Rows it writes carry source_version = 'migration'.
 
 - Idempotent: ids are deterministic and only differences are written; a second run writes
   nothing.
@@ -12,14 +13,14 @@ check and the sync trigger use. Rows it writes carry source_version = 'migration
   missing and skips (writes nothing for) what is done.
 - Safe beside the application: no lock on habit_tracker. Rows inserted during the run are
   picked up by the keyset loop; rows updated or deleted during the run are caught by a
-  final catch-up pass (legacy rows changed since the run began, and weeks whose legacy row
-  is gone).
+  final catch-up pass (legacy rows changed since the run began, rows deleted since their
+  sync, and weeks no legacy row places any more).
 - Nothing is lost silently: a row the mapping cannot take goes to
   migration.backfill_quarantine with a reason. At the end the backfill checks the invariant
   "every legacy row is migrated or quarantined" and exits 1 if it does not hold.
 
-`--repair-sunday-starts on` stores the policy in migration.settings (the trigger and the
-drift check then follow it too): weeks stored as Sunday are moved to their Monday instead of
+`--repair-sunday-starts on` (before 0023 only; retired since, with a usage error) stores the
+policy in migration.settings: weeks stored as Sunday are moved to their Monday instead of
 being quarantined. The default leaves the stored setting as it is (initially off).
 """
 from __future__ import annotations
@@ -44,23 +45,36 @@ NEXT_BATCH = "SELECT array_agg(id ORDER BY id) FROM (SELECT id FROM habit_tracke
 SYNC = "SELECT * FROM migration.sync_legacy_ids(%s, %s)"
 CHANGED_SINCE = """SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM habit_tracker
                    WHERE updated_at >= %s::TIMESTAMPTZ - %s::INTERVAL"""
-# Rows deleted behind the keyset loop: their child-weeks are placed again without them (from
-# their sync state). Then any week the mapping wrote that no child-week holds any more.
+# From 0023 on (days placed by date, migration.placed_weeks): rows deleted behind the keyset
+# loop have their child-weeks placed again without them (from their sync state); then any week
+# the mapping wrote that no child-week holds any more goes. A row is accounted for when a placed
+# child-week lists it (every clean row has a home week) or it is quarantined.
 DELETED_SINCE = """SELECT coalesce(array_agg(s.legacy_id ORDER BY s.legacy_id), '{}') FROM migration.sync_state AS s
                    WHERE NOT EXISTS (SELECT 1 FROM habit_tracker AS h WHERE h.id = s.legacy_id)"""
-GONE = """DELETE FROM weeks AS w
-          WHERE w.source_version IN ('migration', 'dual_write')
-            AND NOT EXISTS (SELECT 1 FROM migration.placed_weeks AS p WHERE p.week_id = w.id)
-          RETURNING w.child_id"""
+GONE = {
+    True: """DELETE FROM weeks AS w
+             WHERE w.source_version IN ('migration', 'dual_write')
+               AND NOT EXISTS (SELECT 1 FROM migration.placed_weeks AS p WHERE p.week_id = w.id)
+             RETURNING w.child_id""",
+    False: """DELETE FROM weeks AS w
+              WHERE w.source_version IN ('migration', 'dual_write')
+                AND NOT EXISTS (SELECT 1 FROM habit_tracker AS h WHERE migration.week_id(h.id) = w.id)
+              RETURNING w.child_id""",
+}
 DROP_CHILDLESS = """DELETE FROM children AS c
                     WHERE c.id = ANY(%s::UUID[]) AND c.source_version IN ('migration', 'dual_write')
                       AND NOT EXISTS (SELECT 1 FROM weeks AS w WHERE w.child_id = c.id)"""
-# A row is placed when a placed child-week lists it (every clean row has a home week).
-UNACCOUNTED = """SELECT count(*), (array_agg(h.id ORDER BY h.id))[1:5] FROM habit_tracker AS h
-                 LEFT JOIN (SELECT DISTINCT unnest(p.legacy_ids) AS legacy_id FROM migration.placed_weeks AS p) AS p
-                     ON p.legacy_id = h.id
-                 WHERE p.legacy_id IS NULL
-                   AND NOT EXISTS (SELECT 1 FROM migration.backfill_quarantine AS q WHERE q.legacy_id = h.id)"""
+UNACCOUNTED = {
+    True: """SELECT count(*), (array_agg(h.id ORDER BY h.id))[1:5] FROM habit_tracker AS h
+             LEFT JOIN (SELECT DISTINCT unnest(p.legacy_ids) AS legacy_id FROM migration.placed_weeks AS p) AS p
+                 ON p.legacy_id = h.id
+             WHERE p.legacy_id IS NULL
+               AND NOT EXISTS (SELECT 1 FROM migration.backfill_quarantine AS q WHERE q.legacy_id = h.id)""",
+    False: """SELECT count(*), (array_agg(h.id ORDER BY h.id))[1:5] FROM habit_tracker AS h
+              WHERE NOT EXISTS (SELECT 1 FROM weeks AS w WHERE w.id = migration.week_id(h.id))
+                AND NOT EXISTS (SELECT 1 FROM migration.backfill_quarantine AS q WHERE q.legacy_id = h.id)""",
+}
+PLACES_BY_DATE = "SELECT to_regclass('migration.placed_weeks') IS NOT NULL"
 QUARANTINE_BY_REASON = """SELECT q.reason, count(*) FROM migration.backfill_quarantine AS q
                           WHERE EXISTS (SELECT 1 FROM habit_tracker AS h WHERE h.id = q.legacy_id)
                           GROUP BY q.reason ORDER BY count(*) DESC, q.reason"""
@@ -89,7 +103,15 @@ def sync_batch(conn, ids: list[int]) -> tuple[int, ...]:
         return cur.fetchone()
 
 
+def places_by_date(conn) -> bool:
+    """Whether the database has 0023's mapping (days placed by date) rather than 0010's (row by row)."""
+    with conn.cursor() as cur:
+        cur.execute(PLACES_BY_DATE)
+        return cur.fetchone()[0]
+
+
 def run(conn, batch: int, *, log=print) -> dict:
+    by_date = places_by_date(conn)
     totals = dict(legacy_rows=0, quarantined=0, weeks=0, habits=0, records=0, deleted=0)
     with conn.cursor() as cur:
         cur.execute("SELECT now()")
@@ -117,12 +139,13 @@ def run(conn, batch: int, *, log=print) -> dict:
     with conn, conn.cursor() as cur:
         cur.execute(CHANGED_SINCE, (started_at, CATCH_UP_SLACK))
         changed = cur.fetchone()[0]
-        cur.execute(DELETED_SINCE)
-        changed += cur.fetchone()[0]
+        if by_date:
+            cur.execute(DELETED_SINCE)
+            changed += cur.fetchone()[0]
     for start in range(0, len(changed), batch):
         sync_batch(conn, changed[start:start + batch])
     with conn, conn.cursor() as cur:
-        cur.execute(GONE)
+        cur.execute(GONE[by_date])
         children = [row[0] for row in cur.fetchall()]
         gone = len(children)
         cur.execute(DROP_CHILDLESS, (children,))
@@ -134,7 +157,7 @@ def run(conn, batch: int, *, log=print) -> dict:
         legacy_total = cur.fetchone()[0]
         cur.execute(QUARANTINE_BY_REASON)
         by_reason = cur.fetchall()
-        cur.execute(UNACCOUNTED)
+        cur.execute(UNACCOUNTED[by_date])
         unaccounted, sample = cur.fetchone()
     quarantined_total = sum(count for _, count in by_reason)
     return dict(totals, batches=number, seconds=time.monotonic() - clock, legacy_total=legacy_total,
@@ -156,9 +179,15 @@ def main(argv: list[str]) -> int:
     conn = connect(autocommit=False)
     try:
         _require_mapping(conn)
-        policy = _set_repair_policy(conn, args.repair_sunday_starts)
+        if places_by_date(conn):
+            if args.repair_sunday_starts is not None:
+                raise UsageError("--repair-sunday-starts (REPAIR_SUNDAY) is retired since 0023_place_days_by_date: "
+                                 "every day is placed on its own date")
+            print(f"backfill: batches of {args.batch} legacy rows; days placed by date")
+        else:
+            policy = _set_repair_policy(conn, args.repair_sunday_starts)
+            print(f"backfill: batches of {args.batch} legacy rows; repair of Sunday starts: {policy}")
         conn.commit()
-        print(f"backfill: batches of {args.batch} legacy rows; repair of Sunday starts: {policy}")
         summary = run(conn, args.batch)
     except psycopg2.Error as exc:
         raise CheckFailed(f"backfill stopped, the open batch rolled back (re-run to resume): "

@@ -10,6 +10,9 @@ from it (the retrospective's) are the database's, not hand-typed:
   verify steps, migrations/verify/), against head or `--target`;
 - row counts: legacy habit_tracker, and each new table in total and per source_version;
 - the quarantine by reason, the sync queue and the sync failures;
+- every filled day of the legacy rows and where it is (scripts/db/day_accounts.py): placed,
+  in the recorded conflicts, in discarded rows, stranded in unresolved rows, unaccounted for;
+  and the operators' decisions (revision 0024);
 - the drift summary: scripts/drift.py's `detect()` (the incremental check of `make drift`);
 - the migration history: every revision of this repository, base to head, whether it is
   applied and when (alembic.alembic_version_history, recorded by env.py: the latest upgrade
@@ -38,6 +41,7 @@ from alembic.script import ScriptDirectory
 from psycopg2 import sql
 
 from scripts.db import drift
+from scripts.db.day_accounts import EXAMPLES, summary as day_accounts
 from scripts.db.database_url import connect, database_url, redacted
 from scripts.db.errors import OneLineParser, UsageError, cli_main
 from scripts.commands.migrate import alembic_config
@@ -54,6 +58,7 @@ QUARANTINE = "migration.backfill_quarantine"
 SYNC_STATE = "migration.sync_state"
 SYNC_FAILURES = "migration.sync_failures"
 SYNC_QUEUE = "migration.sync_queue"
+DECISIONS = "migration.quarantine_decisions"
 RECENT_STEPS = 20
 NULL_LABEL = "(null)"
 
@@ -172,6 +177,31 @@ def quarantine_section(snap: Snapshot) -> list[str]:
         return ["No legacy row is quarantined."]
     total = sum(count for _, count in rows)
     return table(["reason", "legacy rows"], [list(r) for r in rows] + [["**total**", total]])
+
+
+def days_section(snap: Snapshot) -> list[str]:
+    if not snap.exists(DECISIONS):
+        return [not_installed(DECISIONS)]
+    a = day_accounts(snap.conn)
+    conflict_lines, field_lines = snap.one("SELECT count(*), count(*) FILTER (WHERE field <> 'status') "
+                                           "FROM migration.placement_conflicts")
+    made, undone = snap.one(f"SELECT count(*), count(undone_at) FROM {DECISIONS}")
+    lines = [f"- stranded: {a.stranded} filled days in {a.unresolved_rows} unresolved legacy rows"
+             + (" (`make quarantine` lists them)" if a.unresolved_rows else ""),
+             f"- conflicts: {a.conflicts} filled days lost to a merge and recorded; migration.placement_conflicts "
+             f"holds {conflict_lines} lines ({field_lines} of week fields)",
+             f"- discarded: {a.discarded} filled days in {a.discarded_rows} discarded rows (archived)",
+             f"- placed: {a.placed} filled days in the new tables on their own date"]
+    if a.in_flight:
+        lines.append(f"- in flight: {a.in_flight} filled days of {a.in_flight_rows} rows whose writes are still queued")
+    if a.ok:
+        lines.append("- unaccounted: 0")
+    else:
+        ids = ", ".join(str(i) for i in a.unaccounted_ids[:EXAMPLES])
+        more = f" and {len(a.unaccounted_ids) - EXAMPLES} more" if len(a.unaccounted_ids) > EXAMPLES else ""
+        lines.append(f"- **unaccounted: {a.unaccounted} filled days**, of legacy rows {ids}{more}")
+    lines.append(f"- decisions (`make quarantine-resolve`): {made} made, {undone} of them undone")
+    return lines
 
 
 def sync_section(snap: Snapshot) -> list[str]:
@@ -310,6 +340,10 @@ def build(url: str, target: str | None = None) -> str:
             "## Quarantine by reason",
             "",
             *snap.section(quarantine_section),
+            "",
+            "## Filled days and quarantine decisions",
+            "",
+            *snap.section(days_section),
             "",
             "## Sync queue and failures",
             "",

@@ -68,5 +68,9 @@ TAIL=2 step "   verify" "${MAKE_CMD[@]}" verify TARGET=0019_api_privileges
 step "14. TRUNCATE of the legacy table refused" "${MAKE_CMD[@]}" upgrade TO=0020_legacy_truncate_guard
 step "15. the drain and the backfill lock before they read" "${MAKE_CMD[@]}" upgrade TO=0021_drain_locks_before_reading
 step "16. the row sync locks before it reads" "${MAKE_CMD[@]}" upgrade TO=0022_row_sync_locks_first
+step "17. every filled day placed on its own date" "${MAKE_CMD[@]}" upgrade TO=0023_place_days_by_date
+TAIL=3 step "   backfill: the stranded rows placed" "${MAKE_CMD[@]}" backfill
+step "18. operators' decisions on what is left" "${MAKE_CMD[@]}" upgrade TO=0024_quarantine_decisions
+TAIL=6 step "   quarantine" "${MAKE_CMD[@]}" quarantine
 TAIL=20 step "   verify at head" "${MAKE_CMD[@]}" verify
 step "   drift at head" "${MAKE_CMD[@]}" drift

@@ -1,4 +1,4 @@
--- migration.dual_write_find_week: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0018).
+-- migration.dual_write_find_week: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0018, 0023).
 -- No revision runs this file: each runs its own frozen migration.dual_write_find_week@<revision>.sql where it has one.
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
@@ -9,23 +9,22 @@ LANGUAGE plpgsql
 AS $$
 DECLARE
     child TEXT := request ->> 'child_name';
-    monday DATE := (request ->> 'week_start_date')::DATE;
+    start_date DATE := (request ->> 'week_start_date')::DATE;
     found_id BIGINT;
 BEGIN
-    IF extract(ISODOW FROM monday) <> 1 THEN  -- no week starts on another day (ck_weeks_start_monday)
-        RAISE EXCEPTION USING ERRCODE = 'PT422', DETAIL = 'invalid_data', HINT = 'data.week_start_date',
-            MESSAGE = format('%s is not a Monday: weeks start on Monday', monday);
-    END IF;
+    -- The app names a legacy week by its child and its own first day (any day of the week
+    -- since 0023: its days are placed by date). Of two rows with the same start, the older.
     SELECT h.id INTO found_id
-    FROM migration.child_week_ids(acting_user, child, monday) AS w (id)
-    INNER JOIN public.habit_tracker AS h ON w.id = h.id
-    ORDER BY EXISTS (SELECT 1 FROM migration.local_problem(h) AS p
-                     WHERE (SELECT count(*) FROM migration.child_week_ids(acting_user, child, monday)) > 1), h.id
+    FROM public.habit_tracker AS h
+    WHERE h.user_id = acting_user AND h.child_name = child
+        AND (h.week_start_date = start_date OR h.week_start_date IS NULL)
+        AND migration.week_start(h) = start_date
+    ORDER BY h.id
     LIMIT 1
     FOR UPDATE OF h;
     IF found_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'PT404', DETAIL = 'week_not_found',
-            MESSAGE = format('no week of %L starting %s', child, monday);
+            MESSAGE = format('no week of %L starting %s', child, start_date);
     END IF;
     RETURN found_id;
 END;

@@ -1,4 +1,4 @@
--- migration.dual_write_update_habit_record: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0018).
+-- migration.dual_write_update_habit_record: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0018, 0023).
 -- No revision runs this file: each runs its own frozen migration.dual_write_update_habit_record@<revision>.sql where it has one.
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
@@ -29,15 +29,20 @@ BEGIN
             MESSAGE = format('the week has no habit named %L', request ->> 'habit_name');
     END IF;
 
-    PERFORM migration.dual_write_sync(target_id, NULL, NULL, 'data.status');
+    PERFORM migration.dual_write_sync(target_id, NULL, 'data.status');
 
+    -- The day's date, and the habit and record holding it in that date's Monday week.
     SELECT jsonb_build_object(
-        'operation', 'update_habit_record', 'legacy_id', target_id, 'habit_id', migration.habit_id(target_id, habit_pos),
-        'record_date', migration.week_start(h) + day_index,
+        'operation', 'update_habit_record', 'legacy_id', target_id, 'habit_id', x.id, 'record_date', d.day,
         'status', coalesce((SELECT r.status FROM public.habit_records AS r
-                            WHERE r.id = migration.record_id(target_id, habit_pos, day_index)), ''))
+                            WHERE r.habit_id = x.id AND r.record_date = d.day), ''))
     INTO body
-    FROM public.habit_tracker AS h WHERE h.id = target_id;
+    FROM public.habit_tracker AS h
+    CROSS JOIN LATERAL (SELECT migration.week_start(h) + day_index AS day) AS d
+    LEFT JOIN public.weeks AS w
+        ON w.child_id = migration.child_id(h.user_id, h.child_name) AND w.week_start_date = migration.monday_of(d.day)
+    LEFT JOIN public.habits AS x ON x.week_id = w.id AND x.name = request ->> 'habit_name'
+    WHERE h.id = target_id;
     RETURN jsonb_build_object('status', 200, 'body', body);
 END;
 $$;

@@ -1,4 +1,4 @@
--- migration.local_problem: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0010, 0019).
+-- migration.local_problem: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0010, 0019, 0023).
 -- No revision runs this file: each runs its own frozen migration.local_problem@<revision>.sql where it has one.
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
@@ -8,7 +8,7 @@ RETURNS TABLE (reason TEXT, detail TEXT)
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-    monday DATE := migration.week_start(h);
+    start_date DATE := migration.week_start(h);
     e RECORD;
     d RECORD;
 BEGIN
@@ -16,10 +16,8 @@ BEGIN
         RETURN QUERY SELECT 'no_user', 'user_id is NULL';
     ELSIF char_length(h.child_name) NOT BETWEEN 1 AND 100 THEN
         RETURN QUERY SELECT 'bad_child_name', format('child_name has %s characters', char_length(h.child_name));
-    ELSIF monday IS NULL THEN
+    ELSIF start_date IS NULL THEN
         RETURN QUERY SELECT 'no_week_start', format('week_start_date NULL and week_period %L unreadable', h.week_period);
-    ELSIF extract(DOW FROM monday) <> 1 THEN
-        RETURN QUERY SELECT 'not_monday', format('week starts %s, a %s', monday, to_char(monday, 'FMDay'));
     ELSIF h.habits IS NOT NULL AND jsonb_typeof(h.habits) NOT IN ('array', 'null') THEN
         RETURN QUERY SELECT 'habits_not_array', format('habits is a JSON %s', jsonb_typeof(h.habits));
     ELSE
@@ -27,7 +25,6 @@ BEGIN
         SELECT
             min(x.pos) FILTER (WHERE x.name IS NULL) AS no_name,
             min(x.pos) FILTER (WHERE char_length(x.name) NOT BETWEEN 1 AND 200) AS bad_name,
-            count(x.name) - count(DISTINCT x.name) AS duplicate_names,
             min(x.pos) FILTER (WHERE jsonb_typeof(x.times) NOT IN ('array', 'null')) AS times_not_array
         INTO e
         FROM (
@@ -41,9 +38,6 @@ BEGIN
             RETURN;
         ELSIF e.bad_name IS NOT NULL THEN
             RETURN QUERY SELECT 'bad_habit_name', format('habit %s name is empty or over 200 characters', e.bad_name);
-            RETURN;
-        ELSIF e.duplicate_names > 0 THEN
-            RETURN QUERY SELECT 'duplicate_habit_name', format('%s repeated habit names', e.duplicate_names);
             RETURN;
         ELSIF e.times_not_array IS NOT NULL THEN
             RETURN QUERY SELECT 'times_not_array', format('habit %s times is not an array', e.times_not_array);

@@ -97,7 +97,8 @@ BEGIN
                                                                   excluded.status);
     GET DIAGNOSTICS n_records = ROW_COUNT;
 
-    -- The conflicts of these child-weeks, as the mapping finds them now.
+    -- The conflicts of these child-weeks, as the mapping finds them now: one line per value lost
+    -- (two positions of one row losing the same value on a day are one line).
     DELETE FROM migration.placement_conflicts AS c
     USING unnest(keys) AS k
     WHERE c.user_id = k.user_id AND c.child_name = k.child_name AND c.monday = k.monday
@@ -106,8 +107,8 @@ BEGIN
             WHERE p.kind = 'conflict' AND p.user_id = c.user_id AND p.child_name = c.child_name
                 AND p.monday = c.monday AND p.legacy_id = c.legacy_id AND p.field = c.field
                 AND p.name IS NOT DISTINCT FROM c.habit_name AND p.record_date IS NOT DISTINCT FROM c.record_date
-                AND (p.week_id, p.lost_value, p.kept_value, p.kept_legacy_id)
-                    = (c.week_id, c.lost_value, c.kept_value, c.kept_legacy_id));
+                AND p.lost_value = c.lost_value
+                AND (p.week_id, p.kept_value, p.kept_legacy_id) = (c.week_id, c.kept_value, c.kept_legacy_id));
     INSERT INTO migration.placement_conflicts AS c (user_id, child_name, monday, week_id, legacy_id, field,
                                                     habit_name, record_date, lost_value, kept_value, kept_legacy_id)
     SELECT p.user_id, p.child_name, p.monday, p.week_id, p.legacy_id, p.field, p.name, p.record_date, p.lost_value,

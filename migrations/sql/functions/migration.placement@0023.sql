@@ -165,4 +165,9 @@ AS $$
 $$;
 
 -- statement
+-- Its plan is estimated dear (the JSON expansions' default row counts), and JIT compiled it for
+-- 3 s, for a statement that runs in 17 ms over 34 rows (measured; jit is on by default).
+ALTER FUNCTION migration.placement(BIGINT[]) SET jit = off;
+
+-- statement
 REVOKE EXECUTE ON FUNCTION migration.placement(BIGINT[]) FROM PUBLIC;

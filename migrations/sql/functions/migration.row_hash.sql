@@ -1,4 +1,4 @@
--- migration.row_hash: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0011, 0019).
+-- migration.row_hash: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0011, 0019, 0023).
 -- No revision runs this file: each runs its own frozen migration.row_hash@<revision>.sql where it has one.
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
@@ -7,7 +7,7 @@ CREATE OR REPLACE FUNCTION migration.row_hash(h public.habit_tracker)  -- noqa: 
 RETURNS UUID
 LANGUAGE sql STABLE
 AS $$
-    SELECT md5(h::TEXT || '/repair_sunday_starts=' || migration.repair_sunday_starts())::UUID
+    SELECT md5(h::TEXT)::UUID
 $$;
 
 -- statement

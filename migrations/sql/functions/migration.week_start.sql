@@ -1,4 +1,4 @@
--- migration.week_start: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0010, 0019).
+-- migration.week_start: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0010, 0019, 0023).
 -- No revision runs this file: each runs its own frozen migration.week_start@<revision>.sql where it has one.
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
@@ -7,12 +7,9 @@ CREATE OR REPLACE FUNCTION migration.week_start(h public.habit_tracker)  -- noqa
 RETURNS DATE
 LANGUAGE sql STABLE
 AS $$
-    SELECT CASE
-        WHEN h.week_start_date IS NULL THEN migration.parse_week_period(h.week_period)
-        WHEN extract(DOW FROM h.week_start_date) = 0 AND migration.repair_sunday_starts()
-            THEN h.week_start_date + 1
-        ELSE h.week_start_date
-    END
+    -- The legacy row's first day: its week_start_date, else the date its label begins with.
+    -- Any day of the week: each filled day is placed on its own date (migration.placement()).
+    SELECT coalesce(h.week_start_date, migration.parse_week_period(h.week_period))
 $$;
 
 -- statement

@@ -1,9 +1,9 @@
--- migration.classified_legacy_rows: the view's current definition, as the database holds it at head (revisions 0010).
+-- migration.classified_legacy_rows: the view's current definition, as the database holds it at head (revisions 0010, 0023).
 -- No revision runs this file: each runs its own frozen migration.classified_legacy_rows@<revision>.sql where it has one.
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
 -- statement
 CREATE OR REPLACE VIEW migration.classified_legacy_rows AS
-SELECT h AS legacy, h.id AS legacy_id, migration.week_start(h) AS monday, p.reason, p.detail
+SELECT h AS legacy, h.id AS legacy_id, migration.week_start(h) AS start_date, p.reason, p.detail
 FROM public.habit_tracker AS h
 LEFT JOIN LATERAL migration.row_problem(h) AS p ON TRUE;

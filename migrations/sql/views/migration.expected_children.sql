@@ -1,4 +1,4 @@
--- migration.expected_children: the view's current definition, as the database holds it at head (revisions 0010).
+-- migration.expected_children: the view's current definition, as the database holds it at head (revisions 0010, 0023).
 -- No revision runs this file: each runs its own frozen migration.expected_children@<revision>.sql where it has one.
 -- tests/test_current_definitions.py proves the database at head equals this file.
 

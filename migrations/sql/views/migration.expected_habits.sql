@@ -1,10 +1,9 @@
--- migration.expected_habits: the view's current definition, as the database holds it at head (revisions 0010).
+-- migration.expected_habits: the view's current definition, as the database holds it at head (revisions 0010, 0023).
 -- No revision runs this file: each runs its own frozen migration.expected_habits@<revision>.sql where it has one.
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
 -- statement
 CREATE OR REPLACE VIEW migration.expected_habits AS
-SELECT m.*
-FROM migration.classified_legacy_rows AS c
-CROSS JOIN LATERAL migration.map_habits(c.legacy_id, (c.legacy).habits) AS m
-WHERE c.reason IS NULL;
+SELECT p.legacy_id, p.habit_id AS id, p.week_id, p.name, p.display_order
+FROM migration.placement(ARRAY(SELECT h.id FROM public.habit_tracker AS h)) AS p
+WHERE p.kind = 'habit';

@@ -1,10 +1,10 @@
--- migration.expected_weeks: the view's current definition, as the database holds it at head (revisions 0010).
+-- migration.expected_weeks: the view's current definition, as the database holds it at head (revisions 0010, 0023).
 -- No revision runs this file: each runs its own frozen migration.expected_weeks@<revision>.sql where it has one.
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
 -- statement
 CREATE OR REPLACE VIEW migration.expected_weeks AS
-SELECT w.*
-FROM migration.classified_legacy_rows AS c
-CROSS JOIN LATERAL migration.map_week(c.legacy, c.monday) AS w
-WHERE c.reason IS NULL;
+SELECT p.legacy_id, p.week_id AS id, p.user_id, p.child_id, p.child_name, p.monday AS week_start_date,
+       p.monday + 6 AS week_end_date, p.theme, p.reflection, p.reward, p.created_at, p.updated_at
+FROM migration.placement(ARRAY(SELECT h.id FROM public.habit_tracker AS h)) AS p
+WHERE p.kind = 'week';
