@@ -224,7 +224,7 @@ EXPECTED = (
            SELECT user_id, child_name, monday FROM drift_placed WHERE NOT as_placed
            UNION
            SELECT a.user_id, c.name, a.week_start_date FROM a_weeks a JOIN children c ON c.id = a.child_id
-           WHERE NOT EXISTS (SELECT 1 FROM migration.placed_weeks p WHERE p.week_id = a.id)) x
+           WHERE NOT EXISTS (SELECT 1 FROM drift_placed p WHERE p.week_id = a.id)) x
        WHERE {NOT_LEFT_OUT}""", analyze=True),
     Relation("drift_trusted", """
        SELECT * FROM drift_placed p WHERE p.as_placed AND NOT %(full)s
