@@ -1,16 +1,19 @@
 """`make drift` after a clean backfill: each kind of drift, injected alone, is found with the
-right severity and pinpointed; a clean backfill shows none; alerts reach a local receiver."""
+right severity and pinpointed, by the incremental check and by FULL alike (tests/helpers.py's
+drift() runs both, and each user's check); a clean backfill shows none, merged child-weeks
+included, with their conflicts counted as known; alerts reach a local receiver."""
 from __future__ import annotations
 
 import http.server
 import json
 import threading
+from collections import Counter
 
 import psycopg2
 import pytest
 
 import legacy_cases as cases
-from helpers import drift, run_cli, run_in_process, scalar, starts_at
+from helpers import drain, drift, run_cli, run_in_process, scalar, starts_at
 
 from scripts.commands.seed_legacy import seed
 
@@ -28,6 +31,9 @@ def backfilled(db, migrate, database_url):
     return ids
 
 
+KNOWN_CONFLICTS = Counter(field for _, field in cases.EXPECTED_CONFLICTS)
+
+
 def only_finding(report) -> dict:
     assert report["findings"] == 1, report
     return report["examples"][0]
@@ -36,16 +42,21 @@ def only_finding(report) -> dict:
 def test_clean_backfill_has_no_drift_and_reports_known_exceptions(backfilled, database_url):
     code, report = drift(database_url)
     assert code == 0 and report["drift"] is False
-    assert report["quarantine"] == {"bad_child_name": 1, "bad_habit": 1, "bad_habit_name": 2, "duplicate_habit_name": 1,
-                                    "duplicate_week": 1, "habits_not_array": 1, "no_user": 1, "no_week_start": 1,
-                                    "not_monday": 2, "times_not_array": 1, "times_too_long": 1, "unknown_status": 1}
+    assert report["quarantine"] == dict(Counter(cases.QUARANTINED.values()))
+    # duplicate_week merged into its Monday week, and the Tuesday-start row into the Sunday-start
+    # row's: the fields they lost are recorded, known and not drift.
+    assert report["conflicts"] == KNOWN_CONFLICTS == {"reflection": 2, "theme": 2}
+    assert report["checked"]["conflicts"] == len(cases.EXPECTED_CONFLICTS)
     assert report["source_versions"]["weeks"] == {"migration": len(cases.EXPECTED_WEEKS)}
-    # Every row is unchanged since the backfill recorded it: only the one child-week claimed by
-    # two legacy rows is re-mapped (always), and the recorded fingerprints equal the tables'.
-    assert report["checked"]["remapped"] == 2
+    # Every row is unchanged since the backfill placed it and every week is as placed: nothing
+    # is re-mapped.
+    assert (report["checked"]["remapped"], report["checked"]["weeks_remapped"]) == (0, 0)
     assert report["checked"]["legacy_rows"] == len(cases.LEGACY_ROWS)
+    assert report["checked"]["weeks_compared"] == len(cases.EXPECTED_WEEKS)
     text = run_cli("scripts.commands.drift", database_url=database_url)
     assert text.returncode == 0 and text.stdout.splitlines()[-1] == "no drift"
+    assert ("known conflicts (values a merge did not keep, in migration.placement_conflicts; not drift): "
+            "reflection 2, theme 2") in text.stdout.splitlines()
 
 
 def record_of(db, legacy_id, status):
@@ -170,28 +181,166 @@ def test_legacy_update_that_was_never_synced_is_remapped_and_found(db, backfille
     finding = only_finding(report)
     assert (finding["severity"], finding["kind"], finding["legacy_id"], finding["new_ids"]) == (
         "MEDIUM", "STATUS_MISMATCH", legacy_id, [record])
-    # The row and the other legacy row of its child-week (the quarantined duplicate) are re-mapped.
-    assert report["checked"]["remapped"] == 2
+    # Its child-week is re-mapped whole: the row and the other row merged into it (duplicate_week).
+    assert (report["checked"]["remapped"], report["checked"]["weeks_remapped"]) == (2, 1)
 
 
-def test_deleting_the_claiming_row_frees_its_duplicate(db, backfilled, database_url):
-    """duplicate_week looks across rows: the unchanged duplicate is re-mapped with its group."""
+def test_deleting_the_monday_row_of_a_merged_week_re_places_it_from_the_other(db, backfilled, database_url):
+    """The child-week is re-mapped whole: the row merged into it now gives the week (its id,
+    fields and habits), and the conflicts recorded against the deleted row are stale."""
     claiming, duplicate = backfilled["clean_two_habits_13_digit_id"], backfilled["duplicate_week"]
     with db.cursor() as cur:
         cur.execute("DELETE FROM habit_tracker WHERE id = %s", (claiming,))
     code, report = drift(database_url)
-    kinds = {(f["kind"], f["legacy_id"]) for f in report["examples"]}
-    assert code == 1 and ("MISSING_WEEK", duplicate) in kinds and ("EXTRA_WEEK", None) in kinds
+    kinds = sorted((f["kind"], f["legacy_id"]) for f in report["examples"])
+    assert code == 1 and kinds == [("CONFLICT_STALE", duplicate), ("CONFLICT_STALE", duplicate),
+                                   ("EXTRA_WEEK", None), ("MISSING_WEEK", duplicate)]
+    assert (report["checked"]["remapped"], report["checked"]["weeks_remapped"]) == (1, 1)
 
 
-def test_changed_policy_remaps_every_row(db, backfilled, database_url):
+# --- child-weeks merged from rows that start on other days than Monday (revision 0023) -------
+
+GAON = "가온"
+
+
+def week_row(start, habits, updated_at, theme):
+    return (GAON, f"{GAON} {start}", start, json.dumps(habits, ensure_ascii=False), cases.U1, theme,
+            json.dumps({"bestDay": "화", "easiestHabit": "", "nextWeekGoal": theme}, ensure_ascii=False), updated_at)
+
+
+@pytest.fixture
+def merged(db, backfilled, database_url):
+    """Three rows of one child, backfilled: a Monday row (2025-09-01), a Sunday-start row
+    (2025-08-31, updated later: it wins the Monday both give a status to) and a Tuesday-start
+    row (2025-09-02, updated first: it loses the Tuesday). They merge into the week of
+    2025-09-01; the Sunday row's first day goes to the week of 2025-08-25 and the Tuesday
+    row's last to the week of 2025-09-08."""
+    rows = {
+        "monday": week_row("2025-09-01", [cases.habit("독서", ["green", "", "", "", "", "", "yellow"]),
+                                          cases.habit("줄넘기", ["", "green", "", "", "", "", ""], 2)],
+                           "2025-09-02", "테마 월"),
+        "sunday": week_row("2025-08-31", [cases.habit("독서", ["red", "red", "green", "", "", "", ""])],
+                           "2025-09-03", "테마 일"),
+        "tuesday": week_row("2025-09-02", [cases.habit("독서", ["yellow", "", "", "", "", "", ""]),
+                                           cases.habit("운동", ["", "", "", "", "", "", "green"], 2)],
+                            "2025-09-01", "테마 화"),
+    }
+    ids = {}
     with db.cursor() as cur:
-        cur.execute("UPDATE migration.settings SET value = 'true' WHERE name = 'repair_sunday_starts'")
+        for key, row in rows.items():
+            cur.execute("""INSERT INTO habit_tracker (child_name, week_period, week_start_date, habits, user_id, theme,
+                                                      reflection, updated_at)
+                           VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""", row)
+            ids[key] = cur.fetchone()[0]
+    assert run_in_process("scripts.commands.backfill", database_url=database_url).returncode == 0
+    return ids
+
+
+def gaon_week(db, monday) -> str:
+    return scalar(db, "SELECT week_id::TEXT FROM migration.placed_weeks WHERE child_name = %s AND monday = %s",
+                  (GAON, monday))
+
+
+def gaon_record(db, habit, day) -> str:
+    return scalar(db, """SELECT r.id::TEXT FROM habit_records r JOIN habits h ON h.id = r.habit_id
+                         JOIN children c ON c.id = (SELECT child_id FROM weeks WHERE id = h.week_id)
+                         WHERE c.name = %s AND h.name = %s AND r.record_date = %s""", (GAON, habit, day))
+
+
+def test_merged_sunday_and_tuesday_start_week_has_no_drift_after_backfill(db, merged, database_url):
+    monday, sunday, tuesday = merged["monday"], merged["sunday"], merged["tuesday"]
+    with db.cursor() as cur:
+        cur.execute("SELECT monday::TEXT, legacy_ids FROM migration.placed_weeks WHERE child_name = %s ORDER BY 1",
+                    (GAON,))
+        assert cur.fetchall() == [("2025-08-25", [sunday]), ("2025-09-01", sorted([monday, sunday, tuesday])),
+                                  ("2025-09-08", [tuesday])]
     code, report = drift(database_url)
-    # The Sunday row now maps (to its Monday), and its child 지우 had no other week.
-    assert {(f["kind"], f["legacy_id"]) for f in report["examples"]} == {
-        ("MISSING_WEEK", backfilled["sunday_start"]), ("MISSING_CHILD", None)}
-    assert report["checked"]["remapped"] == len(cases.LEGACY_ROWS)
+    assert code == 0, report["by_kind"]
+    # Known: the Monday's green lost to the later Sunday row's red, the Tuesday row's yellow to
+    # the Sunday row's green, and both other rows' theme and reflection to the Monday row's.
+    assert report["conflicts"] == KNOWN_CONFLICTS + Counter({"status": 2, "theme": 2, "reflection": 2})
+    assert report["checked"]["conflicts"] == len(cases.EXPECTED_CONFLICTS) + 6
+    assert (report["checked"]["remapped"], report["checked"]["weeks_compared"]) == (0, len(cases.EXPECTED_WEEKS) + 3)
+
+
+def test_corrupted_rows_of_a_merged_week_are_found_by_both_checks(db, merged, database_url):
+    """Each finding names the row the line came from: the record's winning row, the week's fields' row."""
+    record, week = gaon_record(db, "독서", "2025-09-02"), gaon_week(db, "2025-09-01")
+    with db.cursor() as cur:
+        cur.execute("UPDATE habit_records SET status = 'red' WHERE id = %s", (record,))
+        cur.execute("UPDATE weeks SET theme = '바뀐 테마' WHERE id = %s", (week,))
+    code, report = drift(database_url)
+    found = sorted((f["severity"], f["kind"], f["legacy_id"], tuple(f["new_ids"]), f["detail"])
+                   for f in report["examples"])
+    assert code == 1 and found == [
+        ("MEDIUM", "STATUS_MISMATCH", merged["sunday"], (record,), "red on 2025-09-02, legacy says green"),
+        ("MEDIUM", "WEEK_DATA_MISMATCH", merged["monday"], (week,), "differs in theme"),
+    ]
+    # Only that child-week is re-mapped, from the three rows with a day in it.
+    assert (report["checked"]["remapped"], report["checked"]["weeks_remapped"]) == (3, 1)
+
+
+def test_unsynced_edit_of_a_tuesday_start_row_re_maps_both_its_weeks(db, merged, database_url):
+    tuesday = merged["tuesday"]
+    with db.cursor() as cur:
+        # Its Monday (2025-09-08) changes; its Tuesday now agrees with the Sunday row's green.
+        cur.execute("""UPDATE habit_tracker SET habits = jsonb_set(jsonb_set(habits, '{1,times,6}', '"red"'),
+                                                                   '{0,times,0}', '"green"')
+                       WHERE id = %s""", (tuesday,))
+    code, report = drift(database_url)
+    found = sorted((f["kind"], f["legacy_id"], tuple(f["new_ids"])) for f in report["examples"])
+    assert code == 1 and found == [
+        ("CONFLICT_STALE", tuesday, (gaon_week(db, "2025-09-01"),)),
+        ("STATUS_MISMATCH", tuesday, (gaon_record(db, "운동", "2025-09-08"),)),
+    ]
+    assert (report["checked"]["remapped"], report["checked"]["weeks_remapped"]) == (3, 2)
+    # Changed seconds ago: left out with every child-week it has a day in, the others' rows too.
+    code, report = drift(database_url, "--min-age", "600")
+    assert code == 0 and report["checked"]["left_out_recent"] == 1
+    assert report["checked"]["weeks_compared"] == len(cases.EXPECTED_WEEKS) + 1
+
+
+def test_a_queued_write_leaves_out_its_childs_weeks_until_drained(db, merged, database_url):
+    with db.cursor() as cur:
+        cur.execute("RESET migration.skip_sync_trigger")
+        cur.execute("""UPDATE habit_tracker SET habits = jsonb_set(habits, '{1,times,6}', '"red"') WHERE id = %s""",
+                    (merged["tuesday"],))
+    assert scalar(db, "SELECT count(*) FROM migration.sync_queue") == 1
+    code, report = drift(database_url)
+    # The queued row and the other rows of its child are in flight; their child-weeks are not compared.
+    assert code == 0 and report["checked"]["left_out_recent"] == 3
+    assert report["checked"]["weeks_compared"] == len(cases.EXPECTED_WEEKS)
+    drain(db)
+    code, report = drift(database_url)
+    assert code == 0 and report["checked"]["weeks_compared"] == len(cases.EXPECTED_WEEKS) + 3
+
+
+def test_a_conflict_missing_from_the_record_is_found(db, merged, database_url):
+    """A recorded conflict is known; one the mapping gives and the record lacks, or one recorded
+    otherwise than the mapping gives, is drift. The incremental check trusts a child-week as
+    placed (migration.placed_weeks keeps no trace of its conflicts): only re-mapping it, as
+    --full does, compares them."""
+    monday, sunday, tuesday = merged["monday"], merged["sunday"], merged["tuesday"]
+    with db.cursor() as cur:
+        cur.execute("DELETE FROM migration.placement_conflicts WHERE field = 'status' AND legacy_id = %s", (monday,))
+        cur.execute("""UPDATE migration.placement_conflicts SET kept_value = '"테마 일"'
+                       WHERE field = 'theme' AND legacy_id = %s""", (tuesday,))
+    result = run_in_process("scripts.commands.drift", "--json", "--full", "--examples", "50", database_url=database_url)
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    found = sorted((f["severity"], f["kind"], f["legacy_id"], tuple(f["new_ids"]), f["detail"])
+                   for f in report["examples"])
+    week = gaon_week(db, "2025-09-01")
+    assert found == [
+        ("HIGH", "CONFLICT_NOT_RECORDED", monday, (week,),
+         f'status of \'독서\' on 2025-09-01: "green" lost to "red" of legacy {sunday}, not in migration.placement_conflicts'),
+        ("MEDIUM", "CONFLICT_STALE", tuesday, (week,),
+         f'theme: recorded "테마 화" lost to "테마 일" of legacy {monday}, the mapping says "테마 화" lost to "테마 월" '
+         f"of legacy {monday}"),
+    ]
+    assert report["checked"]["conflicts"] == len(cases.EXPECTED_CONFLICTS) + 6 - 1
+    incremental = run_in_process("scripts.commands.drift", "--json", database_url=database_url)
+    assert incremental.returncode == 0, incremental.stdout
 
 
 @pytest.mark.start_at("head")

@@ -3,10 +3,10 @@
 On a database at head (the Makefile target starts a throwaway server), seeds ROWS realistic
 legacy weeks and backfills them, then times side by side:
 
-- the drift check as `make drift` runs it (the mapping re-evaluated only for rows changed
-  since their sync, a fingerprint per week, row by row only where the fingerprints differ,
-  plus children, orphans and distributions);
-- the same check with `--full` (the mapping re-evaluated for every row), for reference;
+- the drift check as `make drift` runs it (the mapping re-evaluated only for the child-weeks
+  of rows changed since their sync, a fingerprint per week, row by row only where the
+  fingerprints differ, plus children, conflicts, orphans and distributions);
+- the same check with `--full` (the mapping re-evaluated for every child-week), for reference;
 - the naive check: every expected record from the mapping view EXCEPT ALL the actual records,
   in both directions.
 
@@ -69,7 +69,7 @@ def main(argv: list[str]) -> int:
     print(f"data: {legacy} legacy rows, {weeks} weeks, {records} records")
     print(f"drift check (full coverage): {best_drift:.2f}s, {len(report.findings)} findings "
           f"(runs: {', '.join(f'{t:.2f}' for t in drift_times)}; {report.checked['remapped']} rows re-mapped)")
-    print(f"drift check --full (every row re-mapped): {best_full:.2f}s, {len(full_report.findings)} findings "
+    print(f"drift check --full (every child-week re-mapped): {best_full:.2f}s, {len(full_report.findings)} findings "
           f"(runs: {', '.join(f'{t:.2f}' for t in full_times)})")
     print(f"naive EXCEPT ALL both ways over all records: {best_naive:.2f}s, {differences} differences "
           f"(runs: {', '.join(f'{t:.2f}' for t in naive_times)})")

@@ -3,8 +3,8 @@
     python -m scripts.commands.drift [--json] [--min-age SECONDS] [--examples N] [--full]
 
 Runs the drift check of scripts/db/drift.py over every user and prints its report (how the
-check works, and what it compares, is that module's docstring). `--full` re-maps every legacy
-row instead of trusting the rows unchanged since their last sync.
+check works, and what it compares, is that module's docstring). `--full` re-maps every
+child-week instead of trusting those placed and unchanged since.
 
 Exit 0 no drift, 1 drift found, 2 could not run. With DRIFT_WEBHOOK_URL set, drift is also
 posted as a Discord-compatible message (scripts/commands/drift_alert.py); a failing webhook is
@@ -28,10 +28,11 @@ from scripts.db.errors import UsageError, cli_main
 
 
 def render_text(report: Report, examples: int) -> str:
-    lines = [f"checked {report.checked['legacy_rows']} legacy rows ({report.checked['left_out_recent']} changed too "
-             f"recently or queued, left out; {report.checked['remapped']} re-mapped, the others unchanged since their sync), "
-             f"{report.checked['weeks_compared']} weeks by fingerprint, "
-             f"{report.checked['weeks_differing']} compared row by row"]
+    checked = report.checked
+    lines = [f"checked {checked['legacy_rows']} legacy rows ({checked['left_out_recent']} changed too "
+             f"recently or queued, left out with their weeks; {checked['remapped']} re-mapped into "
+             f"{checked['weeks_remapped']} weeks, the others as placed), "
+             f"{checked['weeks_compared']} weeks by fingerprint, {checked['weeks_differing']} compared row by row"]
     kinds = Counter((f.severity, f.kind) for f in report.findings)
     for (severity, kind), count in sorted(kinds.items(), key=lambda k: (SEVERITY_ORDER.index(k[0][0]), k[0][1])):
         lines.append(f"{severity:<8} {kind}: {count}")
@@ -40,6 +41,9 @@ def render_text(report: Report, examples: int) -> str:
             lines.append(f"           {legacy}; new {', '.join(f.new_ids)}: {f.detail}")
     known = ", ".join(f"{reason} {count}" for reason, count in report.quarantine.items()) or "none"
     lines.append(f"known exceptions (quarantined legacy rows, not drift): {known}")
+    conflicts = ", ".join(f"{name} {count}" for name, count in report.conflicts.items()) or "none"
+    lines.append(f"known conflicts (values a merge did not keep, in migration.placement_conflicts; not drift): "
+                 f"{conflicts}")
     for table, counts in report.source_versions.items():
         lines.append(f"source_version {table}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     lines.append(f"DRIFT: {len(report.findings)} findings" if report.drift else "no drift")
@@ -53,6 +57,7 @@ def render_json(report: Report, examples: int) -> str:
         "drift": report.drift, "findings": len(report.findings), "by_kind": dict(by_kind),
         "by_severity": dict(Counter(f.severity for f in report.findings)), "examples": sample,
         "checked": report.checked, "source_versions": report.source_versions, "quarantine": report.quarantine,
+        "conflicts": report.conflicts,
     }, ensure_ascii=False, indent=2, default=str)
 
 
@@ -63,7 +68,7 @@ def main(argv: list[str]) -> int:
                         help="leave out legacy rows changed in the last SECONDS (writes in flight)")
     parser.add_argument("--examples", type=int, default=3, help="examples shown per kind of finding")
     parser.add_argument("--full", action="store_true",
-                        help="re-map every legacy row instead of trusting rows unchanged since their last sync")
+                        help="re-map every child-week instead of trusting those unchanged since they were placed")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:

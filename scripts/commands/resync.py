@@ -6,8 +6,9 @@ First drains the trigger's queue (revision 0013, `make sync-drain`), then re-syn
 row at a time with migration.try_sync_legacy_row() (revision 0012), every row that needs it:
 - the rows whose sync failed (migration.sync_failures, recorded by the trigger or the drain);
 - the rows changed since their last sync (their hash differs from migration.sync_state:
-  written while the trigger was off or skipped), rows never synced, rows deleted since,
-  and the other rows of their child-weeks — the same selection `make drift` re-maps.
+  written while the trigger was off or skipped), rows never synced and rows deleted since
+  (drift's drift_out_of_step). A sync places the child-weeks of its row whole, the same
+  child-weeks `make drift` re-maps for them.
 
 Each row runs in its own subtransaction: a row that still fails is recorded in
 migration.sync_failures (operation RESYNC) and the others go on. Exit 0 when every row synced, 1 when some

@@ -1,25 +1,38 @@
-"""The drift check: prove habit_tracker and the new tables agree, row by row.
+"""The drift check: prove habit_tracker and the new tables agree, child-week by child-week.
 
 Shared by `make drift` (scripts/commands/drift.py), the endpoint's verify_consistency
 (scripts/dual_write/consistency.py), resync and the report.
 
-The expected side is the mapping of revision 0010 (migration.classified_legacy_rows and the
-map_* functions, the same ones the backfill and the sync trigger use). The mapping is a pure
-function of the legacy row and the policy, and every sync records, per legacy row, its hash
-and the fingerprint of the week the mapping gave (migration.sync_state, revision 0011). So
-the mapping is re-evaluated here only for the rows whose hash changed since their sync (new,
-changed or deleted rows, and the other rows of their child-week), and for any week whose
-fingerprint in the tables differs from the recorded one; `--full` re-maps every row.
+The unit is the child-week (user_id, child_name, Monday), as in the mapping of revision 0023:
+every filled day goes to the Monday week of its own date, and the legacy rows with a day in
+one child-week merge there. The expected side is that mapping, migration.placement() (the one
+the backfill, the drain and the endpoint write with), evaluated for the child-weeks that may
+have changed since they were placed:
+- stale ones: the child-weeks (now and at its last sync, migration.sync_state) of every legacy
+  row whose hash differs from the one recorded at its sync, that was never synced, or whose
+  row is gone. Each is re-mapped whole, from every legacy row with a day in it;
+- the others are taken as placed (migration.placed_weeks: the week id and the fingerprint of
+  what was written), unless the week in the tables no longer has that fingerprint or is gone,
+  or the tables hold a week the mapping wrote that was never placed: those are re-mapped too,
+  for the detail.
+`--full` re-maps every child-week. Child-weeks a row in flight touches (changed in the last
+--min-age seconds, or queued for the drain with the other rows of its child) are left out on
+both sides.
 
 The actual side is the new tables' rows written by the mapping (source_version 'migration'
 or 'dual_write'). A fingerprint per week (over the week, its habits and records) is compared
 first; only the weeks whose fingerprints differ are compared column by column, habit by
-habit and record by record. Children, every foreign key's orphans, the source_version
-distribution and the quarantine (known exceptions, not drift) are reported too.
+habit and record by record. A finding names the legacy row a line came from (a week's: the
+row its fields came from). The values a merge did not keep are recorded in
+migration.placement_conflicts: known, counted, not drift; but a conflict of a re-mapped
+child-week that is not recorded, or recorded and no longer the mapping's, is a finding.
+Children, every foreign key's orphans, the source_version distribution and the quarantine
+(known exceptions, not drift) are reported too.
 
 """
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -48,6 +61,7 @@ class Report:
     checked: dict = field(default_factory=dict)
     source_versions: dict = field(default_factory=dict)
     quarantine: dict = field(default_factory=dict)
+    conflicts: dict = field(default_factory=dict)
 
     def add(self, severity: str, kind: str, legacy_id, new_ids, detail: str) -> None:
         self.findings.append(Finding(severity, kind, legacy_id, [str(i) for i in new_ids if i is not None], detail))
@@ -77,17 +91,28 @@ class Relation:
 
 
 # Legacy writes queued for the drain (revision 0013) are in flight, like rows younger than
-# --min-age: they and the other rows of their children are left out of the comparison.
+# --min-age: they, the other rows of their children and every child-week they touch are left
+# out of the comparison.
 QUEUED = {
     True: "SELECT legacy_id, min(enqueued_at) AS enqueued_at FROM migration.sync_queue GROUP BY legacy_id",
     False: "SELECT NULL::BIGINT AS legacy_id, NULL::TIMESTAMPTZ AS enqueued_at WHERE FALSE",
 }
 SYNC_BACKLOG_LIMIT_SECONDS = 300
 
-# Which legacy rows the mapping must be evaluated for. A legacy row whose hash equals the one
-# recorded at its last sync (migration.sync_state, revision 0011) maps to what was recorded;
-# every other row is re-mapped, together with the rows of its child-week (the duplicate_week
-# rule looks across them). --full re-maps all. `make resync` re-syncs drift_out_of_step.
+# The child-weeks a row's days can fall in: the Monday weeks of its first and last day, as
+# migration.legacy_weeks() (0023) gives them, set-based over {rows} (user_id, child_name,
+# start_date) instead of one call per row.
+CANDIDATE_WEEKS = """
+       SELECT DISTINCT x.user_id, x.child_name, k.monday, migration.child_id(x.user_id, x.child_name) AS child_id
+       FROM ({rows}) x
+       CROSS JOIN LATERAL (VALUES (migration.monday_of(x.start_date)), (migration.monday_of(x.start_date + 6))) k (monday)
+       WHERE x.user_id IS NOT NULL AND x.child_name IS NOT NULL AND x.start_date IS NOT NULL"""
+
+# Which child-weeks the mapping must be evaluated for. A legacy row whose hash equals the one
+# recorded at its last sync (migration.sync_state) is as it was placed; every other row
+# (changed, new, or gone) makes its child-weeks, now and at its last sync, stale: they are
+# re-mapped whole. `make resync` re-syncs drift_out_of_step (a sync places the rows'
+# child-weeks whole, as here).
 SELECT_ROWS = (
     Relation("drift_in_flight", """
        SELECT legacy_id FROM drift_queued
@@ -99,49 +124,37 @@ SELECT_ROWS = (
              WHERE legacy_id IN (SELECT legacy_id FROM drift_queued)) c USING (user_id, child_name)"""),
     Relation("drift_legacy", """
        SELECT h.id AS legacy_id, migration.row_hash(h) AS row_hash, h.user_id, h.child_name,
+              migration.week_start(h) AS start_date,
               h.updated_at > now() - make_interval(secs => %(min_age)s)
                   OR h.id IN (SELECT legacy_id FROM drift_in_flight) AS recent
        FROM habit_tracker h
        WHERE {every_user_or} h.user_id = %(user_id)s::UUID""", analyze=True),
-    Relation("drift_recent", """
-       SELECT legacy_id, migration.week_id(legacy_id) AS week_id FROM drift_legacy WHERE recent
-       UNION
-       SELECT legacy_id, migration.week_id(legacy_id) FROM drift_in_flight"""),
-    # Rows changed since their last sync, and recorded rows whose legacy row is gone.
+    # The child-weeks left out: every one a row in flight has a day in, now or at its last sync.
+    Relation("drift_recent", CANDIDATE_WEEKS.format(rows="""
+       SELECT user_id, child_name, start_date FROM drift_legacy WHERE recent
+       UNION ALL
+       SELECT s.user_id, s.child_name, s.start_date FROM migration.sync_state s
+       WHERE s.legacy_id IN (SELECT legacy_id FROM drift_legacy WHERE recent UNION SELECT legacy_id FROM drift_in_flight)""")),
+    # Rows changed since their last sync (or never synced), and recorded rows whose legacy row is gone.
     Relation("drift_stale", """
        SELECT l.legacy_id FROM drift_legacy l LEFT JOIN migration.sync_state s USING (legacy_id)
-       WHERE l.recent IS NOT TRUE AND (%(full)s OR s.row_hash IS DISTINCT FROM l.row_hash)
+       WHERE l.recent IS NOT TRUE AND s.row_hash IS DISTINCT FROM l.row_hash
        UNION ALL
        SELECT s.legacy_id FROM migration.sync_state s
        WHERE NOT EXISTS (SELECT 1 FROM drift_legacy l WHERE l.legacy_id = s.legacy_id)
          AND s.legacy_id NOT IN (SELECT legacy_id FROM drift_in_flight)
          AND ({every_user_or} s.user_id = %(user_id)s::UUID)"""),
-    # Their child-weeks; and child-weeks claimed by more than one legacy row, always re-mapped
-    # (like rows quarantined as duplicate_week): their outcome depends on rows other than their own.
-    Relation("drift_groups", """
-       SELECT s.user_id, s.child_name, s.monday FROM migration.sync_state s JOIN drift_stale USING (legacy_id)
-       UNION
-       SELECT h.user_id, h.child_name, migration.week_start(h) FROM habit_tracker h JOIN drift_stale d ON d.legacy_id = h.id
-       UNION
-       SELECT user_id, child_name, monday FROM migration.sync_state
-       WHERE monday IS NOT NULL AND ({every_user_or} user_id = %(user_id)s::UUID)
-       GROUP BY 1, 2, 3 HAVING count(*) > 1"""),
-    Relation("drift_out_of_step", """
-       SELECT legacy_id FROM drift_stale
-       UNION
-       SELECT s.legacy_id FROM migration.sync_state s JOIN drift_groups g USING (user_id, child_name, monday)
-       UNION
-       SELECT q.legacy_id FROM migration.backfill_quarantine q JOIN drift_legacy USING (legacy_id)
-       WHERE q.reason = 'duplicate_week'"""),
-    # Rows recorded, unchanged since: taken on trust unless their week's fingerprint differs.
-    Relation("drift_in_step", """
-       SELECT s.* FROM migration.sync_state s JOIN drift_legacy l USING (legacy_id)
-       WHERE l.recent IS NOT TRUE AND NOT %(full)s AND s.row_hash = l.row_hash
-         AND s.legacy_id NOT IN (SELECT legacy_id FROM drift_out_of_step)"""),
+    Relation("drift_out_of_step", "SELECT legacy_id FROM drift_stale"),
+    # Their child-weeks, as the rows are now and as they were synced.
+    Relation("drift_stale_weeks", CANDIDATE_WEEKS.format(rows="""
+       SELECT l.user_id, l.child_name, l.start_date FROM drift_legacy l JOIN drift_stale USING (legacy_id)
+       UNION ALL
+       SELECT s.user_id, s.child_name, s.start_date FROM migration.sync_state s JOIN drift_stale USING (legacy_id)""")),
 )
 
 # Fingerprints, set-based: one per week over what the week, its habits and records hold, with
-# the line and fingerprint functions of revision 0011 (the sync records the same).
+# the line and fingerprint functions of revision 0011 (place_child_weeks() records the same
+# in migration.placed_weeks).
 FINGERPRINT = """
 SELECT w.id AS week_id, migration.week_fingerprint(w.child_id, w.user_id, w.week_start_date, w.week_end_date, w.theme,
                                                    w.reflection, w.reward, hs.lines, rs.lines) AS fingerprint
@@ -152,16 +165,18 @@ LEFT JOIN (SELECT h.week_id, string_agg(migration.record_line(r.id, r.habit_id, 
                                         ORDER BY r.id) AS lines
            FROM {records} r JOIN {habits} h ON h.id = r.habit_id GROUP BY h.week_id) rs ON rs.week_id = w.id
 """
-# The actual side: the new tables' rows the mapping wrote, but for the weeks in flight.
-ACTUAL = (
-    Relation("a_weeks", """
-       SELECT * FROM weeks WHERE source_version IN ('migration', 'dual_write')
-         AND id NOT IN (SELECT week_id FROM drift_recent)
-         AND ({every_user_or} user_id = %(user_id)s::UUID)""", analyze=True),
+# The actual side: the new tables' rows the mapping wrote, but for the child-weeks left out.
+A_CONTENT = (
     Relation("a_habits", "SELECT h.* FROM habits h WHERE {habits_of_a_weeks}", analyze=True),
     Relation("a_records", "SELECT r.* FROM habit_records r WHERE {records_of_a_habits}"),
     Relation("a_fp", FINGERPRINT.format(weeks="a_weeks", habits="a_habits", records="a_records")),
 )
+ACTUAL = (
+    Relation("a_weeks", """
+       SELECT * FROM weeks w WHERE source_version IN ('migration', 'dual_write')
+         AND NOT EXISTS (SELECT 1 FROM drift_recent r WHERE r.child_id = w.child_id AND r.monday = w.week_start_date)
+         AND ({every_user_or} user_id = %(user_id)s::UUID)""", analyze=True),
+) + A_CONTENT
 # What differs between checking every user and one user (the endpoint's verify_consistency).
 # - every_user_or: every user's rows are read; one user's, by that user's indexes. A filter
 #   `%(user_id)s IS NULL OR ...` would do both, but a generic plan (the endpoint prepares the
@@ -179,32 +194,158 @@ SCOPE = {
                  "records_of_a_habits": "r.habit_id = ANY(ARRAY(SELECT id FROM a_habits))"},
 }
 
-# The expected side: the mapping, for the rows not taken on trust.
+# Every expected week, re-mapped ones from the mapping, the others as placed (drift_trusted);
+# those whose fingerprint differs from the tables'.
+COMPARED = (
+    Relation("e_fp", FINGERPRINT.format(weeks="e_weeks", habits="e_habits", records="e_records")
+             + " UNION ALL SELECT week_id, fingerprint FROM drift_trusted"),
+    Relation("differing", "SELECT e.week_id FROM e_fp e JOIN a_fp a USING (week_id) WHERE e.fingerprint <> a.fingerprint"),
+)
+
+# A child-week in drift_recent, by the key columns of the relation aliased x.
+NOT_LEFT_OUT = """NOT EXISTS (SELECT 1 FROM drift_recent r
+                              WHERE r.user_id = x.user_id AND r.child_name = x.child_name AND r.monday = x.monday)"""
+
+# The expected side: the mapping (migration.placement(), revision 0023) for the child-weeks
+# not taken on trust; the others as placed (migration.placed_weeks).
 EXPECTED = (
-    # Out of step, or in step but their week is missing or differs (re-mapped for the detail).
+    # Every child-week placed, with whether the tables still hold its week as placed.
+    Relation("drift_placed", f"""
+       SELECT x.user_id, x.child_name, x.monday, x.week_id, x.fingerprint,
+              a.fingerprint IS NOT DISTINCT FROM x.fingerprint AS as_placed
+       FROM migration.placed_weeks x LEFT JOIN a_fp a USING (week_id)
+       WHERE ({{every_user_or}} x.user_id = %(user_id)s::UUID) AND {NOT_LEFT_OUT}""", analyze=True),
+    # Re-mapped: the stale child-weeks; those whose week differs from what was placed or is
+    # gone; and those holding a week the mapping wrote that was never placed (for the detail).
+    Relation("drift_remap", f"""
+       SELECT x.user_id, x.child_name, x.monday FROM (
+           SELECT user_id, child_name, monday FROM drift_stale_weeks
+           UNION
+           SELECT user_id, child_name, monday FROM drift_placed WHERE NOT as_placed
+           UNION
+           SELECT a.user_id, c.name, a.week_start_date FROM a_weeks a JOIN children c ON c.id = a.child_id
+           WHERE NOT EXISTS (SELECT 1 FROM drift_placed p WHERE p.week_id = a.id)) x
+       WHERE {NOT_LEFT_OUT}""", analyze=True),
+    Relation("drift_trusted", """
+       SELECT * FROM drift_placed p WHERE p.as_placed AND NOT %(full)s
+         AND NOT EXISTS (SELECT 1 FROM drift_remap x
+                         WHERE x.user_id = p.user_id AND x.child_name = p.child_name AND x.monday = p.monday)"""),
+    # The rows placement() needs: every row with a day in a re-mapped child-week (the rule of
+    # migration.week_members()); with --full, every row.
+    Relation("drift_members", """
+       SELECT l.legacy_id FROM drift_legacy l WHERE %(full)s AND l.recent IS NOT TRUE
+       UNION
+       SELECT l.legacy_id FROM drift_remap x
+       JOIN drift_legacy l ON l.user_id = x.user_id AND l.child_name = x.child_name
+                          AND l.start_date BETWEEN x.monday - 6 AND x.monday + 6
+       WHERE NOT %(full)s""", analyze=True),
+    Relation("e_lines", f"""
+       SELECT x.* FROM migration.placement(ARRAY(SELECT legacy_id FROM drift_members)) x
+       WHERE (%(full)s OR EXISTS (SELECT 1 FROM drift_remap k
+                                   WHERE k.user_id = x.user_id AND k.child_name = x.child_name AND k.monday = x.monday))
+         AND {NOT_LEFT_OUT}""", analyze=True),
+    Relation("e_weeks", """
+       SELECT legacy_id, week_id AS id, user_id, child_id, child_name, monday AS week_start_date,
+              monday + 6 AS week_end_date, theme, reflection, reward
+       FROM e_lines WHERE kind = 'week'"""),
+    Relation("e_habits", """
+       SELECT legacy_id, habit_id AS id, week_id, name, display_order FROM e_lines WHERE kind = 'habit'"""),
+    Relation("e_records", """
+       SELECT legacy_id, record_id AS id, habit_id, record_date, status FROM e_lines WHERE kind = 'record'"""),
+    *COMPARED,
+    # The conflicts recorded for the re-mapped child-weeks (every one with --full), to compare
+    # with the mapping's.
+    Relation("r_conflicts", f"""
+       SELECT x.* FROM migration.placement_conflicts x
+       WHERE ({{every_user_or}} x.user_id = %(user_id)s::UUID)
+         AND (%(full)s OR EXISTS (SELECT 1 FROM drift_remap k
+                                   WHERE k.user_id = x.user_id AND k.child_name = x.child_name AND k.monday = x.monday))
+         AND {NOT_LEFT_OUT}"""),
+)
+
+# --- a database below 0023 (not yet upgraded, or rolled back): the mapping of 0010 ------------
+# One legacy row to one week (or quarantined), recorded per row in migration.sync_state with its
+# week's id and fingerprint: the same report from these relations, as the check had them
+# until 0023. A row unchanged since its sync is taken on trust unless its week's fingerprint
+# differs; the others are re-mapped with the rows of their child-week (duplicate_week looks
+# across them).
+SELECT_ROWS_0010 = (
+    SELECT_ROWS[0],
+    Relation("drift_legacy", """
+       SELECT h.id AS legacy_id, migration.row_hash(h) AS row_hash, h.user_id, h.child_name,
+              h.updated_at > now() - make_interval(secs => %(min_age)s)
+                  OR h.id IN (SELECT legacy_id FROM drift_in_flight) AS recent
+       FROM habit_tracker h
+       WHERE {every_user_or} h.user_id = %(user_id)s::UUID""", analyze=True),
+    Relation("drift_recent", """
+       SELECT legacy_id, migration.week_id(legacy_id) AS week_id FROM drift_legacy WHERE recent
+       UNION
+       SELECT legacy_id, migration.week_id(legacy_id) FROM drift_in_flight"""),
+    Relation("drift_stale", """
+       SELECT l.legacy_id FROM drift_legacy l LEFT JOIN migration.sync_state s USING (legacy_id)
+       WHERE l.recent IS NOT TRUE AND (%(full)s OR s.row_hash IS DISTINCT FROM l.row_hash)
+       UNION ALL
+       SELECT s.legacy_id FROM migration.sync_state s
+       WHERE NOT EXISTS (SELECT 1 FROM drift_legacy l WHERE l.legacy_id = s.legacy_id)
+         AND s.legacy_id NOT IN (SELECT legacy_id FROM drift_in_flight)
+         AND ({every_user_or} s.user_id = %(user_id)s::UUID)"""),
+    Relation("drift_groups", """
+       SELECT s.user_id, s.child_name, s.monday FROM migration.sync_state s JOIN drift_stale USING (legacy_id)
+       UNION
+       SELECT h.user_id, h.child_name, migration.week_start(h) FROM habit_tracker h JOIN drift_stale d ON d.legacy_id = h.id
+       UNION
+       SELECT user_id, child_name, monday FROM migration.sync_state
+       WHERE monday IS NOT NULL AND ({every_user_or} user_id = %(user_id)s::UUID)
+       GROUP BY 1, 2, 3 HAVING count(*) > 1"""),
+    Relation("drift_out_of_step", """
+       SELECT legacy_id FROM drift_stale
+       UNION
+       SELECT s.legacy_id FROM migration.sync_state s JOIN drift_groups g USING (user_id, child_name, monday)
+       UNION
+       SELECT q.legacy_id FROM migration.backfill_quarantine q JOIN drift_legacy USING (legacy_id)
+       WHERE q.reason = 'duplicate_week'"""),
+    Relation("drift_in_step", """
+       SELECT s.* FROM migration.sync_state s JOIN drift_legacy l USING (legacy_id)
+       WHERE l.recent IS NOT TRUE AND NOT %(full)s AND s.row_hash = l.row_hash
+         AND s.legacy_id NOT IN (SELECT legacy_id FROM drift_out_of_step)"""),
+)
+ACTUAL_0010 = (Relation("a_weeks", """
+       SELECT * FROM weeks WHERE source_version IN ('migration', 'dual_write')
+         AND id NOT IN (SELECT week_id FROM drift_recent)
+         AND ({every_user_or} user_id = %(user_id)s::UUID)""", analyze=True),) + A_CONTENT
+EXPECTED_0010 = (
     Relation("drift_remap", """
        SELECT legacy_id FROM drift_out_of_step
        UNION
        SELECT t.legacy_id FROM drift_in_step t LEFT JOIN a_fp a USING (week_id)
        WHERE t.week_id IS NOT NULL AND a.fingerprint IS DISTINCT FROM t.fingerprint""", analyze=True),
-    Relation("drift_trusted", "SELECT * FROM drift_in_step WHERE legacy_id NOT IN (SELECT legacy_id FROM drift_remap)"),
-    Relation("drift_rows", """
+    Relation("drift_trusted", """
+       SELECT * FROM drift_in_step WHERE week_id IS NOT NULL AND legacy_id NOT IN (SELECT legacy_id FROM drift_remap)"""),
+    Relation("drift_members", """
        SELECT c.* FROM migration.classified_legacy_rows c
        WHERE c.legacy_id IN (SELECT legacy_id FROM drift_remap)
          AND c.legacy_id NOT IN (SELECT legacy_id FROM drift_recent)"""),
     Relation("e_weeks", """
-       SELECT w.* FROM drift_rows c CROSS JOIN LATERAL migration.map_week(c.legacy, c.monday) w WHERE c.reason IS NULL"""),
+       SELECT w.* FROM drift_members c CROSS JOIN LATERAL migration.map_week(c.legacy, c.monday) w
+       WHERE c.reason IS NULL"""),
     Relation("e_habits", """
-       SELECT m.* FROM drift_rows c CROSS JOIN LATERAL migration.map_habits(c.legacy_id, (c.legacy).habits) m
+       SELECT m.* FROM drift_members c CROSS JOIN LATERAL migration.map_habits(c.legacy_id, (c.legacy).habits) m
        WHERE c.reason IS NULL"""),
     Relation("e_records", """
-       SELECT m.* FROM drift_rows c
+       SELECT m.* FROM drift_members c
        CROSS JOIN LATERAL migration.map_records(c.legacy_id, c.monday, (c.legacy).habits) m WHERE c.reason IS NULL"""),
-    # Every expected week: re-mapped ones from the mapping, the others as recorded.
-    Relation("e_fp", FINGERPRINT.format(weeks="e_weeks", habits="e_habits", records="e_records")
-             + " UNION ALL SELECT week_id, fingerprint FROM drift_trusted WHERE week_id IS NOT NULL"),
-    Relation("differing", "SELECT e.week_id FROM e_fp e JOIN a_fp a USING (week_id) WHERE e.fingerprint <> a.fingerprint"),
+    *COMPARED,
 )
+# The relations of each mapping (by whether the database has 0023's placement), and what the
+# report's queries read differently from them: the children of the weeks left out.
+MAPPINGS = {
+    True: {"select_rows": SELECT_ROWS, "actual": ACTUAL, "expected": EXPECTED,
+           "left_out_children": "SELECT child_id FROM drift_recent"},
+    False: {"select_rows": SELECT_ROWS_0010, "actual": ACTUAL_0010, "expected": EXPECTED_0010,
+            "left_out_children": "SELECT w.child_id FROM drift_recent r JOIN weeks w ON w.id = r.week_id"},
+}
+# What only 0023 has: the recorded conflicts.
+PLACEMENT_ONLY = ("conflict_lines", "conflicts")
 
 # --- the report: one statement over the relations ---------------------------------------------
 # Each finding query's rows come back as one JSON array (its columns named, in order), sorted.
@@ -241,14 +382,31 @@ FINDINGS = {
     "children": """WITH expected AS (SELECT child_id AS id, user_id, child_name AS name FROM e_weeks
                                      UNION
                                      SELECT migration.child_id(t.user_id, t.child_name), t.user_id, t.child_name
-                                     FROM drift_trusted t WHERE t.week_id IS NOT NULL),
+                                     FROM drift_trusted t),
                         actual AS (SELECT id, user_id, name FROM children WHERE source_version IN ('migration', 'dual_write')
                                    AND ({every_user_or} user_id = %(user_id)s::UUID))
                    SELECT e.id AS expected_id, e.name AS expected_name, a.id AS actual_id, a.name AS actual_name
                    FROM expected e FULL JOIN actual a USING (id)
                    WHERE e.name IS DISTINCT FROM a.name
-                     AND (a.id IS NULL OR NOT EXISTS (SELECT 1 FROM drift_recent r JOIN weeks w ON w.id = r.week_id
-                                                      WHERE w.child_id = a.id))""",
+                     AND (a.id IS NULL OR a.id NOT IN ({left_out_children}))""",
+    # The mapping's conflicts (the values a merge did not keep; one line per value lost) against
+    # the recorded ones, by their identity in migration.placement_conflicts (uq_placement_conflicts_item).
+    "conflict_lines": """SELECT coalesce(e.legacy_id, r.legacy_id) AS legacy_id, coalesce(e.week_id, r.week_id) AS week_id,
+                                coalesce(e.field, r.field) AS field, coalesce(e.name, r.habit_name) AS habit_name,
+                                coalesce(e.record_date, r.record_date) AS record_date,
+                                e.lost_value AS expected_lost, e.kept_value AS expected_kept,
+                                e.kept_legacy_id AS expected_kept_from, r.lost_value AS recorded_lost,
+                                r.kept_value AS recorded_kept, r.kept_legacy_id AS recorded_kept_from
+                         FROM (SELECT DISTINCT user_id, child_name, monday, week_id, legacy_id, field, name, record_date,
+                                               lost_value, kept_value, kept_legacy_id
+                               FROM e_lines WHERE kind = 'conflict') e
+                         FULL JOIN r_conflicts r
+                             ON r.user_id = e.user_id AND r.child_name = e.child_name AND r.monday = e.monday
+                             AND r.legacy_id = e.legacy_id AND r.field = e.field AND r.lost_value = e.lost_value
+                             AND coalesce(r.habit_name, '') = coalesce(e.name, '')
+                             AND coalesce(r.record_date, 'infinity') = coalesce(e.record_date, 'infinity')
+                         WHERE (e.week_id, e.kept_value, e.kept_legacy_id)
+                             IS DISTINCT FROM (r.week_id, r.kept_value, r.kept_legacy_id)""",
     # Recorded by the sync trigger (revision 0012) when a legacy write could not be synced.
     "sync_failures": """SELECT f.legacy_id, f.operation, f.sqlstate, f.message, f.attempts,
                                to_char(f.last_failed_at, 'YYYY-MM-DD HH24:MI:SS') AS last_failed_at
@@ -260,10 +418,14 @@ FINDINGS = {
 }
 COUNTS = {
     "legacy_rows": "SELECT count(*) FROM drift_legacy WHERE recent IS NOT TRUE",
-    "remapped": "SELECT count(*) FROM drift_rows",
-    "left_out_recent": "SELECT count(*) FROM drift_recent",
+    "remapped": "SELECT count(*) FROM drift_members",
+    "left_out_recent": """SELECT count(*) FROM (SELECT legacy_id FROM drift_legacy WHERE recent
+                                                UNION SELECT legacy_id FROM drift_in_flight) r""",
+    "weeks_remapped": "SELECT count(*) FROM e_weeks",
     "weeks_compared": "SELECT count(*) FROM e_fp",
     "weeks_differing": "SELECT count(*) FROM differing",
+    # Known, not drift: the values merges did not keep (findings say when one is missing or stale).
+    "conflicts": "SELECT count(*) FROM migration.placement_conflicts WHERE {every_user_or} user_id = %(user_id)s::UUID",
     "queued": "SELECT count(*) FROM drift_queued",
     "queued_since": "SELECT min(enqueued_at) FROM drift_queued",
     "queued_seconds": "SELECT extract(EPOCH FROM now() - min(enqueued_at)) FROM drift_queued",
@@ -273,35 +435,50 @@ SOURCE_VERSIONS = " UNION ALL ".join(
 )
 QUARANTINE = """SELECT q.reason, count(*) FROM migration.backfill_quarantine q
                 WHERE EXISTS (SELECT 1 FROM habit_tracker h WHERE h.id = q.legacy_id) GROUP BY q.reason ORDER BY 1"""
-# The sync state (revision 0011) is required; the queue (0013) and the failures (0012) are read where present.
+CONFLICTS = "SELECT field, count(*) FROM migration.placement_conflicts GROUP BY field ORDER BY 1"
+# The sync state (revision 0011) is required; the queue (0013), the failures (0012) and the
+# placement by date (0023) are read where present.
 SYNC_TABLES = """SELECT to_regclass('migration.sync_state') IS NOT NULL, to_regclass('migration.sync_queue') IS NOT NULL,
-                        to_regclass('migration.sync_failures') IS NOT NULL"""
+                        to_regclass('migration.sync_failures') IS NOT NULL,
+                        to_regclass('migration.placed_weeks') IS NOT NULL"""
 
 
-def _report_query(has_failures: bool, scope: dict) -> str:
+@dataclass(frozen=True)
+class Schema:
+    """What the database holds of what the check reads (the sync state, 0011, is required)."""
+    has_queue: bool = True  # migration.sync_queue (0013)
+    has_failures: bool = True  # migration.sync_failures (0012)
+    has_placement: bool = True  # migration.placement() and its state (0023); else 0010's mapping
+
+
+def _report_query(schema: Schema, scope: dict) -> str:
     """One row: a JSON array per finding query (absent tables give none), then the counts."""
-    present = {name: query.format(**scope) for name, query in FINDINGS.items()
-               if has_failures or name != "sync_failures"}
+    absent = (() if schema.has_failures else ("sync_failures",)) + (() if schema.has_placement else PLACEMENT_ONLY)
+    present = {name: query.format(**scope) for name, query in FINDINGS.items() if name not in absent}
     columns = [f"(SELECT coalesce(json_agg(f ORDER BY f), '[]') FROM ({query}) f) AS {name}"
                for name, query in present.items()]
     columns += [f"'[]'::JSON AS {name}" for name in FINDINGS if name not in present]
-    columns += [f"({query}) AS {name}" for name, query in COUNTS.items()]
+    columns += [f"({query.format(**scope) if name not in absent else 0}) AS {name}" for name, query in COUNTS.items()]
     return "SELECT " + ",\n       ".join(columns)
 
 
-def _sync_tables(cur) -> tuple[bool, bool]:
-    """Whether the database has the sync queue and the sync failures (the sync state is required)."""
+def _schema(cur) -> Schema:
     cur.execute(SYNC_TABLES)
-    has_state, has_queue, has_failures = cur.fetchone()
+    has_state, has_queue, has_failures, has_placement = cur.fetchone()
     if not has_state:
         raise UsageError("the database has no mapping sync state: upgrade to 0011_sync_state or later")
-    return has_queue, has_failures
+    return Schema(has_queue, has_failures, has_placement)
 
 
-def _relations(has_queue: bool, scope: dict, upto: tuple = SELECT_ROWS + ACTUAL + EXPECTED) -> list[Relation]:
-    """The relations in order, drift_queued first (as this database holds it)."""
-    return [Relation("drift_queued", QUEUED[has_queue])] + [
-        Relation(r.name, r.query.format(**scope), r.analyze) for r in upto]
+def _scope(schema: Schema, who: str) -> dict:
+    return {**SCOPE[who], "left_out_children": MAPPINGS[schema.has_placement]["left_out_children"]}
+
+
+def _relations(schema: Schema, scope: dict, parts: tuple = ("select_rows", "actual", "expected")) -> list[Relation]:
+    """The relations in order, drift_queued first (as this database holds it), of its mapping."""
+    mapping = MAPPINGS[schema.has_placement]
+    return [Relation("drift_queued", QUEUED[schema.has_queue])] + [
+        Relation(r.name, r.query.format(**scope), r.analyze) for part in parts for r in mapping[part]]
 
 
 def _materialize(cur, relations: list[Relation], params: dict) -> None:
@@ -312,35 +489,37 @@ def _materialize(cur, relations: list[Relation], params: dict) -> None:
 
 
 def select_rows(cur, min_age: float, full: bool) -> None:
-    """Create drift_out_of_step (the rows to re-sync) and drift_in_step (the rows unchanged since
-    their sync) as temporary tables, for every user."""
-    has_queue, _ = _sync_tables(cur)
-    _materialize(cur, _relations(has_queue, SCOPE["every user"], upto=SELECT_ROWS),
+    """Create drift_out_of_step (the rows to re-sync: changed, new or gone since their sync) as a
+    temporary table, with the relations before it, for every user."""
+    schema = _schema(cur)
+    _materialize(cur, _relations(schema, _scope(schema, "every user"), parts=("select_rows",)),
                  {"min_age": min_age, "full": full, "user_id": None})
 
 
-def one_user_check(has_queue: bool = True, has_failures: bool = True) -> str:
+def one_user_check(schema: Schema = Schema()) -> str:
     """The check of one user, %(user_id)s, as one statement: the relations as its CTEs, then the
     report row. (%(min_age)s and %(full)s as for every user.) It must run with jit = off:
     estimated as dear as a check of every user, it was JIT-compiled for 7 s, for a statement
     that runs in 10 ms."""
-    scope = SCOPE["one user"]
-    ctes = ",\n".join(f"{relation.name} AS ({relation.query})" for relation in _relations(has_queue, scope))
-    return f"WITH {ctes}\n{_report_query(has_failures, scope)}"
+    scope = _scope(schema, "one user")
+    ctes = ",\n".join(f"{relation.name} AS ({relation.query})" for relation in _relations(schema, scope))
+    return f"WITH {ctes}\n{_report_query(schema, scope)}"
 
 
-def _report_row(cur, min_age: float, full: bool, user_id: str | None) -> dict:
+def _report_row(cur, min_age: float, full: bool, user_id: str | None) -> tuple[dict, Schema]:
     """The report query's one row: temporary tables for every user, one statement for one."""
     params = {"min_age": min_age, "full": full, "user_id": user_id}
-    has_queue, has_failures = _sync_tables(cur)
+    schema = _schema(cur)
+    # JIT off for every user too: the statements over migration.placement() are estimated dear,
+    # and compiling them made --full take 4.6 s instead of 2.5 s at 2,000 legacy rows.
+    cur.execute("SET LOCAL jit = off")
     if user_id is None:
-        scope = SCOPE["every user"]
-        _materialize(cur, _relations(has_queue, scope), params)
-        cur.execute(_report_query(has_failures, scope), params)
+        scope = _scope(schema, "every user")
+        _materialize(cur, _relations(schema, scope), params)
+        cur.execute(_report_query(schema, scope), params)
     else:
-        cur.execute("SET LOCAL jit = off")
-        cur.execute(one_user_check(has_queue, has_failures), params)
-    return report_row(cur)
+        cur.execute(one_user_check(schema), params)
+    return report_row(cur), schema
 
 
 def report_row(cur) -> dict:
@@ -350,6 +529,11 @@ def report_row(cur) -> dict:
 
 def _rows(found: list[dict]) -> list[tuple]:
     return [tuple(row.values()) for row in found]
+
+
+def _value(value) -> str:
+    """A conflict's JSON value as it reads in a finding."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def findings(row: dict, one_user: bool) -> Report:
@@ -393,6 +577,21 @@ def findings(row: dict, one_user: bool) -> Report:
             report.add("LOW", "EXTRA_CHILD", None, [a_id], f"child {a_name!r} has no legacy week")
         else:
             report.add("HIGH", "CHILD_RENAMED", None, [a_id], f"named {a_name!r}, legacy says {e_name!r}")
+    for (legacy_id, week_id, name, habit, day, e_lost, e_kept, e_from, r_lost, r_kept,
+         r_from) in _rows(row["conflict_lines"]):
+        what = f"{name} of {habit!r} on {day}" if name == "status" else name
+        expected = f"{_value(e_lost)} lost to {_value(e_kept)} of legacy {e_from}"
+        if r_from is None:
+            report.add("HIGH", "CONFLICT_NOT_RECORDED", legacy_id, [week_id],
+                       f"{what}: {expected}, not in migration.placement_conflicts")
+        elif e_from is None:
+            report.add("MEDIUM", "CONFLICT_STALE", legacy_id, [week_id],
+                       f"{what}: recorded {_value(r_lost)} lost to {_value(r_kept)} of legacy {r_from}, "
+                       "the mapping has no such conflict")
+        else:
+            report.add("MEDIUM", "CONFLICT_STALE", legacy_id, [week_id],
+                       f"{what}: recorded {_value(r_lost)} lost to {_value(r_kept)} of legacy {r_from}, "
+                       f"the mapping says {expected}")
     for legacy_id, operation, state, message, attempts, last in _rows(row["sync_failures"]):
         report.add("HIGH", "SYNC_FAILED", legacy_id, [],
                    f"{operation} not synced ({state}: {message}); {attempts} attempts, last {last}; make resync")
@@ -404,21 +603,23 @@ def findings(row: dict, one_user: bool) -> Report:
                    f"{since.isoformat(timespec='seconds')} (over {SYNC_BACKLOG_LIMIT_SECONDS // 60} min): "
                    "no drain is running (pg_cron job 'drain-sync-queue' or make sync-worker)")
     report.checked = {name: row[name] for name in
-                      ("legacy_rows", "remapped", "left_out_recent", "queued", "weeks_compared", "weeks_differing")}
+                      ("legacy_rows", "remapped", "left_out_recent", "queued", "weeks_remapped", "weeks_compared",
+                       "weeks_differing", "conflicts")}
     return report
 
 
 def detect(conn, min_age: float = 0.0, full: bool = False, user_id: str | None = None) -> Report:
     """Compare the whole legacy table with the new tables; read-only (temporary tables only).
 
-    full=True re-maps every legacy row instead of trusting the recorded sync state. user_id
+    full=True re-maps every child-week instead of trusting the recorded placement. user_id
     limits the comparison to one user's rows (what the endpoint's verify_consistency runs,
     prepared), in one statement; the checks that are not one user's (EVERY_USER_ONLY, and the
-    source_version and quarantine totals) are then left out."""
+    source_version, quarantine and conflict totals) are then left out."""
     # One snapshot for both sides; the run writes only temporary tables.
     conn.set_session(isolation_level="REPEATABLE READ")
     with conn.cursor() as cur:
-        report = findings(_report_row(cur, min_age, full, user_id), one_user=user_id is not None)
+        row, schema = _report_row(cur, min_age, full, user_id)
+        report = findings(row, one_user=user_id is not None)
         if user_id is not None:
             conn.rollback()
             return report
@@ -429,6 +630,9 @@ def detect(conn, min_age: float = 0.0, full: bool = False, user_id: str | None =
         report.source_versions = dict(sources)
         cur.execute(QUARANTINE)
         report.quarantine = dict(cur.fetchall())
+        if schema.has_placement:
+            cur.execute(CONFLICTS)
+            report.conflicts = dict(cur.fetchall())
     for fk in constraints(conn, kind="f"):
         found = violations(conn, fk)
         if found.count:
