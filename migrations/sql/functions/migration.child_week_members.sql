@@ -3,7 +3,7 @@
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
 -- statement
-CREATE OR REPLACE FUNCTION migration.child_week_members(legacy_ids BIGINT[])  -- noqa: CP05
+CREATE OR REPLACE FUNCTION migration.child_week_members(legacy_ids BIGINT[])
 RETURNS BIGINT[]
 LANGUAGE sql STABLE
 AS $$
@@ -16,5 +16,5 @@ AS $$
 $$;
 
 -- statement
-REVOKE EXECUTE ON FUNCTION migration.child_week_members(BIGINT[])  -- noqa: CP05
+REVOKE EXECUTE ON FUNCTION migration.child_week_members(BIGINT[])
 FROM PUBLIC;

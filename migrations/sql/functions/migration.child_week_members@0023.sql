@@ -2,7 +2,7 @@
 -- Frozen (migrations/MANIFEST): never edited. The current definition is functions/migration.child_week_members.sql.
 
 -- statement
-CREATE OR REPLACE FUNCTION migration.child_week_members(legacy_ids BIGINT[])  -- noqa: CP05
+CREATE OR REPLACE FUNCTION migration.child_week_members(legacy_ids BIGINT[])
 RETURNS BIGINT[]
 LANGUAGE sql STABLE
 AS $$
