@@ -52,10 +52,14 @@ What and why
       changes) and migration.placement_conflicts (the losing values, with the kept value and
       the row it came from);
     - functions monday_of(), legacy_weeks() (the child-weeks a row's days can fall in, now and
-      at its last sync), week_members() (every row with a day in given child-weeks),
+      at its last sync, and wherever a sync placed it), week_members() (every row with a day in
+      given child-weeks),
       placement(), place_child_weeks() (the writer: weeks, habits, records, conflicts,
       placed_weeks, differences only), and sync_legacy_rows(), the one sync: it locks the
-      rows' children (0021's lock_legacy_children(), keys read again under the locks),
+      rows' children (0021's lock_legacy_children()), then every row of their child-weeks (an
+      advisory lock per legacy id, in id order, always after the children: a sync placing a row
+      that another sync is moving waits for it, then sees where it was placed), reads the
+      child-weeks again under the locks and takes them all again if one is new,
       quarantines, places the rows' child-weeks whole, records the sync state and deletes
       children left without a week. sync_legacy_ids() and sync_legacy_row() now call it;
     - replaced: week_start() (no Sunday repair), local_problem() and row_problem() (no
@@ -178,6 +182,10 @@ CREATE_TABLES = (
     placed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
     CONSTRAINT pk_placed_weeks PRIMARY KEY (user_id, child_name, monday)
 )""",
+    # Which child-weeks hold a row (legacy_weeks(): `legacy_ids && ...`). The table is created
+    # empty just above, in this transaction: nothing to build concurrently.
+    """-- squawk-ignore require-concurrent-index-creation
+CREATE INDEX ix_placed_weeks_legacy_ids ON migration.placed_weeks USING GIN (legacy_ids)""",
     """COMMENT ON TABLE migration.placed_weeks IS
     'Per child-week: the week placed, its legacy rows and the fingerprint of what was placed (drift check)'""",
     """CREATE TABLE migration.placement_conflicts (

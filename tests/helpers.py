@@ -168,7 +168,9 @@ def drift(database_url, *args, **env):
         assert result.returncode in (0, 1), result.stderr
         reports.append((result.returncode, json.loads(result.stdout)))
     (code, report), (full_code, full_report) = reports
-    assert (code, report["examples"], report["by_kind"]) == (full_code, full_report["examples"], full_report["by_kind"])
+    assert (code, report["examples"], report["by_kind"]) == (full_code, full_report["examples"], full_report["by_kind"]), (
+        f"incremental {code} {report['by_kind']} {report['examples'][:6]} / full {full_code} {full_report['by_kind']} "
+        f"{full_report['examples'][:6]}")
     assert full_report["checked"]["remapped"] == full_report["checked"]["legacy_rows"]
     if not args:
         each_users_check_agrees(database_url)

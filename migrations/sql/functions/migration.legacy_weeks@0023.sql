@@ -7,8 +7,8 @@ RETURNS SETOF migration.child_week  -- noqa: CP05
 LANGUAGE sql STABLE
 AS $$
     -- The child-weeks the rows' days can fall in (the Monday week of their first day and the
-    -- next), as the rows are now and as they were at their last sync: what a sync of the rows
-    -- places again.
+    -- next), as the rows are now and as they were at their last sync, and those a sync placed
+    -- them in: what a sync of the rows places again.
     SELECT DISTINCT x.user_id, x.child_name, w.monday
     FROM (
         SELECT h.user_id, h.child_name, migration.week_start(h) AS start_date
@@ -21,6 +21,11 @@ AS $$
     ) AS x
     CROSS JOIN LATERAL (VALUES (migration.monday_of(x.start_date)), (migration.monday_of(x.start_date + 6))) AS w (monday)
     WHERE x.user_id IS NOT NULL AND x.child_name IS NOT NULL AND x.start_date IS NOT NULL
+    UNION
+    -- And wherever a sync placed them (another row's sync places every row of its child-weeks).
+    SELECT p.user_id, p.child_name, p.monday
+    FROM migration.placed_weeks AS p
+    WHERE p.legacy_ids && legacy_ids
 $$;
 
 -- statement

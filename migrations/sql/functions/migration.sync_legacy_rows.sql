@@ -12,6 +12,8 @@ DECLARE
     held UUID[] := '{}';
     keys migration.child_week[];
     unlocked UUID[];
+    members BIGINT[];
+    rows_held BIGINT[] := '{}';
     written RECORD;
     n_legacy INTEGER;
     n_quarantined INTEGER;
@@ -19,19 +21,27 @@ DECLARE
 BEGIN
     -- The one sync of legacy rows (0023): the backfill's, the drain's, the endpoint's and
     -- resync's. Every child the rows touch (now, at their last sync, in weeks, and the known
-    -- ones: a deleted row's former child) is locked before anything is read (0021); the
-    -- child-weeks to place are read under the locks, and taken again with the new child
-    -- locked when a rename committed in between gave one a child not locked.
+    -- ones: a deleted row's former child) is locked before anything is read (0021), then every
+    -- row of the child-weeks to place; those are read under the locks, and all taken again
+    -- with the new ones when a rename or a concurrent placement committed in between.
     LOOP
         BEGIN
             held := (migration.lock_legacy_children(legacy_ids, FALSE, held || coalesce(known_children, '{}'))).children;
+            -- Then the rows: the given ones and every row of their child-weeks, in id order, after
+            -- the children (never the other way round). A sync placing a row another sync moves
+            -- waits for it, and then sees where it placed it (migration.placed_weeks).
+            PERFORM pg_advisory_xact_lock(hashtextextended('migration.legacy_row/' || r.id::TEXT, 0))
+            FROM (SELECT DISTINCT x.id FROM unnest(legacy_ids || rows_held) AS x (id) ORDER BY 1) AS r;
+            -- Read again under the locks: a child or a row not locked means all are taken again.
             keys := ARRAY(SELECT k FROM migration.legacy_weeks(legacy_ids) AS k);
             unlocked := ARRAY(SELECT migration.child_id(k.user_id, k.child_name) FROM unnest(keys) AS k
                               EXCEPT
                               SELECT unnest(held));
-            IF cardinality(unlocked) > 0 THEN
+            members := migration.week_members(keys);
+            IF cardinality(unlocked) > 0 OR NOT members <@ (legacy_ids || rows_held) THEN
                 held := held || unlocked;
-                RAISE EXCEPTION USING ERRCODE = 'MGLCK', MESSAGE = 'a row moved to a child not locked: locking again';
+                rows_held := ARRAY(SELECT DISTINCT x FROM unnest(rows_held || members) AS x);
+                RAISE EXCEPTION USING ERRCODE = 'MGLCK', MESSAGE = 'a row or child not locked: locking again';
             END IF;
             EXIT;
         EXCEPTION WHEN SQLSTATE 'MGLCK' THEN
