@@ -99,14 +99,19 @@ def test_dirty_row_is_quarantined_and_a_clean_update_brings_it_in(synced, databa
     assert_no_drift(database_url)
 
 
-def test_duplicate_week_moves_to_the_next_row_when_the_claiming_row_goes(synced, database_url):
-    claiming = insert(synced, period="first")
-    duplicate = insert(synced, period="second", habits=[habit("피아노", ["green"] + WEEK[1:])])
-    assert scalar(synced, "SELECT reason FROM migration.backfill_quarantine WHERE legacy_id = %s", (duplicate,)) == \
-        "duplicate_week"
-    write(synced, "DELETE FROM habit_tracker WHERE id = %s", (claiming,))
-    assert week_of(synced, duplicate)[1] == [(0, "피아노", "dual_write")]
+def test_a_second_row_of_the_child_week_merges_and_keeps_its_days_when_the_first_goes(synced, database_url):
+    """Two legacy rows of one child and Monday (labels differ): one week, merged (0023; before,
+    the second was quarantined as duplicate_week). The first deleted, the second's days stay,
+    now under an id of its own."""
+    first = insert(synced, period="first")
+    second = insert(synced, period="second", habits=[habit("피아노", ["green"] + WEEK[1:])])
     assert scalar(synced, "SELECT count(*) FROM migration.backfill_quarantine") == 0
+    week, habits, records = week_of(synced, first)
+    assert [h[1] for h in habits] == ["독서", "줄넘기", "피아노"]
+    assert ("피아노", "2025-07-21", "green", "dual_write") in records
+    write(synced, "DELETE FROM habit_tracker WHERE id = %s", (first,))
+    assert week_of(synced, first)[0] is None
+    assert week_of(synced, second)[1] == [(0, "피아노", "dual_write")]
     assert_no_drift(database_url)
 
 

@@ -26,7 +26,7 @@ AS $$
     -- And wherever a sync placed them (another row's sync places every row of its child-weeks).
     SELECT p.user_id, p.child_name, p.monday
     FROM migration.placed_weeks AS p
-    WHERE p.legacy_ids && legacy_ids
+    WHERE p.legacy_ids && legacy_weeks.legacy_ids  -- the argument, not the column
 $$;
 
 -- statement
