@@ -62,7 +62,9 @@ What and why
       child-weeks again under the locks and takes them all again if one is new,
       quarantines, places the rows' child-weeks whole, records the sync state and deletes
       children left without a week. sync_legacy_ids() and sync_legacy_row() now call it;
-    - replaced: week_start() (no Sunday repair), local_problem() and row_problem() (no
+    - replaced: drain_sync_queue() (it no longer locks before calling sync_legacy_ids(),
+      which locks: locks taken outside its retry could not be released, and a drain deadlocked
+      with a backfill batch in tests/test_drain_backfill_race.py), week_start() (no Sunday repair), local_problem() and row_problem() (no
       not_monday, duplicate_habit_name or duplicate_week), row_hash() (no policy in the hash),
       child_week_members() (by date), legacy_children() (0021's query in PL/pgSQL, planned once
       a session instead of at each of a sync's two calls: 0.57 ms of an endpoint request), the view classified_legacy_rows (column start_date for
@@ -233,7 +235,7 @@ NEW_AFTER_VIEWS = ("legacy_weeks", "week_members", "placement")
 NEW_VIEWS = ("expected_weeks", "expected_habits", "expected_records", "expected_conflicts")
 REPLACED_AFTER_VIEWS = (("child_week_members", "0013"), ("legacy_children", "0021"))
 NEW_SYNC = ("place_child_weeks", "sync_legacy_rows")
-REPLACED_SYNC = (("sync_legacy_ids", "0021"), ("sync_legacy_row", "0022"))
+REPLACED_SYNC = (("sync_legacy_ids", "0021"), ("sync_legacy_row", "0022"), ("drain_sync_queue", "0021"))
 REPLACED_ENDPOINT = (("dual_write_find_week", "0018"), ("dual_write_create_week", "0018"),
                      ("dual_write_update_habit_record", "0018"), ("dual_write_delete_week", "0018"))
 NEW_SIGNATURES = (

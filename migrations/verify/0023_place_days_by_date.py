@@ -20,7 +20,8 @@ RETIRED = ("write_mapping", "record_sync_state", "map_week", "map_habits", "map_
            "child_week_ids", "repair_sunday_starts")
 # The quarantine reasons of the per-row mapping: a row with them was stranded, never placed.
 RETIRED_REASONS = ("not_monday", "duplicate_week", "duplicate_habit_name")
-LOCKERS = ("migration.drain_sync_queue(integer)", "migration.sync_legacy_rows(bigint[], text, uuid[])")
+SYNC = "migration.sync_legacy_rows(bigint[], text, uuid[])"
+DRAIN = "migration.drain_sync_queue(integer)"
 
 
 def retired_present(db: Db) -> int:
@@ -54,11 +55,15 @@ def per_row_mapping(db: Db) -> Outcome:
 
 
 def locks_first(db: Db) -> Outcome:
-    lockers = db.value("""SELECT count(*) FROM unnest(%s::TEXT[]) AS s (signature)
-                          JOIN pg_proc AS p ON p.oid = to_regprocedure(s.signature)
-                          WHERE p.prosrc LIKE '%%migration.lock_legacy_children(%%'""", (list(LOCKERS),))
-    ok = lockers == len(LOCKERS)
-    return ok, f"{lockers}/{len(LOCKERS)} of drain_sync_queue() and sync_legacy_rows() lock the children first"
+    """sync_legacy_rows() locks the children, then the rows; the drain leaves the locking to it."""
+    sync_locks, drain_calls = db.one("""
+        SELECT bool_and(p.prosrc LIKE '%%migration.lock_legacy_children(%%'
+                        AND p.prosrc LIKE '%%migration.legacy_row/%%') FILTER (WHERE p.oid = to_regprocedure(%s)),
+               bool_and(p.prosrc LIKE '%%migration.sync_legacy_ids(%%') FILTER (WHERE p.oid = to_regprocedure(%s))
+        FROM pg_proc AS p WHERE p.oid IN (to_regprocedure(%s), to_regprocedure(%s))""", (SYNC, DRAIN, SYNC, DRAIN))
+    ok = bool(sync_locks) and bool(drain_calls)
+    return ok, (f"sync_legacy_rows() locks the children, then the rows: {'yes' if sync_locks else 'no'}; "
+                f"the drain syncs through it: {'yes' if drain_calls else 'no'}")
 
 
 # 0018's seven, with dual_write_sync() taking (row, previous child, field): a row's child-weeks

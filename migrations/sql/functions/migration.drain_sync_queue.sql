@@ -1,4 +1,4 @@
--- migration.drain_sync_queue: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0013, 0019, 0021).
+-- migration.drain_sync_queue: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0013, 0019, 0021, 0023).
 -- No revision runs this file: each runs its own frozen migration.drain_sync_queue@<revision>.sql where it has one.
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
@@ -33,16 +33,13 @@ BEGIN
         RETURN;
     END IF;
 
-    -- Read without the locks: only for the one-row-at-a-time path, if the locking fails.
-    affected := migration.child_week_members(taken);
+    -- Each row once. sync_legacy_ids() takes the locks itself (0023: the rows' children, then
+    -- every row of their child-weeks, all released and taken again in order when it finds a new
+    -- one): taken here first, outside its retry, they could not be given back, and the drain
+    -- deadlocked with a backfill batch. It places the rows' child-weeks whole, the other rows
+    -- of those weeks included, and deletes children left without a week.
+    affected := ARRAY(SELECT DISTINCT t FROM unnest(taken) AS t ORDER BY 1);
     BEGIN
-        -- The per-child locks of every child the taken rows and the other rows of their
-        -- child-weeks touch (now, at their last sync, in weeks), until COMMIT; which rows
-        -- and children, read again under the locks.
-        affected := (migration.lock_legacy_children(taken, TRUE)).ids;
-
-        -- Syncs them, and deletes the children among them left without a week (a renamed or
-        -- re-owned row's former child).
         PERFORM migration.sync_legacy_ids(affected, 'dual_write');
 
         -- Deferred checks fire here, inside the subtransaction, not at COMMIT.
