@@ -187,7 +187,7 @@ CREATE_TABLES = (
     # Which child-weeks hold a row (legacy_weeks(): `legacy_ids && ...`). The table is created
     # empty just above, in this transaction: nothing to build concurrently.
     """-- squawk-ignore require-concurrent-index-creation
-CREATE INDEX ix_placed_weeks_legacy_ids ON migration.placed_weeks USING GIN (legacy_ids)""",
+CREATE INDEX ix_placed_weeks_legacy_ids ON migration.placed_weeks USING gin (legacy_ids)""",
     """COMMENT ON TABLE migration.placed_weeks IS
     'Per child-week: the week placed, its legacy rows and the fingerprint of what was placed (drift check)'""",
     """CREATE TABLE migration.placement_conflicts (
