@@ -1,4 +1,4 @@
-"""The 24 RLS policies (0004, rewritten by 0015) do what SCHEMA_FACTS §2 "RLS policies" says, once RLS is on.
+"""The 24 RLS policies (0004, rewritten by 0015, tightened by 0025) do what SCHEMA_FACTS §2 "RLS policies" says, once RLS is on.
 
 0004 creates the policies but leaves RLS disabled (Phase 2 enables it later), so each test
 turns RLS on inside ONE transaction that it rolls back at the end: nothing persists, and
@@ -112,7 +112,13 @@ def rls_database(request, templates):
                 assert rls_enabled_tables(cur) == set()
         finally:
             conn.close()
-        yield url, users
+        yield url, users, request.param
+
+
+@pytest.fixture(scope="module")
+def policies_fixed(rls_database) -> bool:
+    """Whether the database has 0025's policies (own child, sender required): at head."""
+    return rls_database[2] == "head"
 
 
 @pytest.fixture(scope="module")
@@ -299,27 +305,33 @@ def test_anon_sees_and_changes_nothing(owned, database_url, db, table):
                 owned["u1"][table]: "new_schema", owned["u2"][table]: "new_schema"}
 
 
-# --- what the specified policies deliberately (or not) leave open ----------------------------
-# These pin down behaviour that follows from the predicates exactly as SCHEMA_FACTS §2 gives
-# them. They are not fixes: if the policies are ever tightened, these tests are meant to fail
-# and be turned around.
+# --- what the specified policies left open, and 0025 closed ---------------------------------
+# At 0004 (as SCHEMA_FACTS §2 gives the predicates) these are open, and the tests pin that down;
+# at head (0025) each is refused with 42501, the row-level security error.
 
-def test_notification_insert_without_sender_is_open_even_to_anon(owned, database_url, db):
-    """notifications_insert_policy is `auth.uid() = from_user_id OR from_user_id IS NULL`:
-    it never looks at user_id, so a NULL sender passes for anyone, including anon."""
+def test_notification_insert_without_sender(owned, database_url, db, policies_fixed):
+    """0004: `auth.uid() = from_user_id OR from_user_id IS NULL` never looks at user_id, so a
+    NULL sender passed for anyone, anon included. 0025: the sender must be the caller."""
     row_id = str(uuid.uuid4())
     with as_anon(database_url, db) as cur:
-        cur.execute(*insert_sql("notifications", owned["u1"], row_id, from_user_id=None))
-        assert cur.rowcount == 1
-        assert ids(cur, "notifications") == set()  # anon cannot read back what it wrote
+        if policies_fixed:
+            exc = expect_sqlstate(cur, INSUFFICIENT_PRIVILEGE, *insert_sql("notifications", owned["u1"], row_id))
+            assert 'row-level security policy for table "notifications"' in exc.pgerror
+        else:
+            cur.execute(*insert_sql("notifications", owned["u1"], row_id, from_user_id=None))
+            assert cur.rowcount == 1
+            assert ids(cur, "notifications") == set()  # anon cannot read back what it wrote
         with as_owner(cur):
-            assert row_id in ids(cur, "notifications")
+            assert (row_id in ids(cur, "notifications")) is not policies_fixed
+    if policies_fixed:  # nor a signed-in user without naming themselves the sender
+        with acting_as(database_url, db, owned, "u1") as cur:
+            expect_sqlstate(cur, INSUFFICIENT_PRIVILEGE, *insert_sql("notifications", owned["u1"], row_id))
 
 
 @pytest.mark.parametrize("me", USERS)
 def test_notification_insert_to_another_user_is_allowed_when_sent_as_oneself(owned, database_url, db, me):
     """A user may address a notification to another user (a mention), as long as it is sent as
-    themselves; they then cannot see it (select policy: recipient only)."""
+    themselves; they then cannot see it (select policy: recipient only). Both revisions."""
     other = owned[OTHER[me]]
     row_id = str(uuid.uuid4())
     with acting_as(database_url, db, owned, me) as cur:
@@ -329,14 +341,26 @@ def test_notification_insert_to_another_user_is_allowed_when_sent_as_oneself(own
 
 
 @pytest.mark.parametrize("table", ["weeks", "habit_templates"])
-def test_own_row_may_reference_another_users_child(owned, database_url, db, table):
-    """weeks and habit_templates check only user_id, not that child_id is one's own child
-    (and the NOT VALID foreign key checks existence, bypassing RLS): U1 can attach a week or
-    a template to U2's child."""
+def test_own_row_referencing_another_users_child(owned, database_url, db, table, policies_fixed):
+    """0004: weeks and habit_templates checked only user_id, not that child_id is one's own
+    child (the NOT VALID foreign key checks existence, bypassing RLS): U1 could attach a week or
+    a template to U2's child, or move one there. 0025: both refused."""
     row_id = str(uuid.uuid4())
     mixed = {**owned["u1"], "children": owned["u2"]["children"]}
     with acting_as(database_url, db, owned, "u1") as cur:
-        cur.execute(*insert_sql(table, mixed, row_id))
-        assert cur.rowcount == 1
-        assert query(cur, f"SELECT child_id::text FROM {table} WHERE id = %s", (row_id,)) == [
-            (owned["u2"]["children"],)]
+        if policies_fixed:
+            exc = expect_sqlstate(cur, INSUFFICIENT_PRIVILEGE, *insert_sql(table, mixed, row_id))
+            assert f'row-level security policy for table "{table}"' in exc.pgerror
+            expect_sqlstate(cur, INSUFFICIENT_PRIVILEGE, f"UPDATE {table} SET child_id = %s WHERE id = %s",
+                            (owned["u2"]["children"], owned["u1"][table]))
+            # One's own child stays allowed, and a template may have none.
+            cur.execute(*insert_sql(table, owned["u1"], row_id))
+            assert cur.rowcount == 1
+            if table == "habit_templates":
+                cur.execute("UPDATE habit_templates SET child_id = NULL WHERE id = %s", (row_id,))
+                assert cur.rowcount == 1
+        else:
+            cur.execute(*insert_sql(table, mixed, row_id))
+            assert cur.rowcount == 1
+            assert query(cur, f"SELECT child_id::text FROM {table} WHERE id = %s", (row_id,)) == [
+                (owned["u2"]["children"],)]

@@ -72,5 +72,6 @@ step "17. every filled day placed on its own date" "${MAKE_CMD[@]}" upgrade TO=0
 TAIL=3 step "   backfill: the stranded rows placed" "${MAKE_CMD[@]}" backfill
 step "18. operators' decisions on what is left" "${MAKE_CMD[@]}" upgrade TO=0024_quarantine_decisions
 TAIL=6 step "   quarantine" "${MAKE_CMD[@]}" quarantine
+step "19. the policies fixed before Phase 2 enforces them" "${MAKE_CMD[@]}" upgrade TO=0025_policies_own_children
 TAIL=20 step "   verify at head" "${MAKE_CMD[@]}" verify
 step "   drift at head" "${MAKE_CMD[@]}" drift
