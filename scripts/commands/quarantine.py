@@ -80,6 +80,14 @@ def iso(value) -> str | None:
     return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
 
 
+def days_text(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def filled_days_text(n: int) -> str:
+    return f"{n} filled day" if n == 1 else f"{n} filled days"
+
+
 def weekday(value: str | None) -> str:
     return "" if value is None else DAY_NAMES[dt.date.fromisoformat(value).weekday()]
 
@@ -92,8 +100,8 @@ def proposal(legacy_id: int, reason: str, detail: str, child: str, days: list[di
     where = [{"monday": monday, "days": n} for monday, n in sorted(weeks.items())]
     undated = sum(1 for d in days if d["monday"] is None)
     resolve = f"make quarantine-resolve ID={legacy_id}"
-    goes = ", ".join(f"{w['monday']} ({w['days']} days)" for w in where)
-    into = f"its {len(days)} filled days would go to the Monday weeks of {goes}" if where else ""
+    goes = ", ".join(f"{w['monday']} ({days_text(w['days'])})" for w in where)
+    into = f"its {filled_days_text(len(days))} would go to the Monday weeks of {goes}" if where else ""
     if undated:
         into += ("; " if into else "") + f"{undated} filled days have no date it can tell"
     if reason == "no_user":
