@@ -537,3 +537,25 @@ def test_seven_rows_of_one_child_week_created_at_once_merge(served, db, database
     assert placed(db) == [(MONDAY, "독서", 0, day, "green") for day in days] + [(NEXT_MONDAY, "독서", 0, None, None)]
     assert conflicts(db) == [] and counts(db)["habit_tracker"] == 7
     assert_no_drift(database_url)
+
+
+@pytest.mark.parametrize("revision", ["0022_row_sync_locks_first", "head"])
+def test_the_endpoint_serves_a_database_before_and_after_0023(db, migrate, database_url, revision):
+    """The service is deployed with this repository; the database may still be at 0022 (before
+    `make upgrade`) or be rolled back there. Each connection prepares verify_consistency in the
+    form its database's mapping needs (0010's per row, 0023's per child-week): a form made
+    only for 0023 failed every request at 0022 with a 500."""
+    migrate("upgrade", revision)
+    db.cursor().execute("INSERT INTO auth.users (id) VALUES (%s)", (U1,))
+    app = create_app(Settings(database_url, SECRET, (ORIGIN,), pool_size=1))
+    with TestClient(app) as client:
+        def call(operation, data, key):
+            return client.post(PATH, content=json.dumps({"operation": operation, "data": data}, ensure_ascii=False),
+                               headers={"Authorization": f"Bearer {token()}", "Origin": ORIGIN,
+                                        "X-Idempotency-Key": key})
+        created = call("create_week", {"child_name": "민준", "week_start_date": "2025-07-21",
+                                       "habits": [habit("독서", ["green", "", "", "", "", "", ""])]}, "k1")
+        assert created.status_code == 201, created.text
+        checked = call("verify_consistency", {}, "k2")
+        assert checked.status_code == 200, checked.text
+        assert checked.json()["consistent"] is True

@@ -50,7 +50,8 @@ async def _set_up_connection(conn) -> None:
         for setting in SESSION_SETTINGS:
             await execute(cur, setting)
     try:
-        await prepare_all(conn, operations.STATEMENTS + consistency.STATEMENTS)
+        await prepare_all(conn, operations.STATEMENTS)
+        await consistency.prepare(conn)
     except psycopg2.Error as exc:
         if exc.pgcode != MISSING_FUNCTION:
             raise

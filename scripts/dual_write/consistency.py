@@ -9,12 +9,28 @@ statement reads one snapshot. The endpoint's sessions plan it once (force_generi
 from __future__ import annotations
 
 from scripts.db import drift
-from scripts.dual_write.prepared import Statement
+from scripts.dual_write.aio import execute
+from scripts.dual_write.prepared import Statement, prepare_all
 
-# As the endpoint checks: every row however recent, unchanged rows taken on trust.
-USER_CHECK = Statement("verify_consistency", ("UUID",),
-                       drift.one_user_check() % {"user_id": "$1", "min_age": "0", "full": "FALSE"})
-STATEMENTS = (USER_CHECK,)
+# As the endpoint checks: every row however recent, unchanged rows taken on trust. One form per
+# mapping: 0023's (child-weeks, migration.placed_weeks) and, on a database not yet upgraded to
+# it, 0010's per-row one; a connection prepares the one its database has (`prepare`), under the
+# same name. (A connection prepared before the upgrade keeps the old form: the pool's
+# connections are recycled, or the service restarted, after `make upgrade`.)
+USER_CHECK, USER_CHECK_PER_ROW = (
+    Statement("verify_consistency", ("UUID",),
+              drift.one_user_check(drift.Schema(has_placement=placement))
+              % {"user_id": "$1", "min_age": "0", "full": "FALSE"})
+    for placement in (True, False))
+HAS_PLACEMENT = "SELECT to_regclass('migration.placed_weeks') IS NOT NULL"
+
+
+async def prepare(conn) -> None:
+    """Prepare verify_consistency on a new connection, in the form its database's mapping needs."""
+    with conn.cursor() as cur:
+        await execute(cur, HAS_PLACEMENT)
+        (placement,) = cur.fetchone()
+    await prepare_all(conn, (USER_CHECK if placement else USER_CHECK_PER_ROW,))
 
 
 async def check(cur, user_id: str) -> drift.Report:
