@@ -115,8 +115,8 @@ lint-docs: $(INSTALLED) ## Fail when docs/revisions.md is not what `make docs` w
 
 # --- the DBA's targets (act on $$DATABASE_URL) --------------------------------------------
 
-upgrade: $(INSTALLED) ## Upgrade to head, or to TO=<rev>
-	$(MIGRATE) upgrade $(or $(TO),head)
+upgrade: $(INSTALLED) ## Upgrade to head, or to TO=<rev>; a revision declaring GATE runs its gate first (GATE=skip: throwaway databases only)
+	$(MIGRATE) upgrade $(or $(TO),head) $(if $(GATE),-x gate=$(GATE))
 
 downgrade: $(INSTALLED) ## Downgrade one revision, or to TO=<rev>
 	$(MIGRATE) downgrade $(or $(TO),-1)
