@@ -32,6 +32,7 @@ import psycopg2
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -124,7 +125,10 @@ def check_gates(cfg: Config, target: str, gate_option: str | None, script=None) 
     try:
         current = current_revision(conn)
         conn.rollback()
-        gates = declared_gates(script.iterate_revisions(target, current))
+        try:
+            gates = declared_gates(script.iterate_revisions(target, current))
+        except RevisionError as exc:  # what alembic's own upgrade would refuse
+            raise UsageError(one_line(exc)) from None
         if not gates:
             return
         if gate_option == "skip":
