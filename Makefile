@@ -19,7 +19,7 @@ TO ?=
 REV ?=
 
 .PHONY: help install postgres db-up db-down demo test lint lint-sql lint-squawk lint-workflows sql-files \
-        upgrade downgrade current history sql stamp preflight verify rollback seed backfill bench-backfill drift bench-drift \
+        upgrade downgrade current history sql stamp preflight verify gate rollback seed backfill bench-backfill drift bench-drift \
         resync sync-trigger sync-drain sync-worker bench-trigger serve bench-api perf-baseline index-audit rehearse-runbook report \
         test-property manifest clean quarantine quarantine-resolve
 
@@ -115,8 +115,8 @@ lint-docs: $(INSTALLED) ## Fail when docs/revisions.md is not what `make docs` w
 
 # --- the DBA's targets (act on $$DATABASE_URL) --------------------------------------------
 
-upgrade: $(INSTALLED) ## Upgrade to head, or to TO=<rev>
-	$(MIGRATE) upgrade $(or $(TO),head)
+upgrade: $(INSTALLED) ## Upgrade to head, or to TO=<rev>; a revision declaring GATE runs its gate first (GATE=skip: throwaway databases only)
+	$(MIGRATE) upgrade $(or $(TO),head) $(if $(GATE),-x gate=$(GATE))
 
 downgrade: $(INSTALLED) ## Downgrade one revision, or to TO=<rev>
 	$(MIGRATE) downgrade $(or $(TO),-1)
@@ -135,6 +135,9 @@ preflight: $(INSTALLED) ## Count the rows that would fail each NOT VALID constra
 
 verify: $(INSTALLED) ## Check the database against head (or TARGET=<rev>|current): one PASS/FAIL line per check (JSON=1)
 	$(PY) -m scripts.commands.verify $(if $(JSON),--json) $(if $(TARGET),--target $(TARGET))
+
+gate: $(INSTALLED) ## The Phase 2 gate: drift clean, nothing stranded, queue drained, no sync failures, one PASS/FAIL line each (JSON=1); exit 1 on any FAIL
+	$(PY) -m scripts.commands.gate $(if $(JSON),--json)
 
 rollback: $(INSTALLED) ## Step back one revision (or to TO=<rev>), then verify the state reached
 	$(MIGRATE) downgrade $(or $(TO),-1)

@@ -14,7 +14,9 @@
   blocking, so it never holds a snapshot that the first run's CONCURRENTLY build would wait on.
 - Every step applied (upgrade, downgrade, stamp) is recorded with its time and role in
   alembic.alembic_version_history (scripts/db/version_history.py), in the step's own transaction:
-  alembic_version holds only the current head.
+  alembic_version holds only the current head. A step whose gate was skipped
+  (scripts/commands/migrate.py, `-x gate=skip`) carries a note there, handed in by the command
+  as `config.attributes["version_history_notes"]`.
 """
 from __future__ import annotations
 
@@ -49,7 +51,7 @@ def _after_revision(ctx, step, heads, run_args) -> None:  # noqa: ARG001
     record the step in the version history (online only; this callback is not passed offline)."""
     _set_session_defaults(ctx.connection)
     if not ctx.as_sql:
-        record_step(ctx.connection, step)
+        record_step(ctx.connection, step, config.attributes.get("version_history_notes"))
 
 
 def run_migrations_offline() -> None:

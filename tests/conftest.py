@@ -45,14 +45,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool
 
 from scripts.db.database_url import sqlalchemy_url
-from scripts.dev.throwaway_pg import SUPERUSER, Cluster, enable_pg_cron, load_standin, LOGIN_ROLE
+from scripts.dev.throwaway_pg import SUPERUSER, TEST_DBNAME, Cluster, enable_pg_cron, load_standin, LOGIN_ROLE
 
 from helpers import current_revision, run_in_process, starts_at
 from legacy_cases import U1, U2
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # pg_cron runs in this database only (cron.database_name), so every test database has this name.
-TEST_DBNAME = "habits_test"
 BASE = "base"
 
 

@@ -90,11 +90,12 @@ def _alembic_ini_logging(stream):
                 logger.removeHandler(handler)
 
 
-def run_in_process(module: str, *args: str, database_url: str | None, **env) -> subprocess.CompletedProcess:
+def run_in_process(module: str, *args: str, database_url: str | None, entry=None, **env) -> subprocess.CompletedProcess:
     """`python -m module args...` run inside this process: `main()` wrapped by the command's own
     cli_main, DATABASE_URL (and `env`) in os.environ meanwhile, stdout and stderr captured. An
-    unexpected exception is a traceback on stderr and exit 1, as the interpreter makes it."""
-    main = importlib.import_module(module).main
+    unexpected exception is a traceback on stderr and exit 1, as the interpreter makes it.
+    `entry`: a main(argv) to run instead of the module's (the module's, with a parameter bound)."""
+    main = entry or importlib.import_module(module).main
     from scripts.db.errors import cli_main
 
     environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}

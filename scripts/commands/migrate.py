@@ -9,6 +9,14 @@
 Options after the revision are passed to the revisions as `-x key=value` (alembic's
 get_x_argument), e.g. `downgrade base -x allow_legacy_drop=true`.
 
+Gates: a revision that declares a module-level `GATE = "<name>"` (a gate of scripts/db/gates.py,
+e.g. "phase2") is applied only while its gate passes. Before an upgrade, the revisions between
+the database's current one and the target are read; if any declares a gate, the gate runs once
+(each distinct gate once) and any FAIL line stops the upgrade before anything is applied: the
+failing lines are printed, exit 1, the database stays where it was. `-x gate=skip` applies them
+anyway, only on a throwaway database (see `skip_refusal`), and the skip is recorded in the
+version history row of each gated revision (scripts/db/version_history.py, column `note`).
+
 Exit 2 when the command cannot run (no DATABASE_URL, database down, not a Supabase
 database, unknown revision); exit 1 when a revision fails (its transaction is rolled back,
 earlier revisions stay applied, and the same command can be run again once fixed).
@@ -16,15 +24,22 @@ earlier revisions stay applied, and the same command can be run again once fixed
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+
+import psycopg2
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from scripts.db.database_url import REPO_ROOT, connect, require_supabase_auth
 from scripts.db.errors import CheckFailed, UsageError, cli_main, one_line
+from scripts.db.gates import GATES, failing, run_gate
+from scripts.dev.throwaway_pg import THROWAWAY_DBNAMES
 
 ALEMBIC_INI = REPO_ROOT / "alembic.ini"
 USAGE = "usage: python -m scripts.commands.migrate upgrade|downgrade|current|history|sql|stamp [REV]"
@@ -51,14 +66,111 @@ def _database_error(exc: DBAPIError) -> str:
     return f"{message} (SQLSTATE {sqlstate})" if sqlstate else message
 
 
-def run(action: str, rev: str | None, x_args: list[str]) -> None:
+def declared_gates(revisions) -> dict[str, list[str]]:
+    """{gate: [revision ids declaring it]} of `revisions` (alembic Script objects, or anything
+    with `.revision` and `.module`), in the order given. A gate no one defines is a usage error:
+    a typo must not let a revision through ungated."""
+    gates: dict[str, list[str]] = {}
+    for script in revisions:
+        gate = getattr(script.module, "GATE", None)
+        if gate is None:
+            continue
+        if gate not in GATES:
+            raise UsageError(f"revision {script.revision} declares GATE = {gate!r}, which is not a gate "
+                             f"(scripts/db/gates.py: {', '.join(sorted(GATES))})")
+        gates.setdefault(gate, []).append(script.revision)
+    return gates
+
+
+def current_revision(conn) -> str | None:
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL")
+        if not cur.fetchone()[0]:
+            return None
+        cur.execute("SELECT version_num FROM alembic_version")
+        row = cur.fetchone()
+    return row[0] if row else None
+
+
+def skip_refusal(conn) -> str | None:
+    """Why `-x gate=skip` is refused on this database, or None where it is allowed.
+
+    Allowed only on a database the throwaway tooling creates: its name is one of
+    THROWAWAY_DBNAMES (scripts/dev/throwaway_pg.py: `habits` for make db-up/demo/bench targets,
+    `habits_test` for the tests) AND the server is reached over a Unix socket or loopback. Both are
+    read from the server (current_database(), inet_server_addr()), not from the URL. Supabase's
+    database is always named `postgres` and is reached over the network, so a DBA pointing
+    DATABASE_URL at production (even through a local tunnel: the name still differs) cannot skip
+    a gate by accident."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT current_database(), inet_server_addr() IS NULL OR inet_server_addr() <<= ANY "
+                    "(ARRAY['127.0.0.0/8'::inet, '::1/128'::inet])")
+        name, local = cur.fetchone()
+    if name not in THROWAWAY_DBNAMES:
+        return (f"database {name!r} is not a throwaway one ({', '.join(THROWAWAY_DBNAMES)}, "
+                "created by scripts/dev/throwaway_pg.py)")
+    if not local:
+        return f"database {name!r} is not on this machine (loopback or Unix socket only)"
+    return None
+
+
+def check_gates(cfg: Config, target: str, gate_option: str | None, script=None) -> None:
+    """Run the gates the revisions from the current one to `target` declare; CheckFailed (exit 1)
+    with the failing lines, unless skipped where allowed. `script`: the ScriptDirectory (or one
+    with the same iterate_revisions), the repository's by default."""
+    if gate_option not in (None, "skip"):
+        raise UsageError(f"-x gate={gate_option}: the only value is skip")
+    script = script or ScriptDirectory.from_config(cfg)
+    conn = connect(autocommit=False)
+    try:
+        current = current_revision(conn)
+        conn.rollback()
+        try:
+            gates = declared_gates(script.iterate_revisions(target, current))
+        except RevisionError as exc:  # what alembic's own upgrade would refuse
+            raise UsageError(one_line(exc)) from None
+        if not gates:
+            return
+        if gate_option == "skip":
+            refusal = skip_refusal(conn)
+            conn.rollback()
+            if refusal:
+                raise UsageError(f"-x gate=skip refused: {refusal}")
+        notes: dict[str, str] = {}
+        for gate, revisions in gates.items():
+            try:
+                failed = failing(run_gate(conn, gate))
+            except psycopg2.Error as exc:
+                if gate_option != "skip":
+                    raise
+                conn.rollback()
+                failed, error = None, one_line(exc)
+            if gate_option == "skip":
+                found = (f"could not run: {error}" if failed is None
+                         else "; ".join(str(line) for line in failed) or "all PASS")
+                note = f"gate {gate} skipped (-x gate=skip): {found}"
+                print(f"migrate: {note}", file=sys.stderr)
+                notes.update({revision: note for revision in revisions})
+            elif failed:
+                for line in failed:
+                    print(line, file=sys.stderr)
+                raise CheckFailed(f"gate {gate} of {', '.join(revisions)} failed ({len(failed)} checks: "
+                                  f"{', '.join(line.check for line in failed)}); nothing applied")
+        cfg.attributes["version_history_notes"] = notes
+    finally:
+        conn.close()
+
+
+def run(action: str, rev: str | None, x_args: list[str], script=None) -> None:
     cfg = alembic_config()
     cfg.cmd_opts = argparse.Namespace(x=x_args)
     if action == "sql":
         command.upgrade(cfg, rev or "base:head", sql=True)
         return
     preflight()
+    options = dict(x.split("=", 1) for x in x_args)
     if action == "upgrade":
+        check_gates(cfg, rev or "head", options.get("gate"), script)
         command.upgrade(cfg, rev or "head")
     elif action == "downgrade":
         command.downgrade(cfg, rev or "-1")
@@ -72,7 +184,7 @@ def run(action: str, rev: str | None, x_args: list[str]) -> None:
         command.stamp(cfg, rev)
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], script=None) -> int:
     if not argv or argv[0] not in ("upgrade", "downgrade", "current", "history", "sql", "stamp"):
         raise UsageError(USAGE)
     action, rest = argv[0], argv[1:]
@@ -82,7 +194,7 @@ def main(argv: list[str]) -> int:
         raise UsageError(USAGE + " [-x key=value ...]")
     rev = positional[0] if positional and positional[0] else None
     try:
-        run(action, rev, x_args)
+        run(action, rev, x_args, script)
     except CommandError as exc:
         raise UsageError(one_line(exc)) from None
     except OperationalError as exc:
@@ -93,6 +205,12 @@ def main(argv: list[str]) -> int:
         raise CheckFailed(f"{action} failed: {_database_error(exc)}") from None
     except RuntimeError as exc:
         raise CheckFailed(f"{action} refused: {one_line(exc)}") from None
+    except psycopg2.OperationalError as exc:  # the gate's own connection
+        if getattr(exc, "pgcode", None) is None:
+            raise UsageError(f"lost the database: {one_line(exc)}") from None
+        raise CheckFailed(f"{action} refused: the gate could not run: {one_line(exc)}") from None
+    except psycopg2.Error as exc:
+        raise CheckFailed(f"{action} refused: the gate could not run: {one_line(exc)}") from None
     return 0
 
 

@@ -14,7 +14,9 @@ row. One row per step:
 
 The table is created on first use (CREATE ... IF NOT EXISTS), the way Alembic creates
 alembic_version, not by a revision: no revision's downgrade removes it, so the history
-survives `downgrade base`.
+survives `downgrade base`. Its `note` column (why a step ran out of the ordinary: a gate skipped
+with `-x gate=skip`, scripts/commands/migrate.py) came later: a table created before it gains it
+on the first step that has a note (ALTER TABLE ... ADD COLUMN IF NOT EXISTS), likewise.
 
 It lives in its own schema `alembic`, not in `public`:
 - `public` is what the revisions build and what the tests and tools judge: the round-trip
@@ -39,11 +41,17 @@ CREATE_HISTORY = (
     revision TEXT NOT NULL,
     direction TEXT NOT NULL CHECK (direction IN ('upgrade', 'downgrade', 'stamp')),
     applied_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
-    applied_by TEXT NOT NULL DEFAULT current_user
+    applied_by TEXT NOT NULL DEFAULT current_user,
+    note TEXT
 )""",
     f"COMMENT ON TABLE {HISTORY_TABLE} IS 'one row per Alembic step applied (env.py on_version_apply)'",
 )
 INSERT_STEP = f"INSERT INTO {HISTORY_TABLE} (revision, direction) VALUES (:revision, :direction)"
+INSERT_NOTED_STEP = (f"INSERT INTO {HISTORY_TABLE} (revision, direction, note) "
+                     "VALUES (:revision, :direction, :note)")
+ADD_NOTE = f"ALTER TABLE {HISTORY_TABLE} ADD COLUMN IF NOT EXISTS note TEXT"
+HAS_NOTE = ("SELECT EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass(:name) "
+            "AND attname = 'note' AND NOT attisdropped)")
 
 
 def step_row(step) -> tuple[str, str]:
@@ -63,8 +71,16 @@ def ensure_table(connection) -> None:
             connection.execute(text(statement))
 
 
-def record_step(connection, step) -> None:
-    """Insert the row for one applied step (SQLAlchemy connection, inside the step's transaction)."""
+def record_step(connection, step, notes: dict[str, str] | None = None) -> None:
+    """Insert the row for one applied step (SQLAlchemy connection, inside the step's transaction).
+    `notes`: {revision: note} for steps that ran out of the ordinary (an upgrade only)."""
     ensure_table(connection)
     revision, direction = step_row(step)
-    connection.execute(text(INSERT_STEP), {"revision": revision, "direction": direction})
+    note = (notes or {}).get(revision) if direction == "upgrade" else None
+    if note is None:
+        connection.execute(text(INSERT_STEP), {"revision": revision, "direction": direction})
+        return
+    # Checked first: ADD COLUMN IF NOT EXISTS would raise a NOTICE on every noted step after.
+    if not connection.execute(text(HAS_NOTE), {"name": HISTORY_TABLE}).scalar():
+        connection.execute(text(ADD_NOTE))
+    connection.execute(text(INSERT_NOTED_STEP), {"revision": revision, "direction": direction, "note": note})

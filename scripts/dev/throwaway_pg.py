@@ -41,6 +41,9 @@ PG_CRON_CONTROL = Path("/usr/share/postgresql/15/extension/pg_cron.control")
 SUPERUSER = "supabase_admin"  # builds the database; nothing else connects as it
 LOGIN_ROLE = "postgres"  # DATABASE_URL's role: Supabase's, not a superuser
 DEFAULT_DBNAME = "habits"
+TEST_DBNAME = "habits_test"  # the tests' database (tests/conftest.py)
+# The only database names `migrate -x gate=skip` accepts (scripts/commands/migrate.py skip_refusal).
+THROWAWAY_DBNAMES = (DEFAULT_DBNAME, TEST_DBNAME)
 
 
 def _as_root() -> bool:

@@ -1,0 +1,134 @@
+"""Gates: the named checks a revision can require to pass before it is applied.
+
+A gate is a list of PASS/FAIL lines, each naming its figure. The one gate so far is Phase 2's
+(issue #20 point 2), run before each RLS stage:
+
+- drift clean: scripts.db.drift.detect, incremental (the child-weeks placed and unchanged since
+  are taken as placed), every finding a failure;
+- nothing stranded: the "filled days" accounts of scripts/db/day_accounts.py, no day stranded
+  (in an unresolved quarantined row) and none unaccounted for;
+- queue drained: migration.sync_queue is empty (a legacy write not yet carried over);
+- no sync failures: migration.sync_failures is empty.
+
+A revision declares the gate it needs with a module-level constant, `GATE = "phase2"`;
+scripts/commands/migrate.py runs it before such an upgrade (see there for the override).
+`make gate` prints it. Every query is read-only.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from scripts.db import day_accounts
+from scripts.db.drift import detect
+
+EXAMPLES = 3
+
+
+@dataclass(frozen=True)
+class GateLine:
+    check: str
+    ok: bool
+    detail: str
+
+    @property
+    def status(self) -> str:
+        return "PASS" if self.ok else "FAIL"
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.check}: {self.detail}"
+
+
+def _missing(conn, relations: tuple[str, ...]) -> list[str]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT r FROM unnest(%s::text[]) AS r WHERE to_regclass(r) IS NULL", (list(relations),))
+        return [row[0] for row in cur.fetchall()]
+
+
+def _cannot_check(check: str, missing: list[str]) -> GateLine:
+    return GateLine(check, False, f"cannot check: {', '.join(missing)} does not exist (database before revision 0024?)")
+
+
+def drift_clean(conn) -> GateLine:
+    check = "drift clean"
+    report = detect(conn, min_age=0.0, full=False)
+    if not report.drift:
+        checked = report.checked
+        return GateLine(check, True, f"no drift in {checked['legacy_rows']} legacy rows "
+                                     f"({checked['weeks_compared']} weeks compared, incremental)")
+    kinds: dict[str, int] = {}
+    for finding in report.findings:
+        kinds[finding.kind] = kinds.get(finding.kind, 0) + 1
+    ids = sorted({f.legacy_id for f in report.findings if f.legacy_id is not None})[:EXAMPLES]
+    rows = f", legacy rows {', '.join(map(str, ids))}" if ids else ""
+    by_kind = ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items()))
+    return GateLine(check, False, f"{len(report.findings)} drift findings ({by_kind}{rows}; make drift)")
+
+
+def nothing_stranded(conn) -> GateLine:
+    check = "nothing stranded"
+    missing = _missing(conn, ("migration.legacy_day_accounts",))
+    if missing:
+        return _cannot_check(check, missing)
+    accounts = day_accounts.summary(conn)
+    conn.rollback()
+    if accounts.stranded == 0 and accounts.unaccounted == 0:
+        return GateLine(check, True, f"0 filled days stranded, 0 unaccounted ({accounts.placed} placed, "
+                                     f"{accounts.conflicts} in conflicts, {accounts.discarded} in discarded rows)")
+    problems = []
+    if accounts.stranded:
+        problems.append(f"{accounts.stranded} filled days stranded in {accounts.unresolved_rows} unresolved "
+                        f"quarantined rows (make quarantine)")
+    if accounts.unaccounted:
+        ids = ", ".join(map(str, accounts.unaccounted_ids[:EXAMPLES]))
+        problems.append(f"{accounts.unaccounted} filled days unaccounted for, of legacy rows {ids} (make drift; make resync)")
+    return GateLine(check, False, "; ".join(problems))
+
+
+def queue_drained(conn) -> GateLine:
+    check = "queue drained"
+    missing = _missing(conn, ("migration.sync_queue",))
+    if missing:
+        return _cannot_check(check, missing)
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*), coalesce(extract(EPOCH FROM now() - min(enqueued_at)), 0) FROM migration.sync_queue")
+        queued, oldest = cur.fetchone()
+    conn.rollback()
+    if queued == 0:
+        return GateLine(check, True, "0 legacy writes queued")
+    return GateLine(check, False, f"{queued} legacy writes queued, the oldest {float(oldest):.0f} s ago (make sync-drain)")
+
+
+def no_sync_failures(conn) -> GateLine:
+    check = "no sync failures"
+    missing = _missing(conn, ("migration.sync_failures",))
+    if missing:
+        return _cannot_check(check, missing)
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*), coalesce(array_agg(legacy_id ORDER BY legacy_id), '{}') FROM migration.sync_failures")
+        failures, ids = cur.fetchone()
+    conn.rollback()
+    if failures == 0:
+        return GateLine(check, True, "0 legacy rows in migration.sync_failures")
+    return GateLine(check, False, f"{failures} legacy rows failed to sync, ids {', '.join(map(str, ids[:EXAMPLES]))} "
+                                  f"(migration.sync_failures; make resync)")
+
+
+GATES: dict[str, tuple[Callable, ...]] = {
+    "phase2": (drift_clean, nothing_stranded, queue_drained, no_sync_failures),
+}
+
+
+def run_gate(conn, name: str = "phase2") -> list[GateLine]:
+    """Every line of gate `name`, in order. `conn`: a psycopg2 connection, not autocommit (the
+    drift check needs one snapshot); it is left with no transaction open."""
+    if name not in GATES:
+        raise KeyError(f"unknown gate {name!r}; known: {', '.join(sorted(GATES))}")
+    try:
+        return [check(conn) for check in GATES[name]]
+    finally:
+        conn.rollback()
+
+
+def failing(lines: list[GateLine]) -> list[GateLine]:
+    return [line for line in lines if not line.ok]
