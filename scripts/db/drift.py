@@ -211,17 +211,38 @@ NOT_LEFT_OUT = """NOT EXISTS (SELECT 1 FROM drift_recent r
 EXPECTED = (
     # Every child-week placed, with whether the tables still hold its week as placed.
     Relation("drift_placed", f"""
-       SELECT x.user_id, x.child_name, x.monday, x.week_id, x.fingerprint,
+       SELECT x.user_id, x.child_name, x.monday, x.week_id, x.legacy_ids, x.fingerprint,
               a.fingerprint IS NOT DISTINCT FROM x.fingerprint AS as_placed
        FROM migration.placed_weeks x LEFT JOIN a_fp a USING (week_id)
        WHERE ({{every_user_or}} x.user_id = %(user_id)s::UUID) AND {NOT_LEFT_OUT}""", analyze=True),
+    # Placed child-weeks the sync state contradicts (a sync that raced another left them
+    # behind): one listing a row whose synced user, child or start puts no day in it, and a
+    # synced row's home week (the one holding its fourth day) that does not list it.
+    Relation("drift_misplaced", """
+       SELECT x.user_id, x.child_name, x.monday
+       FROM drift_placed x CROSS JOIN LATERAL unnest(x.legacy_ids) i (legacy_id)
+       LEFT JOIN migration.sync_state s USING (legacy_id)
+       WHERE s.legacy_id IS NULL OR s.user_id IS DISTINCT FROM x.user_id OR s.child_name IS DISTINCT FROM x.child_name
+          OR x.monday NOT IN (migration.monday_of(s.start_date), migration.monday_of(s.start_date + 6))
+       UNION
+       SELECT s.user_id, s.child_name, migration.monday_of(s.start_date + 3)
+       FROM drift_legacy l JOIN migration.sync_state s USING (legacy_id)
+       WHERE l.recent IS NOT TRUE AND s.row_hash = l.row_hash
+         AND s.user_id IS NOT NULL AND s.child_name IS NOT NULL AND s.start_date IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM migration.backfill_quarantine q WHERE q.legacy_id = s.legacy_id)
+         AND NOT EXISTS (SELECT 1 FROM drift_placed p
+                         WHERE p.user_id = s.user_id AND p.child_name = s.child_name
+                           AND p.monday = migration.monday_of(s.start_date + 3) AND s.legacy_id = ANY(p.legacy_ids))"""),
     # Re-mapped: the stale child-weeks; those whose week differs from what was placed or is
-    # gone; and those holding a week the mapping wrote that was never placed (for the detail).
+    # gone, or whose placement the sync state contradicts; and those holding a week the
+    # mapping wrote that was never placed (for the detail).
     Relation("drift_remap", f"""
        SELECT x.user_id, x.child_name, x.monday FROM (
            SELECT user_id, child_name, monday FROM drift_stale_weeks
            UNION
            SELECT user_id, child_name, monday FROM drift_placed WHERE NOT as_placed
+           UNION
+           SELECT user_id, child_name, monday FROM drift_misplaced
            UNION
            SELECT a.user_id, c.name, a.week_start_date FROM a_weeks a JOIN children c ON c.id = a.child_id
            WHERE NOT EXISTS (SELECT 1 FROM drift_placed p WHERE p.week_id = a.id)) x
