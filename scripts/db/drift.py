@@ -149,7 +149,8 @@ SELECT_ROWS = (
     Relation("drift_stale_weeks", CANDIDATE_WEEKS.format(rows="""
        SELECT l.user_id, l.child_name, l.start_date FROM drift_legacy l JOIN drift_stale USING (legacy_id)
        UNION ALL
-       SELECT s.user_id, s.child_name, s.start_date FROM migration.sync_state s JOIN drift_stale USING (legacy_id)""")),
+       SELECT s.user_id, s.child_name, s.start_date FROM migration.sync_state s
+       WHERE s.legacy_id = ANY(ARRAY(SELECT legacy_id FROM drift_stale))""")),
 )
 
 # Fingerprints, set-based: one per week over what the week, its habits and records hold, with
@@ -181,17 +182,21 @@ ACTUAL = (
 # - every_user_or: every user's rows are read; one user's, by that user's indexes. A filter
 #   `%(user_id)s IS NULL OR ...` would do both, but a generic plan (the endpoint prepares the
 #   check) cannot fold it away and scans whole tables.
-# - The habits and records of the compared weeks. For every user, a semi-join over the whole
-#   tables. For one user, an index probe with the few ids: planned as a join, the probe lost
-#   to a scan of all of habit_records (11.8 ms against 1.0 ms at 2,000 legacy weeks); as
-#   `= ANY` over every id of a large table it would lose.
+# - The habits and records of the compared weeks, and the sync state of the user's rows. For
+#   every user, a semi-join over the whole tables. For one user, an index probe with the few
+#   ids: planned as a join, the probe lost to a scan of all of habit_records (11.8 ms against
+#   1.0 ms at 2,000 legacy weeks); as `= ANY` over every id of a large table it would lose.
+#   (A row of the placed weeks that is not the user's any more is out of step either way.)
 SCOPE = {
     "every user": {"every_user_or": "TRUE OR",
                    "habits_of_a_weeks": "h.week_id IN (SELECT id FROM a_weeks)",
-                   "records_of_a_habits": "r.habit_id IN (SELECT id FROM a_habits)"},
+                   "records_of_a_habits": "r.habit_id IN (SELECT id FROM a_habits)",
+                   "synced_rows": "migration.sync_state"},
     "one user": {"every_user_or": "",
                  "habits_of_a_weeks": "h.week_id = ANY(ARRAY(SELECT id FROM a_weeks))",
-                 "records_of_a_habits": "r.habit_id = ANY(ARRAY(SELECT id FROM a_habits))"},
+                 "records_of_a_habits": "r.habit_id = ANY(ARRAY(SELECT id FROM a_habits))",
+                 "synced_rows": """(SELECT * FROM migration.sync_state
+                                    WHERE legacy_id = ANY(ARRAY(SELECT legacy_id FROM drift_legacy)))"""},
 }
 
 # Every expected week, re-mapped ones from the mapping, the others as placed (drift_trusted);
@@ -221,12 +226,12 @@ EXPECTED = (
     Relation("drift_misplaced", """
        SELECT x.user_id, x.child_name, x.monday
        FROM drift_placed x CROSS JOIN LATERAL unnest(x.legacy_ids) i (legacy_id)
-       LEFT JOIN migration.sync_state s USING (legacy_id)
+       LEFT JOIN {synced_rows} s USING (legacy_id)
        WHERE s.legacy_id IS NULL OR s.user_id IS DISTINCT FROM x.user_id OR s.child_name IS DISTINCT FROM x.child_name
           OR x.monday NOT IN (migration.monday_of(s.start_date), migration.monday_of(s.start_date + 6))
        UNION
        SELECT s.user_id, s.child_name, migration.monday_of(s.start_date + 3)
-       FROM drift_legacy l JOIN migration.sync_state s USING (legacy_id)
+       FROM drift_legacy l JOIN {synced_rows} s USING (legacy_id)
        WHERE l.recent IS NOT TRUE AND s.row_hash = l.row_hash
          AND s.user_id IS NOT NULL AND s.child_name IS NOT NULL AND s.start_date IS NOT NULL
          AND NOT EXISTS (SELECT 1 FROM migration.backfill_quarantine q WHERE q.legacy_id = s.legacy_id)
