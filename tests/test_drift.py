@@ -198,6 +198,25 @@ def test_deleting_the_monday_row_of_a_merged_week_re_places_it_from_the_other(db
     assert (report["checked"]["remapped"], report["checked"]["weeks_remapped"]) == (1, 1)
 
 
+def test_a_placement_the_sync_state_contradicts_is_re_mapped(db, backfilled, database_url):
+    """What a sync that raced another can leave (seen in test_drain_backfill_race): the row synced
+    under its new child (hash and sync state current), its old child-week still placed as it was
+    and its new one not placed. Nothing is stale, yet the incremental check re-maps both
+    child-weeks, and finds what --full finds."""
+    legacy_id = backfilled["tuesday_start"]
+    with db.cursor() as cur:
+        cur.execute("UPDATE habit_tracker SET child_name = '지아' WHERE id = %s", (legacy_id,))
+        cur.execute("""UPDATE migration.sync_state s SET row_hash = migration.row_hash(h), child_name = h.child_name
+                       FROM habit_tracker h WHERE h.id = s.legacy_id AND s.legacy_id = %s""", (legacy_id,))
+    code, report = drift(database_url)
+    found = sorted((f["kind"], f["legacy_id"]) for f in report["examples"])
+    # Its new child-week is missing; the one it left (merged with the Sunday-start row) still
+    # records the theme and reflection it lost there.
+    assert code == 1 and found == [("CONFLICT_STALE", legacy_id), ("CONFLICT_STALE", legacy_id),
+                                   ("MISSING_CHILD", None), ("MISSING_WEEK", legacy_id)]
+    assert (report["checked"]["remapped"], report["checked"]["weeks_remapped"]) == (2, 2)
+
+
 # --- child-weeks merged from rows that start on other days than Monday (revision 0023) -------
 
 GAON = "가온"

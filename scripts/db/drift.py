@@ -149,7 +149,8 @@ SELECT_ROWS = (
     Relation("drift_stale_weeks", CANDIDATE_WEEKS.format(rows="""
        SELECT l.user_id, l.child_name, l.start_date FROM drift_legacy l JOIN drift_stale USING (legacy_id)
        UNION ALL
-       SELECT s.user_id, s.child_name, s.start_date FROM migration.sync_state s JOIN drift_stale USING (legacy_id)""")),
+       SELECT s.user_id, s.child_name, s.start_date FROM migration.sync_state s
+       WHERE s.legacy_id = ANY(ARRAY(SELECT legacy_id FROM drift_stale))""")),
 )
 
 # Fingerprints, set-based: one per week over what the week, its habits and records hold, with
@@ -181,17 +182,21 @@ ACTUAL = (
 # - every_user_or: every user's rows are read; one user's, by that user's indexes. A filter
 #   `%(user_id)s IS NULL OR ...` would do both, but a generic plan (the endpoint prepares the
 #   check) cannot fold it away and scans whole tables.
-# - The habits and records of the compared weeks. For every user, a semi-join over the whole
-#   tables. For one user, an index probe with the few ids: planned as a join, the probe lost
-#   to a scan of all of habit_records (11.8 ms against 1.0 ms at 2,000 legacy weeks); as
-#   `= ANY` over every id of a large table it would lose.
+# - The habits and records of the compared weeks, and the sync state of the user's rows. For
+#   every user, a semi-join over the whole tables. For one user, an index probe with the few
+#   ids: planned as a join, the probe lost to a scan of all of habit_records (11.8 ms against
+#   1.0 ms at 2,000 legacy weeks); as `= ANY` over every id of a large table it would lose.
+#   (A row of the placed weeks that is not the user's any more is out of step either way.)
 SCOPE = {
     "every user": {"every_user_or": "TRUE OR",
                    "habits_of_a_weeks": "h.week_id IN (SELECT id FROM a_weeks)",
-                   "records_of_a_habits": "r.habit_id IN (SELECT id FROM a_habits)"},
+                   "records_of_a_habits": "r.habit_id IN (SELECT id FROM a_habits)",
+                   "synced_rows": "migration.sync_state"},
     "one user": {"every_user_or": "",
                  "habits_of_a_weeks": "h.week_id = ANY(ARRAY(SELECT id FROM a_weeks))",
-                 "records_of_a_habits": "r.habit_id = ANY(ARRAY(SELECT id FROM a_habits))"},
+                 "records_of_a_habits": "r.habit_id = ANY(ARRAY(SELECT id FROM a_habits))",
+                 "synced_rows": """(SELECT * FROM migration.sync_state
+                                    WHERE legacy_id = ANY(ARRAY(SELECT legacy_id FROM drift_legacy)))"""},
 }
 
 # Every expected week, re-mapped ones from the mapping, the others as placed (drift_trusted);
@@ -211,17 +216,38 @@ NOT_LEFT_OUT = """NOT EXISTS (SELECT 1 FROM drift_recent r
 EXPECTED = (
     # Every child-week placed, with whether the tables still hold its week as placed.
     Relation("drift_placed", f"""
-       SELECT x.user_id, x.child_name, x.monday, x.week_id, x.fingerprint,
+       SELECT x.user_id, x.child_name, x.monday, x.week_id, x.legacy_ids, x.fingerprint,
               a.fingerprint IS NOT DISTINCT FROM x.fingerprint AS as_placed
        FROM migration.placed_weeks x LEFT JOIN a_fp a USING (week_id)
        WHERE ({{every_user_or}} x.user_id = %(user_id)s::UUID) AND {NOT_LEFT_OUT}""", analyze=True),
+    # Placed child-weeks the sync state contradicts (a sync that raced another left them
+    # behind): one listing a row whose synced user, child or start puts no day in it, and a
+    # synced row's home week (the one holding its fourth day) that does not list it.
+    Relation("drift_misplaced", """
+       SELECT x.user_id, x.child_name, x.monday
+       FROM drift_placed x CROSS JOIN LATERAL unnest(x.legacy_ids) i (legacy_id)
+       LEFT JOIN {synced_rows} s USING (legacy_id)
+       WHERE s.legacy_id IS NULL OR s.user_id IS DISTINCT FROM x.user_id OR s.child_name IS DISTINCT FROM x.child_name
+          OR x.monday NOT IN (migration.monday_of(s.start_date), migration.monday_of(s.start_date + 6))
+       UNION
+       SELECT s.user_id, s.child_name, migration.monday_of(s.start_date + 3)
+       FROM drift_legacy l JOIN {synced_rows} s USING (legacy_id)
+       WHERE l.recent IS NOT TRUE AND s.row_hash = l.row_hash
+         AND s.user_id IS NOT NULL AND s.child_name IS NOT NULL AND s.start_date IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM migration.backfill_quarantine q WHERE q.legacy_id = s.legacy_id)
+         AND NOT EXISTS (SELECT 1 FROM drift_placed p
+                         WHERE p.user_id = s.user_id AND p.child_name = s.child_name
+                           AND p.monday = migration.monday_of(s.start_date + 3) AND s.legacy_id = ANY(p.legacy_ids))"""),
     # Re-mapped: the stale child-weeks; those whose week differs from what was placed or is
-    # gone; and those holding a week the mapping wrote that was never placed (for the detail).
+    # gone, or whose placement the sync state contradicts; and those holding a week the
+    # mapping wrote that was never placed (for the detail).
     Relation("drift_remap", f"""
        SELECT x.user_id, x.child_name, x.monday FROM (
            SELECT user_id, child_name, monday FROM drift_stale_weeks
            UNION
            SELECT user_id, child_name, monday FROM drift_placed WHERE NOT as_placed
+           UNION
+           SELECT user_id, child_name, monday FROM drift_misplaced
            UNION
            SELECT a.user_id, c.name, a.week_start_date FROM a_weeks a JOIN children c ON c.id = a.child_id
            WHERE NOT EXISTS (SELECT 1 FROM drift_placed p WHERE p.week_id = a.id)) x
