@@ -1,4 +1,4 @@
--- migration.place_child_weeks: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0023).
+-- migration.place_child_weeks: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0023, 0026).
 -- No revision runs this file: each runs its own frozen migration.place_child_weeks@<revision>.sql where it has one.
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
@@ -130,10 +130,13 @@ BEGIN
     USING unnest(keys) AS k
     WHERE s.user_id = k.user_id AND s.child_name = k.child_name AND s.monday = k.monday
         AND s.week_id NOT IN (SELECT unnest(week_ids));
-    INSERT INTO migration.placed_weeks AS t (user_id, child_name, monday, week_id, legacy_ids, fingerprint)
+    -- conflicts: the md5 of the child-week's conflict lines (NULL when none), so that `make drift`
+    -- also sees a recorded conflict deleted or altered since (0026).
+    INSERT INTO migration.placed_weeks AS t (user_id, child_name, monday, week_id, legacy_ids, fingerprint, conflicts)
     SELECT w.user_id, w.child_name, w.monday, w.week_id, w.legacy_ids,
            migration.week_fingerprint(w.child_id, w.user_id, w.monday, w.monday + 6, w.theme, w.reflection, w.reward,
-                                      hs.lines, rs.lines)
+                                      hs.lines, rs.lines),
+           md5(cs.lines)::UUID
     FROM unnest(week_lines) AS w
     LEFT JOIN (SELECT h.week_id,
                       string_agg(migration.habit_line(h.habit_id, h.name, h.display_order), ';' ORDER BY h.habit_id) AS lines
@@ -142,10 +145,18 @@ BEGIN
                       string_agg(migration.record_line(r.record_id, r.habit_id, r.record_date, r.status), ';'
                                  ORDER BY r.record_id) AS lines
                FROM unnest(record_lines) AS r GROUP BY r.week_id) AS rs ON rs.week_id = w.week_id
+    LEFT JOIN (SELECT c.user_id, c.child_name, c.monday,
+                      string_agg(DISTINCT migration.conflict_line(c.legacy_id, c.field, c.name, c.record_date,
+                                                                  c.lost_value, c.kept_value, c.kept_legacy_id), ';'
+                                 ORDER BY migration.conflict_line(c.legacy_id, c.field, c.name, c.record_date,
+                                                                  c.lost_value, c.kept_value, c.kept_legacy_id)) AS lines
+               FROM unnest(conflict_lines) AS c GROUP BY c.user_id, c.child_name, c.monday) AS cs
+        ON (cs.user_id, cs.child_name, cs.monday) = (w.user_id, w.child_name, w.monday)
     ON CONFLICT (user_id, child_name, monday) DO UPDATE SET week_id = excluded.week_id,
-        legacy_ids = excluded.legacy_ids, fingerprint = excluded.fingerprint, placed_at = now()
-    WHERE (t.week_id, t.legacy_ids, t.fingerprint) IS DISTINCT FROM (excluded.week_id, excluded.legacy_ids,
-                                                                     excluded.fingerprint);
+        legacy_ids = excluded.legacy_ids, fingerprint = excluded.fingerprint, conflicts = excluded.conflicts,
+        placed_at = now()
+    WHERE (t.week_id, t.legacy_ids, t.fingerprint, t.conflicts)
+        IS DISTINCT FROM (excluded.week_id, excluded.legacy_ids, excluded.fingerprint, excluded.conflicts);
 
     RETURN QUERY SELECT n_weeks, n_habits, n_records, n_deleted, n_conflicts;
 END;
