@@ -334,19 +334,24 @@ def test_a_queued_write_leaves_out_its_childs_weeks_until_drained(db, merged, da
     assert code == 0 and report["checked"]["weeks_compared"] == len(cases.EXPECTED_WEEKS) + 3
 
 
+def corrupt_conflicts(db, merged) -> None:
+    """The Monday row's status conflict deleted, the Tuesday row's theme conflict altered."""
+    with db.cursor() as cur:
+        cur.execute("DELETE FROM migration.placement_conflicts WHERE field = 'status' AND legacy_id = %s",
+                    (merged["monday"],))
+        cur.execute("""UPDATE migration.placement_conflicts SET kept_value = '"테마 일"'
+                       WHERE field = 'theme' AND legacy_id = %s""", (merged["tuesday"],))
+
+
 def test_a_conflict_missing_from_the_record_is_found(db, merged, database_url):
     """A recorded conflict is known; one the mapping gives and the record lacks, or one recorded
-    otherwise than the mapping gives, is drift. The incremental check trusts a child-week as
-    placed (migration.placed_weeks keeps no trace of its conflicts): only re-mapping it, as
-    --full does, compares them."""
+    otherwise than the mapping gives, is drift. The incremental check finds it as --full does
+    (drift() asserts both agree): the child-week's conflicts no longer have the hash recorded in
+    migration.placed_weeks (0026), so it is re-mapped."""
     monday, sunday, tuesday = merged["monday"], merged["sunday"], merged["tuesday"]
-    with db.cursor() as cur:
-        cur.execute("DELETE FROM migration.placement_conflicts WHERE field = 'status' AND legacy_id = %s", (monday,))
-        cur.execute("""UPDATE migration.placement_conflicts SET kept_value = '"테마 일"'
-                       WHERE field = 'theme' AND legacy_id = %s""", (tuesday,))
-    result = run_in_process("scripts.commands.drift", "--json", "--full", "--examples", "50", database_url=database_url)
-    assert result.returncode == 1, result.stderr
-    report = json.loads(result.stdout)
+    corrupt_conflicts(db, merged)
+    code, report = drift(database_url)
+    assert code == 1
     found = sorted((f["severity"], f["kind"], f["legacy_id"], tuple(f["new_ids"]), f["detail"])
                    for f in report["examples"])
     week = gaon_week(db, "2025-09-01")
@@ -358,8 +363,47 @@ def test_a_conflict_missing_from_the_record_is_found(db, merged, database_url):
          f"of legacy {monday}"),
     ]
     assert report["checked"]["conflicts"] == len(cases.EXPECTED_CONFLICTS) + 6 - 1
+    # Only that child-week is re-mapped, from the three rows with a day in it.
+    assert (report["checked"]["remapped"], report["checked"]["weeks_remapped"]) == (3, 1)
+    # A conflict recorded against another week of the key is out of step too.
+    assert run_in_process("scripts.commands.backfill", database_url=database_url).returncode == 0
+    with db.cursor() as cur:
+        cur.execute("""UPDATE migration.placement_conflicts SET week_id = %s
+                       WHERE field = 'theme' AND legacy_id = %s""", (gaon_week(db, "2025-08-25"), tuesday))
+    code, report = drift(database_url)
+    assert code == 1 and [f["kind"] for f in report["examples"]] == ["CONFLICT_STALE"]
+    assert report["checked"]["weeks_remapped"] == 1
+
+
+def test_conflicts_not_hashed_yet_are_re_mapped_not_drift(db, merged, database_url):
+    """Right after 0026 every placed_weeks.conflicts is NULL: a child-week with no conflicts is
+    trusted (NULL and NULL), one with conflicts is re-mapped, and found clean, until the next
+    sync writes its hash."""
+    with db.cursor() as cur:
+        cur.execute("UPDATE migration.placed_weeks SET conflicts = NULL")
+        cur.execute("""SELECT count(DISTINCT (user_id, child_name, monday)) FROM migration.placement_conflicts""")
+        with_conflicts = cur.fetchone()[0]
+    assert with_conflicts >= 2
+    code, report = drift(database_url)
+    assert code == 0, report["by_kind"]
+    assert report["checked"]["weeks_remapped"] == with_conflicts
+    assert report["checked"]["weeks_compared"] == len(cases.EXPECTED_WEEKS) + 3
+    assert run_in_process("scripts.commands.backfill", database_url=database_url).returncode == 0
+    assert scalar(db, "SELECT count(*) FROM migration.placed_weeks WHERE conflicts IS NOT NULL") == with_conflicts
+    code, report = drift(database_url)
+    assert code == 0 and report["checked"]["weeks_remapped"] == 0
+
+
+def test_below_0026_the_incremental_check_does_not_see_conflicts(db, merged, migrate, database_url):
+    """At 0025 (no placed_weeks.conflicts) the check runs as before 0026: --full finds a
+    corrupted conflict, the incremental check trusts the child-week."""
+    migrate("downgrade", "0025_policies_own_children")
+    corrupt_conflicts(db, merged)
     incremental = run_in_process("scripts.commands.drift", "--json", database_url=database_url)
     assert incremental.returncode == 0, incremental.stdout
+    full = run_in_process("scripts.commands.drift", "--json", "--full", database_url=database_url)
+    assert full.returncode == 1, full.stdout
+    assert json.loads(full.stdout)["by_kind"] == {"CONFLICT_NOT_RECORDED": 1, "CONFLICT_STALE": 1}
 
 
 @pytest.mark.start_at("head")

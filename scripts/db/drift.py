@@ -13,8 +13,9 @@ have changed since they were placed:
   row is gone. Each is re-mapped whole, from every legacy row with a day in it;
 - the others are taken as placed (migration.placed_weeks: the week id and the fingerprint of
   what was written), unless the week in the tables no longer has that fingerprint or is gone,
-  or the tables hold a week the mapping wrote that was never placed: those are re-mapped too,
-  for the detail.
+  or (from 0026) its rows of migration.placement_conflicts no longer have the hash recorded
+  with it, or the tables hold a week the mapping wrote that was never placed: those are
+  re-mapped too, for the detail.
 `--full` re-maps every child-week. Child-weeks a row in flight touches (changed in the last
 --min-age seconds, or queued for the drain with the other rows of its child) are left out on
 both sides.
@@ -199,6 +200,23 @@ SCOPE = {
                                     WHERE legacy_id = ANY(ARRAY(SELECT legacy_id FROM drift_legacy)))"""},
 }
 
+# From 0026 a child-week is as placed only if its conflicts are too: the md5 of its rows of
+# migration.placement_conflicts, as place_child_weeks() takes it over the lines it recorded,
+# equals placed_weeks.conflicts (NULL: none recorded; NULL and NULL are equal), and each row
+# names the placed week. So a child-week whose conflicts were recorded before 0026 (hash NULL)
+# is re-mapped until its next sync (`make backfill`): slower, never wrong. Below 0026, nothing.
+CONFLICT_LINE = "migration.conflict_line(c.legacy_id, c.field, c.habit_name, c.record_date, c.lost_value, c.kept_value, c.kept_legacy_id)"
+CONFLICTS_HASH = {
+    True: {"conflicts_of_placed": f"""
+              LEFT JOIN LATERAL (
+                  SELECT md5(string_agg(DISTINCT {CONFLICT_LINE}, ';' ORDER BY {CONFLICT_LINE}))::UUID AS conflicts,
+                         coalesce(bool_and(c.week_id = x.week_id), TRUE) AS same_week
+                  FROM migration.placement_conflicts c
+                  WHERE c.user_id = x.user_id AND c.child_name = x.child_name AND c.monday = x.monday) rc ON TRUE""",
+           "conflicts_as_placed": "AND rc.conflicts IS NOT DISTINCT FROM x.conflicts AND rc.same_week"},
+    False: {"conflicts_of_placed": "", "conflicts_as_placed": ""},
+}
+
 # Every expected week, re-mapped ones from the mapping, the others as placed (drift_trusted);
 # those whose fingerprint differs from the tables'.
 COMPARED = (
@@ -217,8 +235,8 @@ EXPECTED = (
     # Every child-week placed, with whether the tables still hold its week as placed.
     Relation("drift_placed", f"""
        SELECT x.user_id, x.child_name, x.monday, x.week_id, x.legacy_ids, x.fingerprint,
-              a.fingerprint IS NOT DISTINCT FROM x.fingerprint AS as_placed
-       FROM migration.placed_weeks x LEFT JOIN a_fp a USING (week_id)
+              a.fingerprint IS NOT DISTINCT FROM x.fingerprint {{conflicts_as_placed}} AS as_placed
+       FROM migration.placed_weeks x LEFT JOIN a_fp a USING (week_id) {{conflicts_of_placed}}
        WHERE ({{every_user_or}} x.user_id = %(user_id)s::UUID) AND {NOT_LEFT_OUT}""", analyze=True),
     # Placed child-weeks the sync state contradicts (a sync that raced another left them
     # behind): one listing a row whose synced user, child or start puts no day in it, and a
@@ -466,7 +484,9 @@ CONFLICTS = "SELECT field, count(*) FROM migration.placement_conflicts GROUP BY 
 # placement by date (0023) are read where present.
 SYNC_TABLES = """SELECT to_regclass('migration.sync_state') IS NOT NULL, to_regclass('migration.sync_queue') IS NOT NULL,
                         to_regclass('migration.sync_failures') IS NOT NULL,
-                        to_regclass('migration.placed_weeks') IS NOT NULL"""
+                        to_regclass('migration.placed_weeks') IS NOT NULL,
+                        EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('migration.placed_weeks')
+                                AND attname = 'conflicts' AND NOT attisdropped)"""
 
 
 @dataclass(frozen=True)
@@ -475,6 +495,7 @@ class Schema:
     has_queue: bool = True  # migration.sync_queue (0013)
     has_failures: bool = True  # migration.sync_failures (0012)
     has_placement: bool = True  # migration.placement() and its state (0023); else 0010's mapping
+    has_conflicts_hash: bool = True  # migration.placed_weeks.conflicts (0026); else conflicts not checked incrementally
 
 
 def _report_query(schema: Schema, scope: dict) -> str:
@@ -490,14 +511,15 @@ def _report_query(schema: Schema, scope: dict) -> str:
 
 def _schema(cur) -> Schema:
     cur.execute(SYNC_TABLES)
-    has_state, has_queue, has_failures, has_placement = cur.fetchone()
+    has_state, has_queue, has_failures, has_placement, has_conflicts_hash = cur.fetchone()
     if not has_state:
         raise UsageError("the database has no mapping sync state: upgrade to 0011_sync_state or later")
-    return Schema(has_queue, has_failures, has_placement)
+    return Schema(has_queue, has_failures, has_placement, has_conflicts_hash)
 
 
 def _scope(schema: Schema, who: str) -> dict:
-    return {**SCOPE[who], "left_out_children": MAPPINGS[schema.has_placement]["left_out_children"]}
+    return {**SCOPE[who], **CONFLICTS_HASH[schema.has_conflicts_hash],
+            "left_out_children": MAPPINGS[schema.has_placement]["left_out_children"]}
 
 
 def _relations(schema: Schema, scope: dict, parts: tuple = ("select_rows", "actual", "expected")) -> list[Relation]:

@@ -17,20 +17,25 @@ from scripts.dual_write.prepared import Statement, prepare_all
 # it, 0010's per-row one; a connection prepares the one its database has (`prepare`), under the
 # same name. (A connection prepared before the upgrade keeps the old form: the pool's
 # connections are recycled, or the service restarted, after `make upgrade`.)
-USER_CHECK, USER_CHECK_PER_ROW = (
+# Between 0023 and 0026 (placed_weeks without its conflicts hash), 0023's form without the check
+# of the conflicts.
+USER_CHECK, USER_CHECK_NO_CONFLICTS_HASH, USER_CHECK_PER_ROW = (
     Statement("verify_consistency", ("UUID",),
-              drift.one_user_check(drift.Schema(has_placement=placement))
+              drift.one_user_check(drift.Schema(has_placement=placement, has_conflicts_hash=hashed))
               % {"user_id": "$1", "min_age": "0", "full": "FALSE"})
-    for placement in (True, False))
-HAS_PLACEMENT = "SELECT to_regclass('migration.placed_weeks') IS NOT NULL"
+    for placement, hashed in ((True, True), (True, False), (False, False)))
+HAS_PLACEMENT = """SELECT to_regclass('migration.placed_weeks') IS NOT NULL,
+                          EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('migration.placed_weeks')
+                                  AND attname = 'conflicts' AND NOT attisdropped)"""
 
 
 async def prepare(conn) -> None:
     """Prepare verify_consistency on a new connection, in the form its database's mapping needs."""
     with conn.cursor() as cur:
         await execute(cur, HAS_PLACEMENT)
-        (placement,) = cur.fetchone()
-    await prepare_all(conn, (USER_CHECK if placement else USER_CHECK_PER_ROW,))
+        placement, hashed = cur.fetchone()
+    form = USER_CHECK if hashed else USER_CHECK_NO_CONFLICTS_HASH if placement else USER_CHECK_PER_ROW
+    await prepare_all(conn, (form,))
 
 
 async def check(cur, user_id: str) -> drift.Report:
