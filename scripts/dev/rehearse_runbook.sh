@@ -73,5 +73,7 @@ TAIL=3 step "   backfill: the stranded rows placed" "${MAKE_CMD[@]}" backfill
 step "18. operators' decisions on what is left" "${MAKE_CMD[@]}" upgrade TO=0024_quarantine_decisions
 TAIL=6 step "   quarantine" "${MAKE_CMD[@]}" quarantine
 step "19. the policies fixed before Phase 2 enforces them" "${MAKE_CMD[@]}" upgrade TO=0025_policies_own_children
+step "20. the incremental drift check sees the conflicts" "${MAKE_CMD[@]}" upgrade TO=0026_placed_conflicts_hash
+TAIL=3 step "   backfill: the conflicts hashed" "${MAKE_CMD[@]}" backfill
 TAIL=20 step "   verify at head" "${MAKE_CMD[@]}" verify
 step "   drift at head" "${MAKE_CMD[@]}" drift
