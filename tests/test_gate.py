@@ -180,7 +180,7 @@ def test_declared_gates_reads_each_revisions_constant():
 
 def test_upgrade_through_a_gated_revision_is_refused_while_the_gate_fails(clean, database_url, db):
     insert(db, child="서연", start="2025-07-21", then_drain=False)
-    result = gated_migrate(database_url, "upgrade", "head")
+    result = gated_migrate(database_url, "upgrade", GATED)
     assert result.returncode == 1, result.stderr
     lines = [line for line in result.stderr.strip().splitlines() if not line.startswith("INFO  [alembic")]
     assert len(lines) == 2 and "Traceback" not in result.stderr
@@ -190,7 +190,7 @@ def test_upgrade_through_a_gated_revision_is_refused_while_the_gate_fails(clean,
     assert history(db)[0][:2] == (BEFORE, "upgrade")
     # Drained, the gate passes and the same command applies the revision.
     assert drain(db)[0] == 1
-    result = gated_migrate(database_url, "upgrade", "head")
+    result = gated_migrate(database_url, "upgrade", GATED)
     assert result.returncode == 0, result.stderr
     assert at(database_url) == GATED
     assert history(db) == [(GATED, "upgrade", None)]
@@ -198,7 +198,7 @@ def test_upgrade_through_a_gated_revision_is_refused_while_the_gate_fails(clean,
 
 def test_a_range_without_gated_revisions_is_not_gated(clean, database_url, db):
     insert(db, child="서연", start="2025-07-21", then_drain=False)
-    result = gated_migrate(database_url, "upgrade", "head", gated={BEFORE: "phase2"})  # already applied
+    result = gated_migrate(database_url, "upgrade", GATED, gated={BEFORE: "phase2"})  # already applied
     assert result.returncode == 0, result.stderr
     assert at(database_url) == GATED
 
@@ -207,7 +207,7 @@ def test_skip_on_a_throwaway_database_applies_and_is_recorded(clean, database_ur
     insert(db, child="서연", start="2025-07-21", then_drain=False)
     # A history table from before the note column: the skip adds it.
     db.cursor().execute("ALTER TABLE alembic.alembic_version_history DROP COLUMN note")
-    result = gated_migrate(database_url, "upgrade", "head", "-x", "gate=skip")
+    result = gated_migrate(database_url, "upgrade", GATED, "-x", "gate=skip")
     assert result.returncode == 0, result.stderr
     assert at(database_url) == GATED
     [(revision, direction, note)] = history(db)
@@ -218,7 +218,7 @@ def test_skip_on_a_throwaway_database_applies_and_is_recorded(clean, database_ur
 
 def test_skip_elsewhere_is_refused_with_one_line(clean, templates):
     with templates.shared_database("gate_elsewhere", BEFORE) as url:
-        result = gated_migrate(url, "upgrade", "head", "-x", "gate=skip")
+        result = gated_migrate(url, "upgrade", GATED, "-x", "gate=skip")
         assert result.returncode == 2, result.stderr
         lines = [line for line in result.stderr.strip().splitlines() if not line.startswith("INFO  [alembic")]
         assert lines == ["migrate: error: -x gate=skip refused: database 'gate_elsewhere' is not a throwaway one "
@@ -227,7 +227,7 @@ def test_skip_elsewhere_is_refused_with_one_line(clean, templates):
 
 
 def test_an_unknown_gate_option_is_a_usage_error(clean, database_url):
-    result = gated_migrate(database_url, "upgrade", "head", "-x", "gate=off")
+    result = gated_migrate(database_url, "upgrade", GATED, "-x", "gate=off")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == "migrate: error: -x gate=off: the only value is skip"
     assert at(database_url) == BEFORE
