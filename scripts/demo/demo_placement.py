@@ -4,7 +4,7 @@ Before 0023 such a row was quarantined (not_monday) and would have been lost wit
 table. Picks the first clean legacy row starting on another day (a Sunday start first, the
 real backup's most common case), prints each filled day with its date and the Monday week,
 habit and status that hold it in the new tables, or the conflict that recorded it. Exit 2 if
-the database is not at 0023 or later, or has no such row.
+the database is not at 0024 or later, or has no such row.
 """
 from __future__ import annotations
 
@@ -17,26 +17,23 @@ PICK = """SELECT c.legacy_id, c.start_date, to_char(c.start_date, 'FMDay'), (c.l
             AND jsonb_path_exists((c.legacy).habits, '$[*].times[*] ? (@ != "")')
           ORDER BY extract(ISODOW FROM c.start_date) = 7 DESC, c.legacy_id
           LIMIT 1"""
-# Each filled day of the row (the first seven of each habit), and what holds it.
-DAYS = """SELECT e.element ->> 'name', h.week_start_date + (d.n - 1)::INTEGER AS day, d.status,
-                 w.week_start_date, r.status, c.kept_value #>> '{}', c.kept_legacy_id
-          FROM habit_tracker AS h
-          CROSS JOIN LATERAL migration.habit_elements(h.habits) AS e
-          CROSS JOIN LATERAL jsonb_array_elements_text(e.element -> 'times') WITH ORDINALITY AS d (status, n)
-          LEFT JOIN weeks AS w ON w.child_id = migration.child_id(h.user_id, h.child_name)
-              AND w.week_start_date = migration.monday_of(h.week_start_date + (d.n - 1)::INTEGER)
-          LEFT JOIN habits AS x ON x.week_id = w.id AND x.name = e.element ->> 'name'
-          LEFT JOIN habit_records AS r ON r.habit_id = x.id AND r.record_date = h.week_start_date + (d.n - 1)::INTEGER
-          LEFT JOIN migration.placement_conflicts AS c ON c.legacy_id = h.id AND c.field = 'status'
-              AND c.habit_name = e.element ->> 'name' AND c.record_date = h.week_start_date + (d.n - 1)::INTEGER
-          WHERE h.id = %s AND d.n <= 7 AND d.status <> ''
+# Each filled day of the row (the first seven of each habit) and where it is: the accounts of
+# the invariant (migration.legacy_day_accounts, 0024), with the kept value for a conflict.
+DAYS = """SELECT a.habit_name, a.record_date, a.status, migration.monday_of(a.record_date), a.account,
+                 c.kept_value #>> '{}', c.kept_legacy_id
+          FROM migration.legacy_day_accounts AS a
+          LEFT JOIN migration.placement_conflicts AS c ON a.account = 'conflict' AND c.legacy_id = a.legacy_id
+              AND c.field = 'status' AND c.habit_name = a.habit_name AND c.record_date = a.record_date
+              AND c.lost_value = to_jsonb(a.status)
+          WHERE a.legacy_id = %s AND a.day <= 7
           ORDER BY 2, 1"""
 
 
 def main(argv: list[str]) -> int:
     conn = connect()
-    require_revision_object(conn, "migration.placement(bigint[])",
-                            "the database has no migration.placement(): upgrade to 0023_place_days_by_date or later")
+    require_revision_object(conn, "migration.filled_days(habit_tracker)",
+                            "the database has no migration.legacy_day_accounts: upgrade to 0024_quarantine_decisions "
+                            "or later")
     with conn.cursor() as cur:
         cur.execute(PICK)
         picked = cur.fetchone()
@@ -46,13 +43,13 @@ def main(argv: list[str]) -> int:
         print(f"   legacy row {legacy_id}: {child}, {label!r}, starts {start} (a {weekday}); "
               "before 0023 it was quarantined as not_monday")
         cur.execute(DAYS, (legacy_id,))
-        for name, day, status, monday, kept, conflict_kept, conflict_row in cur.fetchall():
-            if kept == status:
-                where = f"week of {monday}, {name}: {kept}"
-            elif conflict_kept is not None:
+        for name, day, status, monday, account, conflict_kept, conflict_row in cur.fetchall():
+            if account == "placed":
+                where = f"week of {monday}, {name}: {status}"
+            elif account == "conflict":
                 where = f"week of {monday}: row {conflict_row}'s {conflict_kept} kept (updated later), {status} recorded"
             else:
-                where = f"NOT FOUND (new tables hold {kept!r})"
+                where = f"{account.upper()} (make verify names it)"
             print(f"   {day} {name} {status:<6} -> {where}")
     conn.close()
     return 0
