@@ -2,8 +2,9 @@
 
 Before 0023 such a row was quarantined (not_monday) and would have been lost with the legacy
 table. Picks the first clean legacy row starting on another day (a Sunday start first, the
-real backup's most common case), prints each filled day with its date and the Monday week,
-habit and status that hold it in the new tables, or the conflict that recorded it. Exit 2 if
+real backup's most common case), prints each filled day with its date and where the invariant
+(migration.legacy_day_accounts, 0024) finds it: the Monday week holding it, or the conflict
+that recorded it. Exit 2 if
 the database is not at 0024 or later, or has no such row.
 """
 from __future__ import annotations
