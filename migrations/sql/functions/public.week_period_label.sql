@@ -1,0 +1,27 @@
+-- public.week_period_label: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0031).
+-- No revision runs this file: each runs its own frozen public.week_period_label@<revision>.sql where it has one.
+-- tests/test_current_definitions.py proves the database at head equals this file.
+
+-- statement
+CREATE OR REPLACE FUNCTION public.week_period_label(monday DATE)
+RETURNS TEXT
+LANGUAGE sql IMMUTABLE
+SET search_path = ''
+AS $$
+    -- The legacy week_period of the week starting `monday`: `2025년 7월 21일 ~ 2025년 7월 27일`,
+    -- no zero padding, end = start + 6 (SCHEMA_FACTS §1).
+    SELECT format('%s년 %s월 %s일 ~ %s년 %s월 %s일',
+                  extract(YEAR FROM monday)::INTEGER, extract(MONTH FROM monday)::INTEGER,
+                  extract(DAY FROM monday)::INTEGER, extract(YEAR FROM monday + 6)::INTEGER,
+                  extract(MONTH FROM monday + 6)::INTEGER, extract(DAY FROM monday + 6)::INTEGER)
+$$;
+
+-- statement
+COMMENT ON FUNCTION public.week_period_label(DATE) IS
+'The legacy habit_tracker.week_period label of the week starting on the given day (revision 0031)';
+
+-- statement
+REVOKE EXECUTE ON FUNCTION public.week_period_label(DATE) FROM PUBLIC, anon, service_role;
+
+-- statement
+GRANT EXECUTE ON FUNCTION public.week_period_label(DATE) TO authenticated;
