@@ -21,7 +21,7 @@ REV ?=
 .PHONY: help install postgres db-up db-down demo test lint lint-sql lint-squawk lint-workflows sql-files \
         upgrade downgrade current history sql stamp preflight verify gate rollback seed backfill bench-backfill drift bench-drift \
         resync sync-trigger sync-drain sync-worker bench-trigger serve bench-api perf-baseline index-audit rehearse-runbook report \
-        test-property manifest clean quarantine quarantine-resolve
+        test-property manifest clean quarantine quarantine-resolve read-parity
 
 help: ## List every target with what it does
 	@grep -hE '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -187,7 +187,7 @@ bench-api: $(INSTALLED) $(PG_READY) ## Benchmark: 50 clients x 30 s (after 5 s w
 	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
 	$(PY) -m scripts.bench.bench_api --clients $(or $(CLIENTS),50) --seconds $(or $(SECONDS),30) --warmup $(or $(WARMUP),5)
 
-perf-baseline: $(INSTALLED) $(PG_READY) ## The app's 8 reads as role authenticated, RLS on, at SCALES (default 1 10 100 1000) x the backup; before/after the revision marked PERF_BASELINE (0015)
+perf-baseline: $(INSTALLED) $(PG_READY) ## The app's 8 reads as role authenticated, RLS on, at SCALES (default 1 10 100 1000) x the backup; before/after the revision marked PERF_BASELINE (0015); week_as_legacy() vs the legacy row
 	@rm -rf $(BUILD)/perf; for scale in $(or $(SCALES),1 10 100 1000); do \
 	  url=$$($(THROWAWAY) up perf$$scale); trap '$(THROWAWAY) down perf'$$scale' >/dev/null' EXIT; \
 	  DATABASE_URL=$$url $(MIGRATE) upgrade head 2>/dev/null; \
@@ -207,6 +207,9 @@ quarantine: $(INSTALLED) ## Every unresolved legacy row: its filled days, where 
 
 quarantine-resolve: $(INSTALLED) ## Decide an unresolved row, recorded: ID=<legacy id> ACTION=assign OWNER=<uuid> | discard | undo [BY=name]
 	$(PY) -m scripts.commands.quarantine resolve --id '$(ID)' --action '$(ACTION)' $(if $(OWNER),--owner '$(OWNER)') $(if $(BY),--by '$(BY)')
+
+read-parity: $(INSTALLED) ## Every legacy row read back through week_as_legacy() as its user, RLS on: differences listed, exit 1 on any (JSON=1)
+	$(PY) -m scripts.commands.read_parity $(if $(JSON),--json)
 
 report: $(INSTALLED) ## Markdown status report of the database to build/REPORT.md (OUT=file; TARGET=rev|current for its verify checks)
 	$(PY) -m scripts.commands.report --output $(or $(OUT),$(BUILD)/REPORT.md) $(if $(TARGET),--target $(TARGET))

@@ -16,6 +16,14 @@ large share of a large table, where an index should serve a user's rows:
 
     SCANS habit_records: read 44,369 of 44,369 rows for 3
 
+Then, at head, the week read both ways in the same run (issue #20, point 7): through
+public.week_as_legacy() (0031) and as the app reads it today, the legacy row by child and
+week_period, for the same user and week (WEEK_READS), median and p95 each and the ratio of the
+medians (goal: at most 2x at 1000x). The function's own queries are not in the EXPLAIN of its
+call, so its scans are counted from pg_stat_user_tables (scripts/db/scan_counts.py): a
+sequential scan of children, weeks, habits or habit_records there fails the run like a large
+scan above.
+
 That is measured, not extrapolated: each scale is its own database, generated and backfilled.
 `summary` prints the medians of every scale side by side. Exit 1 when a query at head still
 scans a large table, 2 for usage or database problems.
@@ -31,7 +39,8 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
-from scripts.db.app_queries import QUERIES, as_app_user, parameters, typical_user
+from scripts.db.app_queries import QUERIES, WEEK_READS, as_app_user, legacy_week, parameters, typical_user
+from scripts.db.scan_counts import scans_during
 from scripts.commands.backfill import run as backfill
 from scripts.db.database_url import REPO_ROOT, connect
 from scripts.db.errors import CheckFailed, OneLineParser, UsageError, cli_main
@@ -101,9 +110,9 @@ def large_scans(found: list[dict], sizes: dict[str, int]) -> list[str]:
     return named
 
 
-def measure_queries(conn, user_id: str, params: dict, runs: int, sizes: dict[str, int]) -> dict:
+def measure_queries(conn, user_id: str, params: dict, runs: int, sizes: dict[str, int], queries=QUERIES) -> dict:
     results = {}
-    for query in QUERIES:
+    for query in queries:
         timings = []
         with as_app_user(conn, user_id) as cur:
             for attempt in range(WARMUP + runs):
@@ -154,14 +163,54 @@ def measure(scale: int, out: Path, runs: int, before: str) -> int:
         finally:
             variant_conn.close()
     result = {"scale": scale, "legacy_rows": summary["rows"], "users": summary["users"], "table_rows": sizes,
-              "prepare_seconds": round(prepared, 1), "runs": runs, "variants": variants}
+              "prepare_seconds": round(prepared, 1), "runs": runs, "variants": variants,
+              "week_reads": measure_week_reads(user_id, runs, sizes)}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str))
     print_scale(result)
     still_scanning = [name for name, r in variants["head"].items() if r["large_scans"]]
+    if result["week_reads"]["function_seq_scans"]:
+        still_scanning.append("week_as_legacy")
     if still_scanning:
         raise CheckFailed(f"at head, {', '.join(still_scanning)} still read most of a large table")
     return 0
+
+
+def measure_week_reads(user_id: str, runs: int, sizes: dict[str, int]) -> dict:
+    """At head: one week read through week_as_legacy() and as the legacy row, same user and
+    week, alternately in the same run; the ratio of the medians; and the sequential scans the
+    function's own queries made (its plans are not in the caller's EXPLAIN: scan_counts)."""
+    conn = connect(autocommit=False)
+    try:
+        with conn.cursor() as cur:
+            week = legacy_week(cur, user_id)
+        conn.rollback()
+        reads = measure_queries(conn, user_id, week, runs, sizes, WEEK_READS)
+        conn.autocommit = True
+
+        def calls(worker) -> None:
+            with as_app_user(worker, user_id) as cur:
+                for _ in range(runs):
+                    cur.execute(WEEK_READS[0].text, week)
+
+        scanned = scans_during(conn, lambda: connect(autocommit=False), calls)
+    finally:
+        conn.close()
+    ratio = reads["week_as_legacy"]["median_ms"] / reads["legacy_row"]["median_ms"]
+    return {"week": {k: str(v) for k, v in week.items()}, "reads": reads, "ratio": round(ratio, 2),
+            "function_scans": {t: {"seq": s, "idx": i} for t, (s, i) in scanned.items()},
+            "function_seq_scans": [t for t, (s, _) in scanned.items() if s]}
+
+
+def print_week_reads(result: dict) -> None:
+    week = result["week_reads"]
+    print(f"  the week read both ways at head ({week['week']['child_name']}, {week['week']['monday']}), "
+          "median/p95 ms:")
+    for name, read in week["reads"].items():
+        print(f"  {name:<15} {read['median_ms']:>8.2f} / {read['p95_ms']:<7.2f}  {read['description']}")
+    scans = ", ".join(f"{t} {c['seq']} seq/{c['idx']} idx" for t, c in week["function_scans"].items())
+    print(f"      week_as_legacy / legacy row: {week['ratio']:.2f}x (goal <= 2x at 1000x); "
+          f"its scans over {result['runs']} calls: {scans}")
 
 
 def print_scale(result: dict) -> None:
@@ -180,6 +229,7 @@ def print_scale(result: dict) -> None:
             print(f"      SCANS {scan}")
         for scan in was["large_scans"]:
             print(f"      before: SCANS {scan}")
+    print_week_reads(result)
 
 
 def summary(files: list[Path]) -> int:
@@ -198,6 +248,12 @@ def summary(files: list[Path]) -> int:
             cells.append(f"{r['variants'][before_label][query.name]['median_ms']:>13.2f} "
                          f"{r['variants']['head'][query.name]['median_ms']:>11.2f}")
         print(f"  {query.name:<15} " + " ".join(cells))
+    print("\nThe week read both ways at head, median/p95 ms (week_as_legacy / legacy row)")
+    for r in results:
+        reads = r["week_reads"]["reads"]
+        print(f"  {r['scale']:>5}x  week_as_legacy {reads['week_as_legacy']['median_ms']:.2f} / "
+              f"{reads['week_as_legacy']['p95_ms']:.2f}   legacy_row {reads['legacy_row']['median_ms']:.2f} / "
+              f"{reads['legacy_row']['p95_ms']:.2f}   ratio {r['week_reads']['ratio']:.2f}x")
     return 0
 
 

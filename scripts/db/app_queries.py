@@ -61,6 +61,26 @@ QUERIES = (
 )
 
 
+# The week read both ways, side by side (issue #20, point 7): the app's read today, the legacy
+# row by child and label as PostgREST sends `habit_tracker?child_name=eq..&week_period=eq..`,
+# and the RPC of 0031 that replaces it.
+WEEK_READS = (
+    AppQuery("week_as_legacy", "the week through public.week_as_legacy() (0031)",
+             "SELECT public.week_as_legacy(%(child_name)s, %(monday)s)"),
+    AppQuery("legacy_row", "the legacy row (habit_tracker by child and week_period)",
+             "SELECT * FROM habit_tracker WHERE child_name = %(child_name)s AND week_period = %(week_period)s"),
+)
+
+
+def legacy_week(cur, user_id: str) -> dict:
+    """The user's newest Monday-start legacy row: the same week for both WEEK_READS."""
+    cur.execute("""SELECT child_name, week_start_date, week_period FROM habit_tracker
+                   WHERE user_id = %s AND extract(ISODOW FROM week_start_date) = 1
+                   ORDER BY week_start_date DESC, id LIMIT 1""", (user_id,))
+    child_name, monday, label = cur.fetchone()
+    return {"child_name": child_name, "monday": monday, "week_period": label}
+
+
 def typical_user(cur) -> str:
     """The user whose week count is the median: the app's ordinary parent, at any scale."""
     cur.execute("""SELECT user_id::TEXT FROM (
