@@ -17,9 +17,9 @@ What and why
       Monday week exactly as the app reads a habit_tracker row: the keys child_name,
       week_period (`2025년 7월 21일 ~ 2025년 7월 27일`), theme, habits, reflection, reward,
       week_start_date ("YYYY-MM-DD"). habits is [{id, name, times[7]}] by display_order;
-      times[i] is the status of the record on week_start + i, '' where there is none (a
-      'none' record too). id is the new habit's uuid (a string; the legacy number has no
-      counterpart after a merge): the dual-write endpoint names a habit by child, week and
+      times[i] is the status of the record on week_start + i as stored ('none' included: legacy
+      rows hold it and the mapping keeps it), '' where there is none. id is the new habit's
+      uuid (a string; the legacy number has no counterpart after a merge): the dual-write endpoint names a habit by child, week and
       habit name (update_habit_record's habit_name), so the front end updates through it with
       the name it shows, and uses id as a stable key only. NULL when the caller has no child of
       that name or it has no week on that Monday (anon: no EXECUTE, 42501). A week_start that is

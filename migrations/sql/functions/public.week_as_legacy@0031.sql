@@ -26,9 +26,9 @@ BEGIN
             'theme', w.theme,
             'habits', coalesce((
                 SELECT jsonb_agg(jsonb_build_object('id', h.id, 'name', h.name, 'times', (
-                           -- times[i] is the day week_start + i; '' where no record (a 'none' record
-                           -- is the new schema's explicit "not recorded", '' in the legacy shape).
-                           SELECT jsonb_agg(coalesce(nullif(r.status, 'none'), '') ORDER BY d.i)
+                           -- times[i] is the status on week_start + i, as stored ('none' too: the
+                           -- legacy rows hold it and the mapping keeps it); '' where there is no record.
+                           SELECT jsonb_agg(coalesce(r.status, '') ORDER BY d.i)
                            FROM generate_series(0, 6) AS d (i)
                            LEFT JOIN public.habit_records AS r
                                ON r.habit_id = h.id AND r.record_date = w.week_start_date + d.i))
