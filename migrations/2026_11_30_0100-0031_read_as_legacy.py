@@ -32,10 +32,10 @@ What and why
       Mondays, newest first, with their labels.
     - week_period_label(monday DATE) RETURNS TEXT, IMMUTABLE: the label, used by the two above.
     No view. Each function names the caller's user_id in its WHERE as well (RLS enforces it
-    anyway): the owner, with BYPASSRLS, calling without claims gets nothing, and the planner
-    serves the lookup with uq_children_user_name, then uq_weeks_child_start_date,
-    idx_habits_week_order and uq_habit_records_habit_date; the policies' InitPlans use
-    idx_weeks_user_id and idx_habits_week_id. No index is added. `make read-parity` proves the
+    anyway): the owner, with BYPASSRLS, calling without claims gets nothing. The planner
+    serves every lookup by index (at 10,000 generated weeks: idx_children_user_name,
+    idx_weeks_child_date, idx_habits_week_id, idx_habit_records_habit_status; the policies'
+    InitPlans idx_weeks_user_date and idx_habits_week_id). No index is added. `make read-parity` proves the
     answers equal the legacy rows, day by day; `make perf-baseline` times them against the
     legacy read.
 

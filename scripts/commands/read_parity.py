@@ -58,7 +58,7 @@ def line(item: dict) -> str:
 
 def report(parity: Parity, seconds: float, limit: int) -> None:
     s = parity.summary()
-    print(f"read parity: {s['rows']} legacy rows ({s['rows_read']} read as their {s['users']} users, "
+    print(f"read parity: {s['rows']} legacy rows ({s['rows_read']} read as their owner, {s['users']} users; "
           f"{s['rows_discarded']} discarded, {s['rows_unresolved']} unresolved); {s['weeks_read']} weeks read; "
           f"{s['days_compared']} days compared, {s['days_equal']} equal; accounted: {s['accounted_conflict']} "
           f"conflict, {s['accounted_other_row']} other-row, {s['accounted_discarded']} discarded; "
