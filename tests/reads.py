@@ -1,6 +1,5 @@
-"""What the tests of the read functions (0031) and of read parity share: the RLS stages as the
-lead's revisions will leave them, a connection acting as a user through PostgREST, the
-parity command."""
+"""What the tests of the read functions (0031) and of read parity share: a connection acting as
+a user through PostgREST, the parity command."""
 from __future__ import annotations
 
 import json
@@ -9,19 +8,6 @@ from contextlib import contextmanager
 import psycopg2
 
 from helpers import run_in_process
-
-NEW_TABLES = ("children", "weeks", "habits", "habit_records", "habit_templates", "notifications")
-READ_TABLES = ("children", "weeks", "habits", "habit_records")
-
-
-def emulate_stages(db) -> None:
-    """# TEMPORARY until stages merge: what 0027-0030 do for the reads, done as postgres
-    (authenticated may SELECT the four mapped tables; RLS on on the six)."""
-    with db.cursor() as cur:
-        for table in NEW_TABLES:
-            cur.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        cur.execute(f"GRANT SELECT ON {', '.join(READ_TABLES)} TO authenticated")
-
 
 @contextmanager
 def as_role(database_url, role: str = "authenticated", user: str | None = None):

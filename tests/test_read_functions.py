@@ -10,24 +10,18 @@ import pytest
 
 from helpers import drain, insert, run_in_process, scalar, starts_at
 from legacy_cases import U1, U2, habit
-from reads import as_role, emulate_stages, week_as_legacy
+from reads import as_role, week_as_legacy
 from scripts.commands.backfill import run as backfill
 from scripts.commands.seed_legacy import seed
 from scripts.db.scan_counts import READ_TABLES, scans_during
 
 FUNCTIONS = ("public.week_as_legacy('민준', '2025-07-21')", "public.my_children()", "public.child_weeks('민준')",
              "public.week_period_label('2025-07-21')")
-# The columns the app reads of a habit_tracker row; id, user_id and the timestamps have no
+# The columns the app synced of a habit_tracker row; id, user_id and the timestamps have no
 # counterpart in the week's shape (a week is named by child and Monday).
 NOT_IN_THE_SHAPE = {"id", "user_id", "created_at", "updated_at"}
 MONDAY, SUNDAY = "2025-07-21", "2025-07-27"
 SMALL_TABLE_ROWS = 1_000  # below this a sequential scan is a few pages and the planner's right choice
-
-
-@pytest.fixture
-def reads(synced):
-    emulate_stages(synced)  # TEMPORARY until stages merge
-    return synced
 
 
 def habit_ids(db, child: str, monday: str) -> dict[str, str]:
@@ -38,19 +32,19 @@ def habit_ids(db, child: str, monday: str) -> dict[str, str]:
         return dict(cur.fetchall())
 
 
-def test_a_week_reads_exactly_as_its_legacy_row(reads, database_url):
+def test_a_week_reads_exactly_as_its_legacy_row(synced, database_url):
     habits = [habit("독서", ["green", "", "red", "", "", "", "none"], 1720000000000),
               habit("줄넘기", ["yellow", "green"], 2)]  # times shorter than 7: the rest ''
-    legacy_id = scalar(reads, """INSERT INTO habit_tracker (child_name, week_period, week_start_date, habits, user_id,
+    legacy_id = scalar(synced, """INSERT INTO habit_tracker (child_name, week_period, week_start_date, habits, user_id,
                                                             theme, reflection, reward)
                                  VALUES ('민준', '2025년 7월 21일 ~ 2025년 7월 27일', %s, %s, %s, '여름',
                                          '{"bestDay": "월", "easiestHabit": "독서", "nextWeekGoal": ""}', '아이스크림')
                                  RETURNING id""", (MONDAY, json.dumps(habits, ensure_ascii=False), U1))
-    drain(reads)
-    with reads.cursor() as cur:
+    drain(synced)
+    with synced.cursor() as cur:
         cur.execute("""SELECT to_jsonb(h) FROM habit_tracker h WHERE id = %s""", (legacy_id,))
         row = cur.fetchone()[0]
-    ids = habit_ids(reads, "민준", MONDAY)
+    ids = habit_ids(synced, "민준", MONDAY)
     got = week_as_legacy(database_url, U1, "민준", MONDAY)
     assert set(got) == set(row) - NOT_IN_THE_SHAPE
     assert got == {
@@ -62,8 +56,8 @@ def test_a_week_reads_exactly_as_its_legacy_row(reads, database_url):
         == {k: row[k] for k in ("child_name", "week_period", "theme", "reflection", "reward", "week_start_date")}
 
 
-def test_a_sunday_start_row_reads_in_two_monday_weeks(reads, database_url):
-    insert(reads, start=SUNDAY, habits=[habit("피아노", ["green", "red", "yellow", "green", "", "", "red"])])
+def test_a_sunday_start_row_reads_in_two_monday_weeks(synced, database_url):
+    insert(synced, start=SUNDAY, habits=[habit("피아노", ["green", "red", "yellow", "green", "", "", "red"])])
     before = week_as_legacy(database_url, U1, "민준", MONDAY)
     after = week_as_legacy(database_url, U1, "민준", "2025-07-28")
     # Its first day (Sunday 27th) is the last of the week of the 21st; the other six open the next.
@@ -77,8 +71,8 @@ def test_a_sunday_start_row_reads_in_two_monday_weeks(reads, database_url):
     assert refused.value.diag.message_hint == "Weeks start on Monday; the week holding 2025-07-27 starts on 2025-07-21."
 
 
-def test_nothing_for_a_child_or_week_the_caller_does_not_have(reads, database_url):
-    insert(reads)
+def test_nothing_for_a_child_or_week_the_caller_does_not_have(synced, database_url):
+    insert(synced)
     assert week_as_legacy(database_url, U1, "민준", MONDAY) is not None
     assert week_as_legacy(database_url, U1, "서연", MONDAY) is None
     assert week_as_legacy(database_url, U1, "민준", "2025-07-28") is None
@@ -86,13 +80,13 @@ def test_nothing_for_a_child_or_week_the_caller_does_not_have(reads, database_ur
         cur.execute("SELECT public.week_as_legacy('민준', %s), (SELECT count(*) FROM public.my_children())", (MONDAY,))
         assert cur.fetchone() == (None, 0)
     # The owner bypasses RLS; the functions still name the caller's user, so it gets nothing.
-    assert scalar(reads, "SELECT public.week_as_legacy('민준', %s)", (MONDAY,)) is None
+    assert scalar(synced, "SELECT public.week_as_legacy('민준', %s)", (MONDAY,)) is None
 
 
-def test_each_user_reads_only_their_own_and_anon_nothing(reads, database_url):
-    insert(reads, child="민준")
-    insert(reads, child="민준", user=U2, period="U2's")
-    insert(reads, child="하윤", user=U2, start="2025-07-28")
+def test_each_user_reads_only_their_own_and_anon_nothing(synced, database_url):
+    insert(synced, child="민준")
+    insert(synced, child="민준", user=U2, period="U2's")
+    insert(synced, child="하윤", user=U2, start="2025-07-28")
     mine = week_as_legacy(database_url, U1, "민준", MONDAY)
     theirs = week_as_legacy(database_url, U2, "민준", MONDAY)
     assert mine["habits"][0]["id"] != theirs["habits"][0]["id"]  # same name and week, two families
@@ -107,10 +101,10 @@ def test_each_user_reads_only_their_own_and_anon_nothing(reads, database_url):
             assert refused.value.pgcode == "42501", (role, call)
 
 
-def test_the_lists_of_children_and_weeks(reads, database_url):
+def test_the_lists_of_children_and_weeks(synced, database_url):
     for start in ("2025-07-21", "2025-07-28", "2025-08-04"):
-        insert(reads, child="민준", start=start)
-    insert(reads, child="서연", start="2025-07-28")
+        insert(synced, child="민준", start=start)
+    insert(synced, child="서연", start="2025-07-28")
     with as_role(database_url, user=U1) as cur:
         cur.execute("SELECT child_name, week_count, latest_week_start::TEXT FROM public.my_children()")
         assert cur.fetchall() == [("민준", 3, "2025-08-04"), ("서연", 1, "2025-07-28")]
@@ -125,7 +119,7 @@ def test_the_lists_of_children_and_weeks(reads, database_url):
 @pytest.fixture
 @starts_at("head")
 def seeded(db, migrate):
-    """Head, 1,500 generated legacy rows backfilled and analyzed, the stages emulated."""
+    """Head, 1,500 generated legacy rows backfilled and analyzed."""
     migrate("upgrade", "head")
     with db.cursor() as cur:
         cur.execute("SELECT cron.unschedule('drain-sync-queue')")
@@ -137,7 +131,6 @@ def seeded(db, migrate):
         conn.commit()
     finally:
         conn.close()
-    emulate_stages(db)  # TEMPORARY until stages merge
     with db.cursor() as cur:
         for table in READ_TABLES:
             cur.execute(f"ANALYZE {table}")

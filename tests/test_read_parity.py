@@ -9,7 +9,7 @@ import pytest
 
 from helpers import drain, insert, run_in_process, scalar, starts_at, write
 from legacy_cases import U1, U2, habit
-from reads import emulate_stages, parity
+from reads import parity
 from scripts.commands.backfill import run as backfill
 from scripts.commands.seed_legacy import seed
 from test_dual_write import create, delete, endpoint, update  # noqa: F401 - endpoint is a fixture
@@ -18,12 +18,6 @@ GENERATED_WEEKS = 10_000
 # Read parity alone over the 10,000 weeks: 11 s on a quiet machine, 34 s with three other
 # agents' tests running (the whole test, seed and backfill included: 30 s and 100 s).
 GENERATED_SECONDS = 60
-
-
-@pytest.fixture
-def reads(synced):
-    emulate_stages(synced)  # TEMPORARY until stages merge
-    return synced
 
 
 def seeded(db, rows: int, dirty_share: float = 0.0) -> None:
@@ -51,7 +45,7 @@ def discard_unresolved(db) -> int:
     return len(ids)
 
 
-@pytest.mark.start_at("0026_placed_conflicts_hash")
+@pytest.mark.start_at("0030_rls_stage4_habit_records")
 def test_below_0031_it_names_the_revision_needed(database_url):
     result = run_in_process("scripts.commands.read_parity", database_url=database_url)
     assert result.returncode == 2 and result.stdout == ""
@@ -59,17 +53,17 @@ def test_below_0031_it_names_the_revision_needed(database_url):
                              "is missing): run `make upgrade`\n")
 
 
-def test_without_rls_on_a_table_it_names_the_stage_needed(reads, database_url):
-    reads.cursor().execute("ALTER TABLE habit_records DISABLE ROW LEVEL SECURITY")
+def test_without_rls_on_a_table_it_names_the_stage_needed(synced, database_url):
+    synced.cursor().execute("ALTER TABLE habit_records DISABLE ROW LEVEL SECURITY")
     result = run_in_process("scripts.commands.read_parity", database_url=database_url)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == ("read_parity: error: read parity needs 0030_rls_stage4_habit_records (RLS on and "
                              "SELECT for authenticated): not so on habit_records\n")
 
 
-def test_after_the_backfill_only_the_quarantine_is_left_then_nothing(reads, database_url):
-    seeded(reads, 340, dirty_share=0.1)
-    quarantined = unresolved_ids(reads)
+def test_after_the_backfill_only_the_quarantine_is_left_then_nothing(synced, database_url):
+    seeded(synced, 340, dirty_share=0.1)
+    quarantined = unresolved_ids(synced)
     assert len(quarantined) > 10
     code, report, _ = parity(database_url)
     assert code == 1
@@ -77,29 +71,29 @@ def test_after_the_backfill_only_the_quarantine_is_left_then_nothing(reads, data
     assert sorted(row["legacy_id"] for row in report["unresolved"]) == quarantined
     assert report["summary"]["rows"] == 340 and report["summary"]["days_compared"] > 5000
     assert report["summary"]["rows_read"] + len(quarantined) == 340
-    assert discard_unresolved(reads) == len(quarantined)
+    assert discard_unresolved(synced) == len(quarantined)
     code, report, _ = parity(database_url)
     assert (code, report["unresolved"], report["differences"]) == (0, [], [])
     assert report["summary"]["rows_discarded"] == len(quarantined)
     assert report["summary"]["accounted_discarded"] > 0
 
 
-def test_after_phase1_writes_of_every_kind(reads, database_url, endpoint):  # noqa: F811
+def test_after_phase1_writes_of_every_kind(synced, database_url, endpoint):  # noqa: F811
     # Legacy writes through the trigger, then the drain: starts on Monday, Sunday, Tuesday;
     # two rows of one child-week that disagree on a day (the later one wins, the other is a conflict).
-    monday = insert(reads, start="2025-07-21", then_drain=False)
-    insert(reads, child="서연", start="2025-07-27", then_drain=False,
+    monday = insert(synced, start="2025-07-21", then_drain=False)
+    insert(synced, child="서연", start="2025-07-27", then_drain=False,
            habits=[habit("피아노", ["green", "red", "", "", "", "", "yellow"])])
-    insert(reads, child="서연", start="2025-07-29", then_drain=False, habits=[habit("피아노", ["", "green"] + [""] * 5)])
-    loser = insert(reads, child="하윤", start="2025-07-21", period="first", then_drain=False,
+    insert(synced, child="서연", start="2025-07-29", then_drain=False, habits=[habit("피아노", ["", "green"] + [""] * 5)])
+    loser = insert(synced, child="하윤", start="2025-07-21", period="first", then_drain=False,
                    habits=[habit("독서", ["red"] + [""] * 6)])
-    insert(reads, child="하윤", start="2025-07-21", period="second", then_drain=False,
+    insert(synced, child="하윤", start="2025-07-21", period="second", then_drain=False,
            habits=[habit("독서", ["green"] + [""] * 6)])
-    gone = insert(reads, child="지우", start="2025-08-04", then_drain=False)
-    drain(reads)
-    write(reads, "UPDATE habit_tracker SET habits = jsonb_set(habits, '{0,times,1}', '\"yellow\"'), theme = '바뀜' "
+    gone = insert(synced, child="지우", start="2025-08-04", then_drain=False)
+    drain(synced)
+    write(synced, "UPDATE habit_tracker SET habits = jsonb_set(habits, '{0,times,1}', '\"yellow\"'), theme = '바뀜' "
                  "WHERE id = %s", (monday,))
-    write(reads, "DELETE FROM habit_tracker WHERE id = %s", (gone,))
+    write(synced, "DELETE FROM habit_tracker WHERE id = %s", (gone,))
     # The endpoint: create, update a day, clear a day, delete a week; U2 too.
     assert endpoint(create(child="도윤", start="2025-08-04")).status_code == 201
     assert endpoint(create(child="도윤", start="2025-08-11")).status_code == 201
@@ -112,21 +106,21 @@ def test_after_phase1_writes_of_every_kind(reads, database_url, endpoint):  # no
     summary = report["summary"]
     assert summary["users"] == 2 and summary["rows_read"] == 7
     assert summary["accounted_conflict"] == 1  # the red day of the older 하윤 row
-    assert scalar(reads, "SELECT count(*) FROM migration.placement_conflicts WHERE legacy_id = %s", (loser,)) == 1
+    assert scalar(synced, "SELECT count(*) FROM migration.placement_conflicts WHERE legacy_id = %s", (loser,)) == 1
     assert summary["days_equal"] + summary["accounted_conflict"] == summary["days_compared"]
 
 
-def test_it_fails_naming_the_row_and_the_day_changed_behind_the_syncs_back(reads, database_url):
-    legacy_id = insert(reads, habits=[habit("독서", ["green", "", "red", "", "", "", ""])])
+def test_it_fails_naming_the_row_and_the_day_changed_behind_the_syncs_back(synced, database_url):
+    legacy_id = insert(synced, habits=[habit("독서", ["green", "", "red", "", "", "", ""])])
     assert parity(database_url)[0] == 0
-    reads.cursor().execute("""DELETE FROM habit_records WHERE record_date = '2025-07-21'""")
+    synced.cursor().execute("""DELETE FROM habit_records WHERE record_date = '2025-07-21'""")
     code, report, _ = parity(database_url)
     assert code == 1
     assert report["differences"] == [
         {"legacy_id": legacy_id, "what": "status differs", "child_name": "민준", "date": "2025-07-21",
          "habit": "독서", "expected": "green", "got": ""}]
-    reads.cursor().execute("""UPDATE habit_records SET status = 'yellow' WHERE record_date = '2025-07-23'""")
-    reads.cursor().execute("UPDATE weeks SET theme = '다른 테마'")
+    synced.cursor().execute("""UPDATE habit_records SET status = 'yellow' WHERE record_date = '2025-07-23'""")
+    synced.cursor().execute("UPDATE weeks SET theme = '다른 테마'")
     code, report, _ = parity(database_url)
     assert code == 1
     assert report["differences"][1:] == [
@@ -154,7 +148,6 @@ def generated(db, migrate):
 
 def test_the_generators_10000_weeks(generated, database_url):
     seeded(generated, GENERATED_WEEKS)
-    emulate_stages(generated)  # TEMPORARY until stages merge
     discarded = discard_unresolved(generated)  # the rows without a user (1 in 34)
     code, report, _ = parity(database_url)
     assert (code, report["differences"], report["unresolved"]) == (0, [], [])

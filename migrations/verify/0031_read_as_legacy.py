@@ -1,7 +1,7 @@
 """0031_read_as_legacy: the four read functions in public (week_as_legacy, my_children,
 child_weeks, week_period_label), each SECURITY INVOKER with search_path pinned, executable by
 authenticated and by no other API role nor PUBLIC; the grants of PUBLIC and the API roles are
-0019's plus EXECUTE on them for authenticated. Absent: none of the four."""
+stage 4's (0030) plus EXECUTE on them for authenticated. Absent: none of the four."""
 from scripts.db import privileges
 
 from migrations.verify import Check, Db, Outcome
@@ -10,14 +10,17 @@ FUNCTIONS = ("public.week_as_legacy(text,date)", "public.my_children()", "public
              "public.week_period_label(date)")
 NAMES = ("week_as_legacy", "my_children", "child_weeks", "week_period_label")
 
-# (kind, object, grantee) -> privileges: the full set at this revision (replaces 0019's list).
-# FOR THE LEAD TO RECONCILE at merge: add the stages' grants (0027-0030: authenticated's SELECT
-# on children, weeks, habits, habit_records and its commands on habit_templates and
-# notifications), copied from stage 4's verify module constant; written without them while
-# this revision sits on 0026.
+# (kind, object, grantee) -> privileges: the full set at this revision (replaces stage 4's
+# list): 0030_rls_stage4_habit_records's GRANTS, copied, and EXECUTE on the four functions.
 GRANTS = {
     ("table", "public.habit_tracker", "authenticated"): frozenset({"SELECT", "INSERT", "UPDATE", "DELETE"}),
     ("sequence", "public.habit_tracker_id_seq", "authenticated"): frozenset({"USAGE"}),
+    ("table", "public.children", "authenticated"): frozenset({"SELECT"}),
+    ("table", "public.habit_templates", "authenticated"): frozenset({"SELECT", "INSERT", "UPDATE", "DELETE"}),
+    ("table", "public.notifications", "authenticated"): frozenset({"SELECT", "INSERT", "UPDATE", "DELETE"}),
+    ("table", "public.weeks", "authenticated"): frozenset({"SELECT"}),
+    ("table", "public.habits", "authenticated"): frozenset({"SELECT"}),
+    ("table", "public.habit_records", "authenticated"): frozenset({"SELECT"}),
     **{("function", f"public.{signature}", "authenticated"): frozenset({"EXECUTE"})
        for signature in ("child_weeks(child_name text)", "my_children()",
                          "week_as_legacy(child_name text, week_start date)", "week_period_label(monday date)")},
@@ -60,7 +63,7 @@ def exactly_the_apps(db: Db) -> Outcome:
     if extra or missing:
         return False, problems(extra, missing)
     return True, (f"{len(grants)} privileges of PUBLIC/{'/'.join(privileges.API_ROLES)}, exactly the app's "
-                  "(0019's and the read functions')")
+                  "(the RLS stages' and the read functions')")
 
 
 CHECKS = (

@@ -1,8 +1,8 @@
 """The app's reads from the new tables in the legacy shape: week_as_legacy(), my_children(), child_weeks()
 
 Revision: 0031_read_as_legacy
-Revises: 0026_placed_conflicts_hash
-Created: 2026-11-30 01:00:00
+Revises: 0030_rls_stage4_habit_records
+Created: 2026-11-30 02:40:00
 
 What and why
     Phase 2 moves the app's reads from habit_tracker to the new tables (issue #20, point 3). The
@@ -40,7 +40,9 @@ What and why
     legacy read.
 
     Privileges: "privileges" (0019's check) is declared again with the full list at this
-    revision: 0019's plus EXECUTE for authenticated on the four functions.
+    revision: stage 4's (0030: 0019's and the stages' SELECT and commands for authenticated)
+    plus EXECUTE for authenticated on the four functions. Needs the stages below it: the
+    functions read the four tables as the caller, which holds SELECT on them from 0030 on.
 
 Locks taken, and for how long
     CREATE FUNCTION, COMMENT, REVOKE and GRANT on new functions only: catalog rows, no lock on
@@ -64,7 +66,7 @@ from alembic import op
 from migrations.helpers.sql_files import execute
 
 revision = "0031_read_as_legacy"
-down_revision = "0026_placed_conflicts_hash"
+down_revision = "0030_rls_stage4_habit_records"
 branch_labels = None
 depends_on = None
 
