@@ -87,11 +87,18 @@ discard_unresolved() {
 }
 TAIL=1 step "   decide the unresolved rows (the rehearsal discards them)" discard_unresolved
 TAIL=6 step "   the phase 2 gate" "${MAKE_CMD[@]}" gate
+# What `make verify` says of the stage reached, and its total.
+rls_stage() { "${MAKE_CMD[@]}" verify TARGET=current | grep -E 'rls stage|checks passed'; }
 step "21. RLS stage 1: children, habit_templates, notifications" "${MAKE_CMD[@]}" upgrade TO=0027_rls_stage1_children
+TAIL=2 step "   verify" rls_stage
 step "22. RLS stage 2: weeks" "${MAKE_CMD[@]}" upgrade TO=0028_rls_stage2_weeks
+TAIL=2 step "   verify" rls_stage
 step "23. RLS stage 3: habits" "${MAKE_CMD[@]}" upgrade TO=0029_rls_stage3_habits
+TAIL=2 step "   verify" rls_stage
 step "24. RLS stage 4: habit_records" "${MAKE_CMD[@]}" upgrade TO=0030_rls_stage4_habit_records
-TAIL=2 step "   rollback one stage (verified)" "${MAKE_CMD[@]}" rollback
+TAIL=2 step "   verify" rls_stage
+step "   rollback one stage" "${MAKE_CMD[@]}" rollback
+TAIL=2 step "   verify" rls_stage
 step "   stage 4 again" "${MAKE_CMD[@]}" upgrade TO=0030_rls_stage4_habit_records
 TAIL=20 step "   verify at head" "${MAKE_CMD[@]}" verify
 step "   drift at head" "${MAKE_CMD[@]}" drift
