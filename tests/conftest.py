@@ -47,7 +47,7 @@ from sqlalchemy import create_engine, pool
 from scripts.db.database_url import sqlalchemy_url
 from scripts.dev.throwaway_pg import SUPERUSER, TEST_DBNAME, Cluster, enable_pg_cron, load_standin, LOGIN_ROLE
 
-from helpers import current_revision, run_in_process, starts_at
+from helpers import current_revision, run_in_process, starts_at, unschedule_drain
 from legacy_cases import U1, U2
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -289,5 +289,5 @@ def synced(db, migrate):
     migrate("upgrade", "head")
     with db.cursor() as cur:
         cur.execute("INSERT INTO auth.users (id) VALUES (%s), (%s)", (U1, U2))
-        cur.execute("SELECT cron.unschedule('drain-sync-queue')")
+    unschedule_drain(db)
     return db
