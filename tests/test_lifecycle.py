@@ -8,7 +8,7 @@ case, written as predating the migration) is loaded, and, once the mapping exist
 backfilled into the new tables, so every up and down step runs over legacy rows and mapped
 rows. Verify is `scripts.commands.verify.run_checks(conn, target)`: every check PASS, against
 the revision reached each time (on a server without pg_cron, PostgreSQL 17 and 18 here, the
-two checks of the cron jobs FAIL saying pg_cron is absent, and only they: helpers.CRON_CHECKS). Data intact: the legacy rows byte for byte (count and md5 of
+parts of the cron jobs FAIL saying pg_cron is absent, and only they: helpers.CRON_PARTS). Data intact: the legacy rows byte for byte (count and md5 of
 every row), and every table of public that exists on both sides of the step keeps its row count.
 
 The baseline (0001) is the exception the revision itself makes: its downgrade refuses while
@@ -35,9 +35,9 @@ def assert_verified(database_url: str, target: str) -> None:
     conn = psycopg2.connect(database_url)
     try:
         results = run_checks(conn, target)
+        failed = verify_failures_expected_here(conn, results)
     finally:
         conn.close()
-    failed = verify_failures_expected_here(results)
     assert results and failed == [], f"verify --target {target}: {failed}"
 
 
