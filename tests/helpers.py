@@ -29,13 +29,11 @@ from unittest import mock
 
 import psycopg2
 import pytest
-from alembic.script import ScriptDirectory
 
-from migrations.verify import Db
-from scripts.commands.migrate import alembic_config
-from scripts.commands.verify import State, checks_in_force, current_revision as verify_current, run_checks, run_part
+from scripts.commands.verify import run_checks
 from scripts.db.drift import EVERY_USER_ONLY, detect
 from scripts.dev.pg_majors import selected_major
+from scripts.dev import verify_without_pg_cron as cron_absence
 from scripts.dev.throwaway_pg import pg_cron_installed
 from legacy_cases import U1, WEEK, habit
 
@@ -48,12 +46,6 @@ ALEMBIC_INI = REPO_ROOT / "alembic.ini"
 HAS_PG_CRON = pg_cron_installed()
 NO_PG_CRON = f"pg_cron is not available for PostgreSQL {selected_major()} here (the registry build has none)"
 needs_pg_cron = pytest.mark.skipif(not HAS_PG_CRON, reason=NO_PG_CRON)
-# The parts of verify's lines that FAIL without pg_cron (0008's cleanup job, 0013's drain job),
-# and a phrase each one's FAIL detail holds.
-CRON_PARTS = {
-    ("idempotency cleanup", "0008_idempotency_cleanup"): "pg_cron is not installed in this database",
-    ("dual-write trigger", "0013_dual_write_sync_queue"): "cron job 'drain-sync-queue' missing",
-}
 
 
 def unschedule_drain(db) -> None:
@@ -65,20 +57,12 @@ def unschedule_drain(db) -> None:
 
 
 def failing_here(conn, results) -> set[str]:
-    """The names of verify's FAIL lines, less each line whose only failing parts are those
-    pg_cron's absence makes fail on this server (CRON_PARTS, each saying so). Part by part, so a
-    line failing for another reason too (a disabled trigger beside the missing drain job) stays."""
-    failed = {r.check for r in results if r.status != "PASS"}
-    if HAS_PG_CRON or not failed & {check for check, _ in CRON_PARTS}:
-        return failed
-    script = ScriptDirectory.from_config(alembic_config())
-    db = Db(conn)
-    lines = {line.name: line for line in checks_in_force(script, State(conn, script, verify_current(conn)).applied)}
-    for name in sorted(failed & {check for check, _ in CRON_PARTS}):
-        bad = [(part.revision, detail) for part in lines[name].parts for ok, detail in [run_part(db, part)] if not ok]
-        if bad and all(CRON_PARTS.get((name, revision), "\0") in detail for revision, detail in bad):
-            failed.discard(name)
-    return failed
+    """The names of verify's FAIL lines; without pg_cron on this server, less each line whose only
+    failing parts are those its absence makes fail, each saying so (scripts/dev/verify_without_pg_cron.py,
+    part by part, so a line failing for another reason too still counts). On 15 it excuses nothing."""
+    if HAS_PG_CRON:
+        return {r.check for r in results if r.status != "PASS"}
+    return cron_absence.failing_here(conn, results)
 
 
 def assert_verify_passed_here(result, database_url: str, target: str | None = None, exit_on_fail: int = 1) -> None:

@@ -8,7 +8,7 @@ case, written as predating the migration) is loaded, and, once the mapping exist
 backfilled into the new tables, so every up and down step runs over legacy rows and mapped
 rows. Verify is `scripts.commands.verify.run_checks(conn, target)`: every check PASS, against
 the revision reached each time (on a server without pg_cron, PostgreSQL 17 and 18 here, the
-parts of the cron jobs FAIL saying pg_cron is absent, and only they: helpers.CRON_PARTS). Data intact: the legacy rows byte for byte (count and md5 of
+parts of the cron jobs FAIL saying pg_cron is absent, and only they: scripts/dev/verify_without_pg_cron.py). Data intact: the legacy rows byte for byte (count and md5 of
 every row), and every table of public that exists on both sides of the step keeps its row count.
 
 The baseline (0001) is the exception the revision itself makes: its downgrade refuses while
