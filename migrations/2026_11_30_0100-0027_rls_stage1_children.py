@@ -37,11 +37,16 @@ What and why
     (tests/test_rls_stages.py runs each at every stage).
 
 Locks taken, and for how long
-    ALTER TABLE ... ENABLE ROW LEVEL SECURITY takes ACCESS EXCLUSIVE on its table for a catalog
-    update (milliseconds; tests/test_rls_stages.py reads the lock level from pg_locks). While it
-    waits for a running statement on that table, every later statement on it queues behind it,
-    so lock_timeout is short: '2s', and on 55P03 nothing is applied; run it again at a quieter
-    moment. GRANT rewrites one catalog row (relacl) and locks no table. statement_timeout '60s'.
+    ALTER TABLE ... ENABLE ROW LEVEL SECURITY needs ACCESS EXCLUSIVE on its table for a catalog
+    update (milliseconds; tests/test_rls_stages.py reads the lock mode from pg_locks). While such
+    a request waits for a running statement on the table, every later statement on it, the
+    app's reads included, queues behind it. So the revision first takes the three locks itself
+    (migrations/helpers/lock_retry.py): one LOCK TABLE with lock_timeout 200 ms per attempt; on
+    55P03 it lets go, sleeps (0.2 s doubling to 3.2 s) while the queued reads run, and tries
+    again, 12 attempts (about 30 s) in all, then stops with 55P03 and nothing applied: run it
+    again at a quieter moment. The app's statements queue at most 200 ms at a time. Once held,
+    the locks last until the commit (milliseconds: three catalog updates and three GRANTs, which
+    lock no table). Timeouts: lock_timeout '2s' for the rest, statement_timeout '60s'.
 
 How to verify
     `make verify`: "rls stage: stage 1 of 4 reached: RLS on children, habit_templates,
@@ -58,6 +63,8 @@ How to roll back
 """
 from alembic import op
 
+from migrations.helpers.lock_retry import lock_access_exclusive
+
 revision = "0027_rls_stage1_children"
 down_revision = "0026_placed_conflicts_hash"
 branch_labels = None
@@ -70,6 +77,7 @@ GATE = "phase2"
 def upgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '2s'")
     op.execute("SET LOCAL statement_timeout = '60s'")
+    lock_access_exclusive("public.children", "public.habit_templates", "public.notifications")
     # RLS first, then the grants: no moment exists where a grant is not filtered.
     op.execute("ALTER TABLE public.children ENABLE ROW LEVEL SECURITY")
     op.execute("ALTER TABLE public.habit_templates ENABLE ROW LEVEL SECURITY")
@@ -82,6 +90,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '2s'")
     op.execute("SET LOCAL statement_timeout = '60s'")
+    lock_access_exclusive("public.children", "public.habit_templates", "public.notifications")
     op.execute("REVOKE SELECT ON TABLE public.children FROM authenticated")
     op.execute("REVOKE SELECT, INSERT, UPDATE, DELETE ON TABLE public.habit_templates FROM authenticated")
     op.execute("REVOKE SELECT, INSERT, UPDATE, DELETE ON TABLE public.notifications FROM authenticated")

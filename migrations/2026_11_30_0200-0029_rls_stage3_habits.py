@@ -24,10 +24,14 @@ What and why
     (tests/test_rls_stages.py runs each at every stage).
 
 Locks taken, and for how long
-    ALTER TABLE habits ENABLE ROW LEVEL SECURITY takes ACCESS EXCLUSIVE on habits for a
-    catalog update (milliseconds). While it waits for a running statement on habits, later
-    statements on it queue behind it, so lock_timeout is short: '2s'; on 55P03 nothing is
-    applied, run it again at a quieter moment. GRANT locks no table. statement_timeout '60s'.
+    ALTER TABLE habits ENABLE ROW LEVEL SECURITY needs ACCESS EXCLUSIVE on habits for a
+    catalog update (milliseconds). While such a request waits for a running statement, later
+    statements on habits, the app's reads included, queue behind it. So the revision first takes
+    the lock itself (migrations/helpers/lock_retry.py): lock_timeout 200 ms per attempt; on 55P03
+    it lets go, sleeps (0.2 s doubling to 3.2 s) and tries again, 12 attempts (about 30 s), then
+    stops with 55P03 and nothing applied. The app's statements queue at most 200 ms at a time;
+    once held, the lock lasts until the commit (milliseconds). GRANT locks no table. Timeouts:
+    lock_timeout '2s' for the rest, statement_timeout '60s'.
 
 How to verify
     `make verify`: "rls stage: stage 3 of 4 reached: RLS on children, habit_templates, notifications, weeks, habits; off on habit_records"; "privileges" lists
@@ -42,6 +46,8 @@ How to roll back
 """
 from alembic import op
 
+from migrations.helpers.lock_retry import lock_access_exclusive
+
 revision = "0029_rls_stage3_habits"
 down_revision = "0028_rls_stage2_weeks"
 branch_labels = None
@@ -54,6 +60,7 @@ GATE = "phase2"
 def upgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '2s'")
     op.execute("SET LOCAL statement_timeout = '60s'")
+    lock_access_exclusive("public.habits")
     # RLS first, then the grant: no moment exists where the grant is not filtered.
     op.execute("ALTER TABLE public.habits ENABLE ROW LEVEL SECURITY")
     op.execute("GRANT SELECT ON TABLE public.habits TO authenticated")
@@ -62,5 +69,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '2s'")
     op.execute("SET LOCAL statement_timeout = '60s'")
+    lock_access_exclusive("public.habits")
     op.execute("REVOKE SELECT ON TABLE public.habits FROM authenticated")
     op.execute("ALTER TABLE public.habits DISABLE ROW LEVEL SECURITY")

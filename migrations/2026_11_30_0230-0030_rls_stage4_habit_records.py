@@ -27,10 +27,14 @@ What and why
     (tests/test_rls_stages.py runs each at every stage).
 
 Locks taken, and for how long
-    ALTER TABLE habit_records ENABLE ROW LEVEL SECURITY takes ACCESS EXCLUSIVE on habit_records for a
-    catalog update (milliseconds). While it waits for a running statement on habit_records, later
-    statements on it queue behind it, so lock_timeout is short: '2s'; on 55P03 nothing is
-    applied, run it again at a quieter moment. GRANT locks no table. statement_timeout '60s'.
+    ALTER TABLE habit_records ENABLE ROW LEVEL SECURITY needs ACCESS EXCLUSIVE on habit_records for a
+    catalog update (milliseconds). While such a request waits for a running statement, later
+    statements on habit_records, the app's reads included, queue behind it. So the revision first takes
+    the lock itself (migrations/helpers/lock_retry.py): lock_timeout 200 ms per attempt; on 55P03
+    it lets go, sleeps (0.2 s doubling to 3.2 s) and tries again, 12 attempts (about 30 s), then
+    stops with 55P03 and nothing applied. The app's statements queue at most 200 ms at a time;
+    once held, the lock lasts until the commit (milliseconds). GRANT locks no table. Timeouts:
+    lock_timeout '2s' for the rest, statement_timeout '60s'.
 
 How to verify
     `make verify`: "rls stage: stage 4 of 4 reached: RLS on children, habit_templates, notifications, weeks, habits, habit_records"; "privileges" lists
@@ -45,6 +49,8 @@ How to roll back
 """
 from alembic import op
 
+from migrations.helpers.lock_retry import lock_access_exclusive
+
 revision = "0030_rls_stage4_habit_records"
 down_revision = "0029_rls_stage3_habits"
 branch_labels = None
@@ -57,6 +63,7 @@ GATE = "phase2"
 def upgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '2s'")
     op.execute("SET LOCAL statement_timeout = '60s'")
+    lock_access_exclusive("public.habit_records")
     # RLS first, then the grant: no moment exists where the grant is not filtered.
     op.execute("ALTER TABLE public.habit_records ENABLE ROW LEVEL SECURITY")
     op.execute("GRANT SELECT ON TABLE public.habit_records TO authenticated")
@@ -65,5 +72,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '2s'")
     op.execute("SET LOCAL statement_timeout = '60s'")
+    lock_access_exclusive("public.habit_records")
     op.execute("REVOKE SELECT ON TABLE public.habit_records FROM authenticated")
     op.execute("ALTER TABLE public.habit_records DISABLE ROW LEVEL SECURITY")

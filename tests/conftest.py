@@ -1,5 +1,6 @@
-"""Test fixtures: a real PostgreSQL 15 of Supabase's shape, a fresh database per test, cloned
-from a template database at the revision the test starts from.
+"""Test fixtures: a real PostgreSQL of Supabase's shape (15, or PG_MAJOR=17|18), a fresh database
+per test, cloned from a template database at the revision the test starts from. The run ends
+with the server version it ran on and its skips, counted by reason.
 
 The session starts one throwaway server with scripts/dev/throwaway_pg.py (the same code as
 `make db-up`, so it runs the server as the `postgres` OS user when we are root and as
@@ -45,9 +46,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool
 
 from scripts.db.database_url import sqlalchemy_url
+from scripts.dev.pg_majors import selected_major
 from scripts.dev.throwaway_pg import SUPERUSER, TEST_DBNAME, Cluster, enable_pg_cron, load_standin, LOGIN_ROLE
 
-from helpers import current_revision, run_in_process, starts_at
+from helpers import current_revision, run_in_process, starts_at, unschedule_drain
 from legacy_cases import U1, U2
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -184,10 +186,43 @@ class Templates:
         self._execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(TEST_DBNAME)))
 
 
+# The server version this process ran on ("PostgreSQL 17.10"), once its server is up; a worker
+# of pytest-xdist hands it to the controller, which prints it with the skips at the end.
+SERVER_VERSIONS: set[str] = set()
+
+
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["server_versions"] = sorted(SERVER_VERSIONS)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    SERVER_VERSIONS.update(getattr(node, "workeroutput", {}).get("server_versions", ()))
+
+
+def pytest_terminal_summary(terminalreporter):
+    ran_on = ", ".join(sorted(SERVER_VERSIONS)) or "no server (no test needed one)"
+    skipped = terminalreporter.stats.get("skipped", [])
+    reasons: dict[str, int] = {}
+    for report in skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    terminalreporter.write_sep("=", f"ran on {ran_on} (PG_MAJOR={selected_major()}); {len(skipped)} skipped")
+    for reason, count in sorted(reasons.items()):
+        terminalreporter.write_line(f"{count} skipped: {reason}")
+
+
 @pytest.fixture(scope="session")
 def throwaway_server():
     cluster = Cluster.start(TEST_DBNAME, create_database=False)
     try:
+        conn = psycopg2.connect(cluster.admin_url("postgres"))
+        with conn.cursor() as cur:
+            cur.execute("SHOW server_version")
+            SERVER_VERSIONS.add(f"PostgreSQL {cur.fetchone()[0].split()[0]}")
+        conn.close()
         yield SimpleNamespace(cluster=cluster, host=cluster.host, port=cluster.port, user=SUPERUSER)
     finally:
         cluster.destroy()
@@ -289,5 +324,5 @@ def synced(db, migrate):
     migrate("upgrade", "head")
     with db.cursor() as cur:
         cur.execute("INSERT INTO auth.users (id) VALUES (%s), (%s)", (U1, U2))
-        cur.execute("SELECT cron.unschedule('drain-sync-queue')")
+    unschedule_drain(db)
     return db

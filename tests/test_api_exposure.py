@@ -13,7 +13,7 @@ import psycopg2
 import pytest
 from psycopg2 import errors, sql
 
-from helpers import insert, run_cli, scalar
+from helpers import assert_verify_passed_here, insert, run_cli, scalar
 from legacy_cases import U1, U2
 from scripts.commands.verify import NEW_TABLES
 from scripts.db import privileges
@@ -192,7 +192,7 @@ def test_truncating_the_legacy_table_is_refused_even_for_its_owner(populated):
 @pytest.mark.start_at("head")
 def test_verify_names_an_extra_privilege_and_passes_once_it_is_revoked(db, database_url, migrate):
     migrate("upgrade", "head")
-    assert run_cli("scripts.commands.verify", database_url=database_url).returncode == 0
+    assert_verify_passed_here(run_cli("scripts.commands.verify", database_url=database_url), database_url)
     with db.cursor() as cur:
         cur.execute("GRANT SELECT ON weeks TO anon")
         cur.execute("GRANT EXECUTE ON FUNCTION migration.child_id(UUID, TEXT) TO PUBLIC")
@@ -211,7 +211,7 @@ def test_verify_names_an_extra_privilege_and_passes_once_it_is_revoked(db, datab
     with db.cursor() as cur:
         cur.execute("GRANT INSERT ON habit_tracker TO authenticated")
     passed = run_cli("scripts.commands.verify", database_url=database_url)
-    assert passed.returncode == 0, passed.stdout
+    assert_verify_passed_here(passed, database_url)
     assert "PASS  privileges" in passed.stdout
 
 
@@ -230,4 +230,4 @@ def test_before_0019_verify_tolerates_only_the_platform_defaults(synced, databas
 def test_a_database_stuck_at_0017_upgrades_as_postgres(database_url, migrate):
     migrate("upgrade", "0017_row_sync_generic_plans")
     migrate("upgrade", "head")
-    assert run_cli("scripts.commands.verify", database_url=database_url).returncode == 0
+    assert_verify_passed_here(run_cli("scripts.commands.verify", database_url=database_url), database_url)

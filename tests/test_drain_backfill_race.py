@@ -25,7 +25,7 @@ import time
 import psycopg2
 import pytest
 
-from helpers import drift, run_cli, scalar, starts_at
+from helpers import drift, run_cli, scalar, starts_at, unschedule_drain
 from legacy_cases import U1, WEEK, habit
 from scripts.commands.seed_legacy import seed
 
@@ -52,8 +52,7 @@ CHILDLESS = """SELECT count(*) FROM children AS c
 def seeded(db, migrate):
     """At head, pg_cron's drain unscheduled (the test drains), ROWS legacy rows not yet backfilled."""
     migrate("upgrade", "head")
-    with db.cursor() as cur:
-        cur.execute("SELECT cron.unschedule('drain-sync-queue')")
+    unschedule_drain(db)
     seed(db, ROWS, seed=17)
     return db
 

@@ -17,7 +17,7 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from helpers import REPO_ROOT, current_revision, drain, insert, run_in_process, starts_at
+from helpers import REPO_ROOT, current_revision, drain, insert, run_in_process, starts_at, unschedule_drain
 from legacy_cases import U1, U2, habit
 from scripts.commands import migrate
 from scripts.db.errors import UsageError
@@ -34,7 +34,7 @@ def clean(db):
     queue writes and must find them queued)."""
     with db.cursor() as cur:
         cur.execute("INSERT INTO auth.users (id) VALUES (%s), (%s)", (U1, U2))
-        cur.execute("SELECT cron.unschedule('drain-sync-queue')")
+    unschedule_drain(db)
     ids = [insert(db, child="현우", start="2025-07-21", habits=[habit("독서", ["green", "", "red", "", "", "", ""])]),
            insert(db, child="도윤", start="2025-09-01", user=U2, habits=[habit("독서", ["", "yellow", "", "", "", "", ""])])]
     return ids

@@ -11,7 +11,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from helpers import run_cli, scalar, starts_at
+from helpers import run_cli, scalar, starts_at, unschedule_drain
 
 from scripts.bench.bench_base import seeded_and_backfilled
 from scripts.db.errors import UsageError
@@ -31,8 +31,7 @@ def seeded(db, migrate, database_url):
     """Head, a few hundred legacy rows backfilled and analyzed, pg_cron's drain unscheduled (it
     would read during the workload)."""
     migrate("upgrade", "head")
-    with db.cursor() as cur:
-        cur.execute("SELECT cron.unschedule('drain-sync-queue')")
+    unschedule_drain(db)
     conn = psycopg2.connect(database_url)
     try:
         seeded_and_backfilled(conn, 300, batch=100)

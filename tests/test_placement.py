@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from helpers import assert_no_drift, drain, scalar, starts_at
+from helpers import assert_no_drift, drain, scalar, starts_at, unschedule_drain
 from legacy_cases import U1, WEEK, habit
 
 # The Monday week of 2025-09-01 and its neighbours.
@@ -74,7 +74,8 @@ def at_head(db, migrate):
     migrate("upgrade", "head")
     with db.cursor() as cur:
         cur.execute("INSERT INTO auth.users (id) VALUES (%s)", (U1,))
-        cur.execute("SELECT cron.unschedule('drain-sync-queue')")
+    unschedule_drain(db)
+    with db.cursor() as cur:
         cur.execute("SET migration.skip_sync_trigger = 'on'")  # rows that predate the trigger; the backfill maps them
     return db
 

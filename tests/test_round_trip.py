@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import subprocess
 
-from scripts.dev.throwaway_pg import PG_BINDIR
+from scripts.dev.pg_majors import installation
 
 
 def schema_dump(database_url: str, *schemas: str) -> str:
-    """pg_dump --schema-only, without the random per-dump \\restrict token lines."""
+    """pg_dump --schema-only, without the random per-dump \\restrict token lines. The server's
+    own major's pg_dump for 15 (Debian's); pg_dump 18 for 17 and 18 (pg_dump refuses a newer
+    server than itself, so Debian's 15 cannot dump them: scripts/dev/pg_majors.py)."""
     dump = subprocess.run(
-        [str(PG_BINDIR / "pg_dump"), "--schema-only", "--no-owner", *(f"--schema={s}" for s in schemas),
+        [str(installation().pg_dump), "--schema-only", "--no-owner", *(f"--schema={s}" for s in schemas),
          "--exclude-table=public.alembic_version", database_url],
         check=True, capture_output=True, text=True,
     ).stdout

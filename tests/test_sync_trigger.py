@@ -8,7 +8,7 @@ import json
 import psycopg2
 import pytest
 
-from helpers import assert_no_drift, drain, drift, insert, run_cli, scalar, write
+from helpers import assert_no_drift, drain, drift, insert, needs_pg_cron, run_cli, scalar, write
 from legacy_cases import U1, U2, WEEK, habit
 
 PHASE1 = "0012_dual_write_trigger_sync"
@@ -319,6 +319,7 @@ def test_sync_drain_cli_reports_and_fails_on_unsyncable_rows(synced, database_ur
     assert bad.returncode == 2 and bad.stderr.startswith("sync_queue: error: usage")
 
 
+@needs_pg_cron
 @pytest.mark.start_at("head")
 def test_drain_job_is_scheduled_with_pg_cron(db, migrate):
     migrate("upgrade", "head")

@@ -14,9 +14,10 @@ from pathlib import Path
 from types import ModuleType
 
 import psycopg2
+import pytest
 from alembic.script import ScriptDirectory
 
-from helpers import run_cli
+from helpers import failing_here, needs_pg_cron, run_cli
 from migrations import verify as steps
 from scripts.commands.migrate import alembic_config
 from scripts.commands.verify import revision_list, run_checks
@@ -73,7 +74,6 @@ DAMAGE = {
          "ck_weeks_start_monday CHECK (extract(DOW FROM week_start_date) = 1) NOT VALID", {"constraint validation"}),
     ],
     "0007_idempotency_log": [("ALTER TABLE idempotency_log DISABLE ROW LEVEL SECURITY", {"idempotency_log"})],
-    "0008_idempotency_cleanup": [("SELECT cron.unschedule('cleanup-idempotency-log')", {"idempotency cleanup"})],
     "0009_dual_write_trigger_phase0": [
         ("ALTER TABLE habit_tracker DISABLE TRIGGER trigger_habit_tracker_dual_write", {"dual-write trigger"}),
     ],
@@ -82,7 +82,6 @@ DAMAGE = {
         ("CREATE TABLE migration.sync_state (legacy_id BIGINT)", {"legacy mapping"}),  # 0011's, too early
     ],
     "0012_dual_write_trigger_sync": [("DROP TABLE migration.sync_failures", {"dual-write trigger"})],
-    "0013_dual_write_sync_queue": [("SELECT cron.unschedule('drain-sync-queue')", {"dual-write trigger"})],
     "0014_idempotency_key_per_user": [
         ("ALTER TABLE idempotency_log ADD CONSTRAINT idempotency_log_key_key UNIQUE (key)", {"idempotency_log"}),
         # 0015's form of a parent-week policy, too early.
@@ -122,6 +121,13 @@ DAMAGE = {
         ("DROP FUNCTION migration.undo_quarantine_decision(BIGINT, TEXT)", {"quarantine decisions"}),
         (lose_a_placed_day, {"filled days"}),
     ],
+}
+
+
+# The cron jobs' damage, where the server has pg_cron (test_a_cron_job_unscheduled_fails_its_line).
+CRON_DAMAGE = {
+    "0008_idempotency_cleanup": ("SELECT cron.unschedule('cleanup-idempotency-log')", {"idempotency cleanup"}),
+    "0013_dual_write_sync_queue": ("SELECT cron.unschedule('drain-sync-queue')", {"dual-write trigger"}),
 }
 
 
@@ -184,7 +190,7 @@ def test_walking_up_each_revision_verifies_and_catches_its_damage(db, database_u
         for revision in REVISIONS:
             migrate("upgrade", revision)
             results = run_checks(db, "current")
-            assert failing(results) == set(), (revision, [f"{r.status}  {r.check}: {r.detail}" for r in results])
+            assert failing_here(db, results) == set(), (revision, [f"{r.status}  {r.check}: {r.detail}" for r in results])
             for damage, expected in DAMAGE.get(revision, ()):
                 with damaged.cursor() as cur:
                     if callable(damage):
@@ -193,9 +199,20 @@ def test_walking_up_each_revision_verifies_and_catches_its_damage(db, database_u
                         cur.execute(damage)
                 try:
                     results = run_checks(damaged, "current")
+                    failed = failing_here(damaged, results)
                 finally:
                     damaged.rollback()
-                assert failing(results) == expected, (revision, damage, [
+                assert failed == expected, (revision, damage, [
                     f"{r.status}  {r.check}: {r.detail}" for r in results if r.status == "FAIL"])
     finally:
         damaged.close()
+
+
+@needs_pg_cron
+@pytest.mark.parametrize("revision", [pytest.param(rev, marks=pytest.mark.start_at(rev)) for rev in CRON_DAMAGE])
+def test_a_cron_job_unscheduled_fails_its_line(db, revision):
+    damage, expected = CRON_DAMAGE[revision]
+    assert failing(run_checks(db, "current")) == set()
+    with db.cursor() as cur:
+        cur.execute(damage)
+    assert failing(run_checks(db, "current")) == expected

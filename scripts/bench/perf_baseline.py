@@ -72,8 +72,10 @@ def scans(plan: dict, found: list | None = None) -> list[dict]:
     found = [] if found is None else found
     if "Scan" in plan["Node Type"] and plan.get("Relation Name"):
         loops = plan.get("Actual Loops", 1)
-        read = (plan.get("Actual Rows", 0) + plan.get("Rows Removed by Filter", 0)
-                + plan.get("Rows Removed by Index Recheck", 0)) * loops
+        # Per-loop averages: PostgreSQL 18 gives "Actual Rows" with two decimals (15 and 17 round it
+        # to a whole number per loop), so the product is rounded to whole rows.
+        read = round((plan.get("Actual Rows", 0) + plan.get("Rows Removed by Filter", 0)
+                      + plan.get("Rows Removed by Index Recheck", 0)) * loops)
         found.append({"node": plan["Node Type"], "table": plan["Relation Name"],
                       "index": plan.get("Index Name") or ", ".join(bitmap_indexes(plan)) or None, "read": read})
     for child in plan.get("Plans", []):

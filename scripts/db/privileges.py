@@ -26,9 +26,11 @@ SCHEMAS = ("public", "migration", "alembic")
 
 # What Supabase's default privileges give each API role on a new object in public (and what
 # PostgreSQL gives PUBLIC on any function): the most anything may hold before the API roles were hardened.
+# MAINTAIN exists from PostgreSQL 17 on, where the default privileges' GRANT ALL includes it.
+RELATION_ALL = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER", "MAINTAIN"})
 DEFAULT_GRANTS = {
-    "table": frozenset({"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"}),
-    "view": frozenset({"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"}),
+    "table": RELATION_ALL,
+    "view": RELATION_ALL,
     "sequence": frozenset({"USAGE", "SELECT", "UPDATE"}),
     "function": frozenset({"EXECUTE"}),
 }

@@ -1,4 +1,7 @@
-"""A private, throwaway PostgreSQL 15 server of Supabase's shape, for the demo and the tests.
+"""A private, throwaway PostgreSQL server of Supabase's shape, for the demo and the tests.
+
+The major is PG_MAJOR (the Makefile's PG=): Debian's 15 with pg_cron by default, or 17 or 18
+from the registry package scripts/dev/pg_majors.py installs (no pg_cron there).
 
 `python -m scripts.dev.throwaway_pg up [NAME]` creates a cluster in a fresh temporary directory,
 starts it on a free loopback port with its own socket directory, creates the database
@@ -32,12 +35,11 @@ import psycopg2
 from psycopg2 import sql
 
 from scripts.db.errors import UsageError, cli_main
+from scripts.dev.pg_majors import Installation, install_hint, installation, selected_major
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STATE_DIR = REPO_ROOT / ".throwaway"
 STANDIN_SQL = Path(__file__).resolve().parent / "supabase_standin.sql"
-PG_BINDIR = Path(os.environ.get("PG_BINDIR", "/usr/lib/postgresql/15/bin"))
-PG_CRON_CONTROL = Path("/usr/share/postgresql/15/extension/pg_cron.control")
 SUPERUSER = "supabase_admin"  # builds the database; nothing else connects as it
 LOGIN_ROLE = "postgres"  # DATABASE_URL's role: Supabase's, not a superuser
 DEFAULT_DBNAME = "habits"
@@ -50,10 +52,14 @@ def _as_root() -> bool:
     return os.geteuid() == 0
 
 
-def _run_as_server_user(args: list[str], **kwargs) -> subprocess.CompletedProcess:
-    """Run a server binary as the postgres OS user when we are root, as ourselves otherwise."""
+def _run_as_server_user(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run a server binary as the postgres OS user when we are root, as ourselves otherwise;
+    `env` (LD_LIBRARY_PATH for the registry builds) is set on the binary's own command line,
+    so runuser's environment handling cannot drop it."""
+    if env:
+        args = ["env", *(f"{key}={value}" for key, value in env.items()), *args]
     cmd = ["runuser", "-u", "postgres", "--", *args] if _as_root() else args
-    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kwargs)
+    return subprocess.run(cmd, check=True, capture_output=True, text=True)
 
 
 def _free_port() -> int:
@@ -63,7 +69,8 @@ def _free_port() -> int:
 
 
 def pg_cron_installed() -> bool:
-    return PG_CRON_CONTROL.is_file()
+    """Whether the selected major's server has pg_cron (Debian's 15 does; the npm 17/18 do not)."""
+    return installation().has_pg_cron()
 
 
 @dataclass
@@ -76,6 +83,22 @@ class Cluster:
     host: str = "127.0.0.1"
     user: str = LOGIN_ROLE
     durable: bool = False
+    # The installation it runs from (kept in the state file, so `down` stops it with the same pg_ctl).
+    major: str = ""
+    bindir: str = ""
+    libdir: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.bindir:  # a state file written before the majors: Debian's 15
+            found = installation("15")
+            self.major, self.bindir = found.major, str(found.bindir)
+
+    @property
+    def _env(self) -> dict[str, str]:
+        return {"LD_LIBRARY_PATH": self.libdir} if self.libdir else {}
+
+    def _bin(self, name: str) -> str:
+        return str(Path(self.bindir) / name)
 
     @property
     def datadir(self) -> Path:
@@ -103,10 +126,13 @@ class Cluster:
         """Start a new server. `dbname` is also pg_cron's database (pg_cron lives in one only);
         with create_database=False the caller creates it (pytest-postgresql does, per test).
         durable=True keeps production's fsync/synchronous_commit (for write-cost benchmarks)."""
-        if not (PG_BINDIR / "initdb").is_file():
-            raise UsageError(f"PostgreSQL server binaries not found in {PG_BINDIR} (run scripts/dev/install_postgres.sh)")
+        found: Installation = installation()
+        if not (found.bindir / "initdb").is_file():
+            raise UsageError(f"PostgreSQL {found.major} server binaries not found in {found.bindir} "
+                             f"({install_hint(found.major)})")
         root = Path(tempfile.mkdtemp(prefix="habits-pg-"))
-        cluster = cls(root=str(root), port=_free_port(), dbname=dbname, durable=durable)
+        cluster = cls(root=str(root), port=_free_port(), dbname=dbname, durable=durable, major=found.major,
+                      bindir=str(found.bindir), libdir=str(found.libdir or ""))
         cluster.socketdir.mkdir()
         if _as_root():
             shutil.chown(root, "postgres", "postgres")
@@ -125,9 +151,9 @@ class Cluster:
 
     def _initdb(self) -> None:
         _run_as_server_user([
-            str(PG_BINDIR / "initdb"), "-D", str(self.datadir), "-U", SUPERUSER,
+            self._bin("initdb"), "-D", str(self.datadir), "-U", SUPERUSER,
             "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync",
-        ])
+        ], self._env)
 
     def _server_options(self) -> str:
         settings = {
@@ -148,9 +174,9 @@ class Cluster:
 
     def _pg_ctl_start(self) -> None:
         _run_as_server_user([
-            str(PG_BINDIR / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.logfile),
+            self._bin("pg_ctl"), "-D", str(self.datadir), "-l", str(self.logfile),
             "-o", self._server_options(), "-w", "-t", "60", "start",
-        ])
+        ], self._env)
 
     def _create_database(self, dbname: str) -> None:
         conn = psycopg2.connect(self.admin_url("postgres"))
@@ -166,7 +192,7 @@ class Cluster:
 
     def stop(self) -> None:
         if (self.datadir / "postmaster.pid").exists():
-            _run_as_server_user([str(PG_BINDIR / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop"])
+            _run_as_server_user([self._bin("pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop"], self._env)
 
     def destroy(self) -> None:
         try:
@@ -222,7 +248,8 @@ def _load_state(name: str) -> Cluster | None:
 
 def up(name: str, durable: bool = False) -> Cluster:
     existing = _load_state(name)
-    if existing and existing.durable == durable and (existing.datadir / "postmaster.pid").exists():
+    if (existing and existing.durable == durable and existing.major == selected_major()
+            and (existing.datadir / "postmaster.pid").exists()):
         return existing
     if existing:
         existing.destroy()
