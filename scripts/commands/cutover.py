@@ -30,6 +30,7 @@ import re
 import sys
 
 import psycopg2
+import psycopg2.errors
 from alembic.script import ScriptDirectory
 
 from scripts.commands.migrate import alembic_config, skip_refusal
@@ -43,6 +44,7 @@ from migrations.verify import revision_creating
 USAGE = "usage: python -m scripts.commands.cutover [--percent N] [--gate skip] [--by NAME] [--json]"
 GATE = "phase2"
 HISTORY = 5
+COUNT_LOCK_TIMEOUT = "2s"
 
 
 def parse_percent(text: str) -> int:
@@ -83,10 +85,18 @@ def gate_note(conn, gate_option: str | None) -> str | None:
 
 
 def counted(conn) -> read_switch.SwitchState:
-    """The share and its users, in a read-only transaction of its own."""
+    """The share and its users, in a transaction of its own, after the change. Counting reads
+    children and habit_tracker: if one is locked (DDL stuck on it), it waits COUNT_LOCK_TIMEOUT
+    and gives up: an emergency PERCENT=0 must not hang on a figure (users then None)."""
     conn.rollback()
     try:
+        with conn.cursor() as cur:
+            cur.execute(f"SET LOCAL lock_timeout = '{COUNT_LOCK_TIMEOUT}'")
         now = read_switch.state(conn)
+    except psycopg2.errors.LockNotAvailable:
+        conn.rollback()
+        print(f"cutover: users not counted: a data table stayed locked for {COUNT_LOCK_TIMEOUT}", file=sys.stderr)
+        now = read_switch.state(conn, count=False)
     finally:
         conn.rollback()
     if now is None:
@@ -134,7 +144,8 @@ def change(conn, new: int, gate_option: str | None, by: str | None, as_json: boo
         return 0
     gate = ("; gate skipped" if note else f"; gate {GATE} passed") if gated else ""
     print(f"read switch: {before}% -> {new}% ({direction}{gate})")
-    print(f"users on the new tables: {now.on_new} of {now.users} (users with children or legacy rows)")
+    if now.users is not None:
+        print(f"users on the new tables: {now.on_new} of {now.users} (users with children or legacy rows)")
     if new == 0:
         print("every user reads the legacy table again")
     return 0

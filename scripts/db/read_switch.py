@@ -26,10 +26,12 @@ class SwitchState:
     changed_at: dt.datetime
     changed_by: str
     note: str | None
-    users: int
-    on_new: int
+    users: int | None  # None: not counted
+    on_new: int | None
 
     def summary(self) -> str:
+        if self.users is None:
+            return f"{self.percent}% (users not counted)"
         return f"{self.percent}% ({self.on_new} of {self.users} users on the new tables)"
 
 
@@ -56,23 +58,24 @@ def percent(conn) -> int | None:
     return None if row is None else row[0]
 
 
-def state(conn) -> SwitchState | None:
-    """The share and how many users it puts on the new side (reads children and habit_tracker:
-    ACCESS SHARE, in the caller's transaction). None when the row is missing."""
+def state(conn, count: bool = True) -> SwitchState | None:
+    """The share and, with `count`, how many users it puts on the new side (that reads children
+    and habit_tracker: ACCESS SHARE, in the caller's transaction). None when the row is missing."""
     with conn.cursor() as cur:
+        cur.execute("SELECT percent, changed_at, changed_by, note FROM migration.read_switch")
+        row = cur.fetchone()
+        if row is None:
+            return None
+        if not count:
+            return SwitchState(*row, None, None)
         cur.execute("""
             WITH users AS (
                 SELECT user_id FROM public.children
                 UNION
                 SELECT user_id FROM public.habit_tracker WHERE user_id IS NOT NULL
             )
-            SELECT s.percent, s.changed_at, s.changed_by, s.note, count(u.user_id),
-                   count(u.user_id) FILTER (WHERE migration.read_bucket(u.user_id) < s.percent)
-            FROM migration.read_switch AS s
-            LEFT JOIN users AS u ON TRUE
-            GROUP BY s.percent, s.changed_at, s.changed_by, s.note""")
-        row = cur.fetchone()
-    return None if row is None else SwitchState(*row)
+            SELECT count(*), count(*) FILTER (WHERE migration.read_bucket(user_id) < %s) FROM users""", (row[0],))
+        return SwitchState(*row, *cur.fetchone())
 
 
 def history(conn, limit: int = 5) -> list[Change]:
