@@ -73,7 +73,8 @@ depends_on = None
 CREATE_TABLES = (
     """CREATE TABLE migration.read_switch (
     singleton BOOLEAN PRIMARY KEY DEFAULT TRUE,
-    percent SMALLINT NOT NULL,
+    -- squawk-ignore prefer-bigint-over-smallint
+    percent SMALLINT NOT NULL,  -- a share, 0-100 (CHECK): never outgrows SMALLINT
     changed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
     changed_by TEXT NOT NULL DEFAULT current_user,
     note TEXT,
@@ -85,7 +86,9 @@ CREATE_TABLES = (
     "INSERT INTO migration.read_switch (percent) VALUES (0)",
     """CREATE TABLE migration.read_switch_log (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    -- squawk-ignore prefer-bigint-over-smallint
     percent_before SMALLINT NOT NULL,
+    -- squawk-ignore prefer-bigint-over-smallint
     percent_after SMALLINT NOT NULL,
     changed_at TIMESTAMPTZ NOT NULL,
     changed_by TEXT NOT NULL,
