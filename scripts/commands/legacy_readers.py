@@ -70,7 +70,7 @@ def as_json(diff: lr.Difference, source: str | None, note: str, seconds: int) ->
     }
 
 
-def report(diff: lr.Difference, note: str, seconds: int) -> list[str]:
+def report(diff: lr.Difference, note: str) -> list[str]:
     lines = [f"watched {lr.TABLE} for {diff.seconds:.1f} s"]
     if diff.table is None:
         lines.append("table: no statistics for it (the table does not exist here?)")
@@ -111,7 +111,7 @@ def main(argv: list[str]) -> int:
     if args.json:
         print(json.dumps(as_json(diff, schema, note, seconds), ensure_ascii=False, indent=2))
         return 1 if diff.seen else 0
-    for line in report(diff, note, seconds):
+    for line in report(diff, note):
         print(line)
     if diff.seen:
         roles = sorted({s.role for s in diff.statements or ()})

@@ -93,8 +93,9 @@ class ChangedMeanwhile(Exception):
 def set_percent(conn, new: int, by: str | None, note: str | None, *, gated: bool) -> int:
     """Store the share `new` in the caller's open transaction (not committed here); the share
     before. Locks the switch's row (FOR UPDATE) and nothing else: no data table is read.
-    `gated`: whether the caller ran the gate; if not, a share found below `new` now (raised
-    meanwhile by another operator... or lowered, making this a raise) is ChangedMeanwhile."""
+    `gated`: whether the caller ran the gate. If it did not (it meant to lower the share) and
+    the share is now below `new` (another operator lowered it meanwhile), this would be an
+    ungated raise: ChangedMeanwhile, nothing changed."""
     with conn.cursor() as cur:
         cur.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
         cur.execute("SELECT percent FROM migration.read_switch FOR UPDATE")
