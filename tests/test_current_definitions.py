@@ -3,6 +3,8 @@ holds at head: applying every one of them to a database at head changes nothing 
 show, and every replaceable object of the database has its file (and every file its object)."""
 from __future__ import annotations
 
+import re
+
 import psycopg2
 import pytest
 
@@ -32,7 +34,7 @@ CATALOG = {
         FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
         WHERE c.relkind = 'v' AND n.nspname = ANY(%(schemas)s) ORDER BY 1, 2""",
     "grants": """
-        SELECT n.nspname, c.relname, c.relkind, c.relacl::TEXT
+        SELECT n.nspname, c.relname, c.relkind, c.relacl::TEXT, c.relrowsecurity, c.relforcerowsecurity
         FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p', 'v', 'S') AND n.nspname = ANY(%(schemas)s) ORDER BY 1, 2""",
     "cron": """
@@ -110,3 +112,15 @@ def test_every_table_and_sequence_in_public_has_its_grants_stated(at_head):
         relations = [name for (name,) in cur.fetchall()]
     missing = [name for name in relations if f" public.{name} " not in grants]
     assert not missing, f"relations of public whose grants migrations/sql/grants/public.sql does not state: {missing}"
+
+
+def test_row_level_security_is_stated_for_exactly_the_tables_that_have_it(at_head):
+    grants = "\n".join(p.read_text(encoding="utf-8") for p in current_files("grants"))
+    stated = set(re.findall(r"ALTER TABLE public\.(\w+) ENABLE ROW LEVEL SECURITY", grants))
+    with at_head.cursor() as cur:
+        cur.execute("""SELECT c.relname FROM pg_class AS c
+                       WHERE c.relnamespace = 'public'::REGNAMESPACE AND c.relkind IN ('r', 'p') AND c.relrowsecurity""")
+        enabled = {name for (name,) in cur.fetchall()}
+    assert enabled == stated
+    assert {"habit_tracker", "idempotency_log", "children", "weeks", "habits", "habit_records",
+            "habit_templates", "notifications"} <= enabled

@@ -4,8 +4,9 @@ and passes when clean; an upgrade through a revision declaring GATE is refused w
 lines and leaves alembic_version where it was; `-x gate=skip` applies it on a throwaway database
 and is recorded in the version history, and is refused (exit 2, one line) on any other.
 
-No real revision declares GATE yet: the upgrade tests hand migrate a ScriptDirectory whose 0025
-declares GATE = "phase2" (the real revision's code, only the constant added)."""
+The upgrade tests hand migrate a ScriptDirectory whose 0025 declares GATE = "phase2" (the real
+revision's code, only the constant added), so the mechanism is tested below Phase 2's real gated
+revisions (0027-0030, tried in tests/test_rls_stages.py)."""
 from __future__ import annotations
 
 import json
@@ -139,7 +140,7 @@ class GatedScripts:
         for script in self.real.iterate_revisions(upper, lower):
             if script.revision in self.gated:
                 module = SimpleNamespace(**vars(script.module), GATE=self.gated[script.revision])
-                yield SimpleNamespace(revision=script.revision, module=module)
+                yield SimpleNamespace(revision=script.revision, down_revision=script.down_revision, module=module)
             else:
                 yield script
 
@@ -185,7 +186,8 @@ def test_upgrade_through_a_gated_revision_is_refused_while_the_gate_fails(clean,
     lines = [line for line in result.stderr.strip().splitlines() if not line.startswith("INFO  [alembic")]
     assert len(lines) == 2 and "Traceback" not in result.stderr
     assert lines[0].startswith("FAIL queue drained: 1 legacy writes queued, the oldest ")
-    assert lines[1] == (f"migrate: FAILED: gate phase2 of {GATED} failed (1 checks: queue drained); nothing applied")
+    assert lines[1] == (f"migrate: FAILED: gate phase2 of {GATED} failed (1 checks: queue drained); "
+                        f"{GATED} not applied, the database stays at {BEFORE}")
     assert at(database_url) == BEFORE
     assert history(db)[0][:2] == (BEFORE, "upgrade")
     # Drained, the gate passes and the same command applies the revision.
@@ -213,7 +215,7 @@ def test_skip_on_a_throwaway_database_applies_and_is_recorded(clean, database_ur
     [(revision, direction, note)] = history(db)
     assert (revision, direction) == (GATED, "upgrade")
     assert note.startswith("gate phase2 skipped (-x gate=skip): FAIL queue drained: 1 legacy writes queued")
-    assert f"migrate: {note}" in result.stderr
+    assert f"migrate: {GATED}: {note}" in result.stderr
 
 
 def test_skip_elsewhere_is_refused_with_one_line(clean, templates):

@@ -1,9 +1,11 @@
 """The 24 RLS policies (0004, rewritten by 0015, tightened by 0025) do what SCHEMA_FACTS §2 "RLS policies" says, once RLS is on.
 
-0004 creates the policies but leaves RLS disabled (Phase 2 enables it later), so each test
-turns RLS on inside ONE transaction that it rolls back at the end: nothing persists, and
-after the rollback every one of the six tables has relrowsecurity = false again (asserted
-after every test's transaction).
+0004 creates the policies but leaves RLS disabled (Phase 2's stages, 0027-0030, enable it), so
+each test turns RLS on inside ONE transaction that it rolls back at the end (at head it is on
+already): nothing persists, and after the rollback every one of the six tables has
+relrowsecurity as before (asserted after every test's transaction). What the stages grant is
+tried in tests/test_rls_stages.py; here the policies alone are tested, all four commands granted
+inside the transaction.
 
 Inside that transaction the session switches to the Supabase API role with SET LOCAL ROLE
 (the connection's own user, `postgres`, owns the tables and has BYPASSRLS, as on Supabase,
@@ -109,10 +111,12 @@ def rls_database(request, templates):
                                                 week_start="2025-07-21"))
                 for table in TABLES:
                     assert ids(cur, table) == {users["u1"][table], users["u2"][table]}
-                assert rls_enabled_tables(cur) == set()
+                # Off at 0004; on everywhere at head (Phase 2's stages, 0027-0030).
+                enabled = rls_enabled_tables(cur)
+                assert enabled == (set(TABLES) if request.param == "head" else set())
         finally:
             conn.close()
-        yield url, users, request.param
+        yield url, users, request.param, enabled
 
 
 @pytest.fixture(scope="module")
@@ -130,13 +134,13 @@ def database_url(rls_database):
 @pytest.fixture
 def owned(rls_database, db):
     """Schema at 0004 (or head); U1 and U2 each own one row in each of the six tables (as postgres).
-    After the case: the six tables hold exactly those rows still, RLS off."""
+    After the case: the six tables hold exactly those rows still, RLS as it was."""
     users = rls_database[1]
     yield users
     with db.cursor() as cur:
         for table in TABLES:
             assert ids(cur, table) == {users["u1"][table], users["u2"][table]}
-        assert rls_enabled_tables(cur) == set()
+        assert rls_enabled_tables(cur) == rls_database[3]
 
 
 def rls_enabled_tables(cur) -> set[str]:
@@ -148,6 +152,8 @@ def rls_enabled_tables(cur) -> set[str]:
 @contextmanager
 def rls_transaction(database_url: str, db, role: str, claims: str):
     """One transaction: RLS on for the six tables, acting as `role` with `claims`; rolled back."""
+    with db.cursor() as cur:
+        enabled_before = rls_enabled_tables(cur)
     conn = psycopg2.connect(database_url)  # not autocommit: psycopg2 opens the transaction
     try:
         with conn.cursor() as cur:
@@ -173,7 +179,7 @@ def rls_transaction(database_url: str, db, role: str, claims: str):
         conn.rollback()
         conn.close()
     with db.cursor() as cur:
-        assert rls_enabled_tables(cur) == set()  # nothing of the transaction persisted
+        assert rls_enabled_tables(cur) == enabled_before  # nothing of the transaction persisted
 
 
 @contextmanager

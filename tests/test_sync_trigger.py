@@ -209,6 +209,12 @@ def test_downgrade_returns_to_log_only(synced, database_url, migrate):
     legacy_id = insert(synced, then_drain=False)
     assert any(f"operation=INSERT, id={legacy_id}" in n for n in synced.notices)
     assert scalar(synced, "SELECT count(*) FROM weeks") == 0
+    # Back up: the row written while log-only is not in the new tables, so Phase 2's gate
+    # refuses the first RLS stage (0026 is reached) until the backfill has copied it.
+    refused = migrate("upgrade", "head", check=False)
+    assert refused.returncode == 1 and "FAIL drift clean" in refused.stderr, refused.stderr
+    assert scalar(synced, "SELECT version_num FROM alembic_version") == "0026_placed_conflicts_hash"
+    assert run_cli("scripts.commands.backfill", database_url=database_url).returncode == 0
     migrate("upgrade", "head")
     assert "mode queued sync (Phase 1); syncing ON" in run_cli("scripts.commands.verify", database_url=database_url).stdout
 

@@ -108,7 +108,7 @@ def test_verify_passes_at_the_end_of_phase0_and_reports_json(db, migrate, databa
 
 @pytest.mark.parametrize("damage, failing_check", [
     ("DROP INDEX idx_weeks_user_date", "indexes"),
-    ("ALTER TABLE children ENABLE ROW LEVEL SECURITY", "rls policies"),
+    ("ALTER TABLE children ENABLE ROW LEVEL SECURITY", "rls stage"),
     ("ALTER TABLE habit_tracker DISABLE TRIGGER trigger_habit_tracker_dual_write", "dual-write trigger"),
     ("SELECT cron.unschedule('cleanup-idempotency-log')", "idempotency cleanup"),
     ("ALTER TABLE weeks DROP CONSTRAINT fk_weeks_child_id", "constraint validation"),

@@ -16,24 +16,15 @@ GRANTS = {
 }
 
 
-def problems(extra, missing) -> str:
-    return "; ".join([f"extra: {grant}" for grant in extra] + [f"missing: {grant}" for grant in missing])
-
-
 def exactly_the_apps(db: Db) -> Outcome:
-    grants = privileges.held(db.conn)
-    extra, missing = privileges.compare(grants, GRANTS)
-    if extra or missing:
-        return False, problems(extra, missing)
-    return True, (f"{len(grants)} privileges of PUBLIC/{'/'.join(privileges.API_ROLES)}, exactly the app's: "
-                  + ", ".join(str(grant) for grant in grants))
+    return privileges.exactly(db.conn, GRANTS)
 
 
 def platform_defaults(db: Db) -> Outcome:
     grants = privileges.held(db.conn)
     extra, _ = privileges.compare(grants)
     if extra:
-        return False, problems(extra, [])
+        return False, privileges.problems(extra, [])
     exposed = len({grant.name for grant in grants if grant.grantee != "PUBLIC"})
     return True, (f"the platform's default grants, no more: the API roles reach {exposed} objects in public "
                   "until 0019_api_privileges closes them")

@@ -72,6 +72,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
 
+from scripts.db import privileges
+
 # The six tables of the new schema (0002), read by several revisions' checks.
 NEW_TABLES = ("children", "weeks", "habits", "habit_records", "habit_templates", "notifications")
 
@@ -193,3 +195,41 @@ def owner_only_functions(db: Db, signatures: Iterable[str]) -> tuple[int, int]:
                                             OR has_function_privilege('anon', f, 'EXECUTE')
                                             OR has_function_privilege('authenticated', f, 'EXECUTE'))
         FROM unnest(%s::TEXT[]) AS s (signature), to_regprocedure(s.signature) AS f""", (list(signatures),))
+
+
+def rls_enabled_tables(db: Db) -> set[str]:
+    """The new tables (NEW_TABLES) whose row-level security is enabled."""
+    return {name for (name,) in db.all("""
+        SELECT relname FROM pg_class
+        WHERE relnamespace = 'public'::regnamespace AND relname = ANY(%s) AND relrowsecurity""",
+                                       (list(NEW_TABLES),))}
+
+
+def rls_stage_reached(db: Db, stage: int, on: Iterable[str], of: int = 4) -> Outcome:
+    """Phase 2's RLS stages: exactly the tables `on` have RLS enabled, the other new tables not.
+    The detail names the stage and, on a mismatch, each table in the wrong state."""
+    wanted, enabled = set(on), rls_enabled_tables(db)
+    ordered = [t for t in NEW_TABLES if t in wanted] + sorted(wanted - set(NEW_TABLES))
+    off = [t for t in NEW_TABLES if t not in wanted]
+    if enabled != wanted:
+        wrong = ([f"{t} RLS OFF" for t in ordered if t not in enabled]
+                 + [f"{t} RLS ON" for t in NEW_TABLES if t in enabled and t not in wanted])
+        return False, f"stage {stage} of {of} expected, but: {', '.join(wrong)}"
+    if not wanted:
+        return True, f"stage 0 of {of}: RLS off on the six new tables (Phase 2's stages turn it on)"
+    return True, (f"stage {stage} of {of} reached: RLS on {', '.join(ordered)}"
+                  + (f"; off on {', '.join(off)}" if off else ""))
+
+
+def rls_stage_checks(stage: int, on: Iterable[str], grants) -> tuple[Check, Check]:
+    """The two lines of a Phase 2 RLS stage's module, both replacing the earlier parts while it is
+    applied: "rls stage" (exactly `on` enabled) and "privileges" (exactly `grants` held, see
+    scripts/db/privileges.exactly). Absent: nothing to add, the earlier stage's exact lists say it."""
+    def stage_reached(db: Db) -> Outcome:
+        return rls_stage_reached(db, stage, on)
+
+    def exactly_the_apps(db: Db) -> Outcome:
+        return privileges.exactly(db.conn, grants)
+
+    return (Check("rls stage", present=stage_reached, replaces=True),
+            Check("privileges", present=exactly_the_apps, replaces=True))

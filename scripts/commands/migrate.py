@@ -10,12 +10,13 @@ Options after the revision are passed to the revisions as `-x key=value` (alembi
 get_x_argument), e.g. `downgrade base -x allow_legacy_drop=true`.
 
 Gates: a revision that declares a module-level `GATE = "<name>"` (a gate of scripts/db/gates.py,
-e.g. "phase2") is applied only while its gate passes. Before an upgrade, the revisions between
-the database's current one and the target are read; if any declares a gate, the gate runs once
-(each distinct gate once) and any FAIL line stops the upgrade before anything is applied: the
-failing lines are printed, exit 1, the database stays where it was. `-x gate=skip` applies them
-anyway, only on a throwaway database (see `skip_refusal`), and the skip is recorded in the
-version history row of each gated revision (scripts/db/version_history.py, column `note`).
+e.g. "phase2") is applied only while its gate passes. An upgrade applies the revisions below a
+gated one, then runs its gate against the database as they left it (`gated_upgrade`); any FAIL
+line stops the upgrade there: the failing lines are printed, exit 1, the gated revision is not
+applied and the database stays at the one below it. Each gated revision runs its gate again
+(Phase 2's four RLS stages: four times). `-x gate=skip` applies them anyway, only on a
+throwaway database (see `skip_refusal`), and the skip is recorded in the version history row of
+each gated revision (scripts/db/version_history.py, column `note`).
 
 Exit 2 when the command cannot run (no DATABASE_URL, database down, not a Supabase
 database, unknown revision); exit 1 when a revision fails (its transaction is rolled back,
@@ -114,10 +115,18 @@ def skip_refusal(conn) -> str | None:
     return None
 
 
-def check_gates(cfg: Config, target: str, gate_option: str | None, script=None) -> None:
-    """Run the gates the revisions from the current one to `target` declare; CheckFailed (exit 1)
-    with the failing lines, unless skipped where allowed. `script`: the ScriptDirectory (or one
-    with the same iterate_revisions), the repository's by default."""
+def gated_upgrade(cfg: Config, target: str, gate_option: str | None, script=None) -> None:
+    """Upgrade to `target`, running each gated revision's gate just before that revision.
+
+    The range from the current revision to `target` is read once (unknown gates and a refused
+    skip are usage errors before anything runs). Then, for each revision that declares a gate:
+    the revisions below it are applied (they are not gated), the gate runs against the database
+    as they left it, and on any FAIL the upgrade stops with the failing lines (CheckFailed,
+    exit 1): the gated revision and everything above it are not applied. A gate cannot be run
+    before the revisions it reads exist (from base, the drift check needs 0011's sync state),
+    and it must see the data as it is when its revision runs: so once per gated revision, not
+    once per upgrade. `script`: the ScriptDirectory (or one with the same iterate_revisions),
+    the repository's by default; Alembic applies the revisions from the repository's own."""
     if gate_option not in (None, "skip"):
         raise UsageError(f"-x gate={gate_option}: the only value is skip")
     script = script or ScriptDirectory.from_config(cfg)
@@ -126,39 +135,52 @@ def check_gates(cfg: Config, target: str, gate_option: str | None, script=None) 
         current = current_revision(conn)
         conn.rollback()
         try:
-            gates = declared_gates(script.iterate_revisions(target, current))
+            pending = list(reversed(list(script.iterate_revisions(target, current))))
         except RevisionError as exc:  # what alembic's own upgrade would refuse
             raise UsageError(one_line(exc)) from None
-        if not gates:
-            return
-        if gate_option == "skip":
+        declared_gates(pending)  # refuses an unknown gate before anything runs
+        gated = [step for step in pending if getattr(step.module, "GATE", None)]
+        if gated and gate_option == "skip":
             refusal = skip_refusal(conn)
             conn.rollback()
             if refusal:
                 raise UsageError(f"-x gate=skip refused: {refusal}")
-        notes: dict[str, str] = {}
-        for gate, revisions in gates.items():
-            try:
-                failed = failing(run_gate(conn, gate))
-            except psycopg2.Error as exc:
-                if gate_option != "skip":
-                    raise
-                conn.rollback()
-                failed, error = None, one_line(exc)
-            if gate_option == "skip":
-                found = (f"could not run: {error}" if failed is None
-                         else "; ".join(str(line) for line in failed) or "all PASS")
-                note = f"gate {gate} skipped (-x gate=skip): {found}"
-                print(f"migrate: {note}", file=sys.stderr)
-                notes.update({revision: note for revision in revisions})
-            elif failed:
-                for line in failed:
-                    print(line, file=sys.stderr)
-                raise CheckFailed(f"gate {gate} of {', '.join(revisions)} failed ({len(failed)} checks: "
-                                  f"{', '.join(line.check for line in failed)}); nothing applied")
-        cfg.attributes["version_history_notes"] = notes
+        for step in gated:
+            if step.down_revision != current:
+                command.upgrade(cfg, step.down_revision)
+            cfg.attributes["version_history_notes"] = check_gate(conn, step, gate_option)
+            command.upgrade(cfg, step.revision)
+            current = step.revision
     finally:
         conn.close()
+    command.upgrade(cfg, pending[-1].revision if pending else target)
+
+
+def check_gate(conn, step, gate_option: str | None) -> dict[str, str]:
+    """Run the gate `step` (a gated revision) declares, now. CheckFailed with the failing lines;
+    with `skip` (already allowed here), the note for its version history row instead."""
+    gate = step.module.GATE
+    try:
+        failed = failing(run_gate(conn, gate))
+    except psycopg2.Error as exc:
+        conn.rollback()
+        if gate_option != "skip":
+            raise
+        failed, error = None, one_line(exc)
+    conn.rollback()
+    if gate_option == "skip":
+        found = (f"could not run: {error}" if failed is None
+                 else "; ".join(str(line) for line in failed) or "all PASS")
+        note = f"gate {gate} skipped (-x gate=skip): {found}"
+        print(f"migrate: {step.revision}: {note}", file=sys.stderr)
+        return {step.revision: note}
+    if failed:
+        for line in failed:
+            print(line, file=sys.stderr)
+        raise CheckFailed(f"gate {gate} of {step.revision} failed ({len(failed)} checks: "
+                          f"{', '.join(line.check for line in failed)}); {step.revision} not applied, "
+                          f"the database stays at {step.down_revision}")
+    return {}
 
 
 def run(action: str, rev: str | None, x_args: list[str], script=None) -> None:
@@ -170,8 +192,7 @@ def run(action: str, rev: str | None, x_args: list[str], script=None) -> None:
     preflight()
     options = dict(x.split("=", 1) for x in x_args)
     if action == "upgrade":
-        check_gates(cfg, rev or "head", options.get("gate"), script)
-        command.upgrade(cfg, rev or "head")
+        gated_upgrade(cfg, rev or "head", options.get("gate"), script)
     elif action == "downgrade":
         command.downgrade(cfg, rev or "-1")
     elif action == "current":

@@ -109,3 +109,18 @@ def compare(grants: list[Grant], allowed: Mapping[tuple[str, str, str], Iterable
               for (kind, name, grantee), privileges in allowed.items() for privilege in privileges}
     present = set(grants)
     return [g for g in grants if g not in wanted], sorted(wanted - present, key=str)
+
+
+def problems(extra: Iterable[Grant], missing: Iterable[Grant]) -> str:
+    return "; ".join([f"extra: {grant}" for grant in extra] + [f"missing: {grant}" for grant in missing])
+
+
+def exactly(conn, allowed: Mapping[tuple[str, str, str], Iterable[str]]) -> tuple[bool, str]:
+    """A verify outcome: PUBLIC and the API roles hold exactly `allowed` (see compare), or what
+    differs, each grant named."""
+    grants = held(conn)
+    extra, missing = compare(grants, allowed)
+    if extra or missing:
+        return False, problems(extra, missing)
+    return True, (f"{len(grants)} privileges of PUBLIC/{'/'.join(API_ROLES)}, exactly the app's: "
+                  + ", ".join(str(grant) for grant in grants))

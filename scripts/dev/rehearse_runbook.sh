@@ -75,5 +75,30 @@ TAIL=6 step "   quarantine" "${MAKE_CMD[@]}" quarantine
 step "19. the policies fixed before Phase 2 enforces them" "${MAKE_CMD[@]}" upgrade TO=0025_policies_own_children
 step "20. the incremental drift check sees the conflicts" "${MAKE_CMD[@]}" upgrade TO=0026_placed_conflicts_hash
 TAIL=3 step "   backfill: the conflicts hashed" "${MAKE_CMD[@]}" backfill
+# The gate wants nothing stranded: here every unresolved row is discarded (archived), where
+# production decides each with its family (make quarantine-resolve ... ACTION=assign OWNER=...).
+discard_unresolved() {
+    local id count=0
+    for id in $(psql -Atq "$url" -c "SELECT legacy_id FROM migration.unresolved_legacy_rows ORDER BY 1"); do
+        $PY -m scripts.commands.quarantine resolve --id "$id" --action discard --by rehearsal >/dev/null
+        count=$((count + 1))
+    done
+    echo "discarded $count unresolved rows"
+}
+TAIL=1 step "   decide the unresolved rows (the rehearsal discards them)" discard_unresolved
+TAIL=6 step "   the phase 2 gate" "${MAKE_CMD[@]}" gate
+# What `make verify` says of the stage reached, and its total.
+rls_stage() { "${MAKE_CMD[@]}" verify TARGET=current | grep -E 'rls stage|checks passed'; }
+step "21. RLS stage 1: children, habit_templates, notifications" "${MAKE_CMD[@]}" upgrade TO=0027_rls_stage1_children
+TAIL=2 step "   verify" rls_stage
+step "22. RLS stage 2: weeks" "${MAKE_CMD[@]}" upgrade TO=0028_rls_stage2_weeks
+TAIL=2 step "   verify" rls_stage
+step "23. RLS stage 3: habits" "${MAKE_CMD[@]}" upgrade TO=0029_rls_stage3_habits
+TAIL=2 step "   verify" rls_stage
+step "24. RLS stage 4: habit_records" "${MAKE_CMD[@]}" upgrade TO=0030_rls_stage4_habit_records
+TAIL=2 step "   verify" rls_stage
+step "   rollback one stage" "${MAKE_CMD[@]}" rollback
+TAIL=2 step "   verify" rls_stage
+step "   stage 4 again" "${MAKE_CMD[@]}" upgrade TO=0030_rls_stage4_habit_records
 TAIL=20 step "   verify at head" "${MAKE_CMD[@]}" verify
 step "   drift at head" "${MAKE_CMD[@]}" drift

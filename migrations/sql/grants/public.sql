@@ -1,5 +1,6 @@
--- public: what the API roles hold on the tables and sequences of schema public, as the database holds it at head (revisions 0019).
--- No revision runs this file: each runs its own frozen public@<revision>.sql where it has one.
+-- public: what the API roles hold on the tables and sequences of schema public, and which tables filter it
+-- by row-level security, as the database holds it at head (revisions 0001, 0007, 0019, 0027-0030).
+-- No revision runs this file: each runs its own statements (or its frozen public@<revision>.sql where it has one).
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
 -- statement
@@ -33,7 +34,49 @@ REVOKE ALL ON TABLE public.alembic_version FROM anon, authenticated, service_rol
 REVOKE ALL ON SEQUENCE public.habit_tracker_id_seq FROM anon, authenticated, service_role;
 
 -- statement
+ALTER TABLE public.habit_tracker ENABLE ROW LEVEL SECURITY;
+
+-- statement
+ALTER TABLE public.idempotency_log ENABLE ROW LEVEL SECURITY;
+
+-- statement
+ALTER TABLE public.children ENABLE ROW LEVEL SECURITY;
+
+-- statement
+ALTER TABLE public.habit_templates ENABLE ROW LEVEL SECURITY;
+
+-- statement
+ALTER TABLE public.notifications ENABLE ROW LEVEL SECURITY;
+
+-- statement
+ALTER TABLE public.weeks ENABLE ROW LEVEL SECURITY;
+
+-- statement
+ALTER TABLE public.habits ENABLE ROW LEVEL SECURITY;
+
+-- statement
+ALTER TABLE public.habit_records ENABLE ROW LEVEL SECURITY;
+
+-- statement
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.habit_tracker TO authenticated;
 
 -- statement
 GRANT USAGE ON SEQUENCE public.habit_tracker_id_seq TO authenticated;
+
+-- statement
+GRANT SELECT ON TABLE public.children TO authenticated;
+
+-- statement
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.habit_templates TO authenticated;
+
+-- statement
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.notifications TO authenticated;
+
+-- statement
+GRANT SELECT ON TABLE public.weeks TO authenticated;
+
+-- statement
+GRANT SELECT ON TABLE public.habits TO authenticated;
+
+-- statement
+GRANT SELECT ON TABLE public.habit_records TO authenticated;

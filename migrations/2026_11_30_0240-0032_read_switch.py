@@ -1,8 +1,8 @@
 """A per-user read switch: the share of users whose reads come from the new tables, and public.reads_from_new() the app asks
 
 Revision: 0032_read_switch
-Revises: 0026_placed_conflicts_hash
-Created: 2026-11-30 01:00:00
+Revises: 0030_rls_stage4_habit_records
+Created: 2026-11-30 02:40:00
 
 What and why
     Phase 2 moves the app's reads to the new tables one share of users at a time (5% → 20% →
@@ -66,7 +66,7 @@ from alembic import op
 from migrations.helpers.sql_files import execute
 
 revision = "0032_read_switch"
-down_revision = "0026_placed_conflicts_hash"
+down_revision = "0030_rls_stage4_habit_records"
 branch_labels = None
 depends_on = None
 
