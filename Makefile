@@ -31,7 +31,7 @@ endif
 .PHONY: help install postgres db-up db-down demo test lint lint-sql lint-squawk lint-workflows sql-files \
         upgrade downgrade current history sql stamp preflight verify gate rollback seed backfill bench-backfill drift bench-drift \
         resync sync-trigger sync-drain sync-worker bench-trigger serve bench-api perf-baseline index-audit rehearse-runbook report \
-        test-property manifest clean quarantine quarantine-resolve read-parity
+        test-property manifest clean quarantine quarantine-resolve read-parity cutover legacy-readers
 
 help: ## List every target with what it does
 	@grep -hE '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -224,6 +224,12 @@ quarantine-resolve: $(INSTALLED) ## Decide an unresolved row, recorded: ID=<lega
 
 read-parity: $(INSTALLED) ## Every legacy row read back through week_as_legacy() as its user, RLS on: differences listed, exit 1 on any (JSON=1)
 	$(PY) -m scripts.commands.read_parity $(if $(JSON),--json)
+
+cutover: $(INSTALLED) ## Phase 2 read switch: make cutover PERCENT=n (0-100; 0 = rollback; raising runs the gate, GATE=skip throwaway only) [BY=name]; no PERCENT: show it (JSON=1)
+	$(PY) -m scripts.commands.cutover $(if $(PERCENT),--percent '$(PERCENT)') $(if $(GATE),--gate '$(GATE)') $(if $(BY),--by '$(BY)') $(if $(JSON),--json)
+
+legacy-readers: $(INSTALLED) ## Who still reads or writes habit_tracker: watch it SECONDS (default 60), name each statement and role (JSON=1); exit 1 when anything did
+	$(PY) -m scripts.commands.legacy_readers --seconds '$(or $(SECONDS),60)' $(if $(JSON),--json)
 
 report: $(INSTALLED) ## Markdown status report of the database to build/REPORT.md (OUT=file; TARGET=rev|current for its verify checks)
 	$(PY) -m scripts.commands.report --output $(or $(OUT),$(BUILD)/REPORT.md) $(if $(TARGET),--target $(TARGET))

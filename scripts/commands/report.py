@@ -13,6 +13,8 @@ from it (the retrospective's) are the database's, not hand-typed:
 - every filled day of the legacy rows and where it is (scripts/db/day_accounts.py): placed,
   in the recorded conflicts, in discarded rows, stranded in unresolved rows, unaccounted for;
   and the operators' decisions (revision 0024);
+- the Phase 2 read switch (scripts/db/read_switch.py, revision 0032): the share of users
+  reading the new tables, how many users that is, and its latest changes;
 - the drift summary: scripts/drift.py's `detect()` (the incremental check of `make drift`);
 - the migration history: every revision of this repository, base to head, whether it is
   applied and when (alembic.alembic_version_history, recorded by env.py: the latest upgrade
@@ -40,7 +42,7 @@ import psycopg2
 from alembic.script import ScriptDirectory
 from psycopg2 import sql
 
-from scripts.db import drift
+from scripts.db import drift, read_switch
 from scripts.db.day_accounts import EXAMPLES, summary as day_accounts
 from scripts.db.database_url import connect, database_url, redacted
 from scripts.db.errors import OneLineParser, UsageError, cli_main
@@ -60,6 +62,7 @@ SYNC_FAILURES = "migration.sync_failures"
 SYNC_QUEUE = "migration.sync_queue"
 DECISIONS = "migration.quarantine_decisions"
 RECENT_STEPS = 20
+RECENT_SWITCHES = 10
 NULL_LABEL = "(null)"
 
 
@@ -222,6 +225,24 @@ def sync_section(snap: Snapshot) -> list[str]:
     return lines
 
 
+def read_switch_section(snap: Snapshot) -> list[str]:
+    if not snap.exists(read_switch.SWITCH):
+        return [not_installed(read_switch.SWITCH)]
+    now = read_switch.state(snap.conn)
+    if now is None:
+        return ["**migration.read_switch has no row**: every user reads the legacy table (`make cutover PERCENT=0` restores it)"]
+    lines = [f"- share: {now.summary()}, set {when(now.changed_at)} by {now.changed_by}"
+             + (f" ({now.note})" if now.note else "")]
+    changes = read_switch.history(snap.conn, RECENT_SWITCHES)
+    if not changes:
+        lines.append("- changes: none since the revision (0% from the start)")
+        return lines
+    lines += ["", *table(["when", "before", "after", "by", "note"],
+                         [[when(c.changed_at), f"{c.percent_before}%", f"{c.percent_after}%", c.changed_by, c.note]
+                          for c in changes])]
+    return lines
+
+
 def drift_section(url: str) -> list[str]:
     """scripts/drift.py's detect() on a connection of its own (it writes temporary tables)."""
     conn = connect(url, autocommit=False)
@@ -348,6 +369,10 @@ def build(url: str, target: str | None = None) -> str:
             "## Sync queue and failures",
             "",
             *snap.section(sync_section),
+            "",
+            "## Read switch (Phase 2)",
+            "",
+            *snap.section(read_switch_section),
             "",
         ]
         history = snap.section(history_section, script, current)

@@ -60,9 +60,16 @@ ALTER DEFAULT PRIVILEGES FOR ROLE supabase_admin IN SCHEMA public
 GRANT ALL ON FUNCTIONS TO postgres, anon, authenticated, service_role;
 
 -- Schema extensions: pg_stat_statements ----------------------------------------------------
+-- Preloaded by the server (throwaway_pg.py: shared_preload_libraries), created here by the
+-- superuser, as on Supabase; never by a revision.
 CREATE SCHEMA IF NOT EXISTS extensions;
 GRANT USAGE ON SCHEMA extensions TO postgres, anon, authenticated, service_role;
 CREATE EXTENSION IF NOT EXISTS pg_stat_statements WITH SCHEMA extensions;
+-- ../shared/SUPABASE_FACTS.md does not say whether `postgres` may read other roles' statistics.
+-- Granted here (our assumption, as Supabase's dashboard shows every role's queries to it):
+-- without it pg_stat_statements hides the query text of every other role's statement
+-- (`<insufficient privilege>`), and `make legacy-readers` could not name the app's statements.
+GRANT pg_read_all_stats TO postgres;  -- noqa: PRS
 
 -- Schema auth, owned by the auth server's role ---------------------------------------------
 CREATE SCHEMA IF NOT EXISTS auth AUTHORIZATION supabase_auth_admin;

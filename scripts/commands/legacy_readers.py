@@ -1,0 +1,125 @@
+"""`make legacy-readers [SECONDS=n] [JSON=1]`: who still reads or writes the legacy table habit_tracker.
+
+    python -m scripts.commands.legacy_readers [--seconds N] [--json]
+
+Watches public.habit_tracker for N seconds (default 60): reads the statistics once, sleeps,
+reads them again, and prints the difference (scripts/db/legacy_readers.py):
+
+- the table's counters from pg_stat_user_tables: sequential and index scans and the rows they
+  read, rows inserted, updated, deleted. Every access counts, whoever made it;
+- where pg_stat_statements is installed (as on Supabase, schema `extensions`): each statement
+  naming habit_tracker that ran in the window, with its role (anon / authenticated /
+  service_role are the app, through PostgREST; postgres is the DBA's tooling: the drain,
+  backfill, drift), its calls and rows. Without it, the table counts only, and the output
+  says so.
+
+The forgotten screens of the original Phase 2 (JOURNEY_FACTS) are exactly what this names: app
+reads of habit_tracker after the switch. Statistics reach the views when each session's
+transaction ends, then within about a second (10 s for a session gone idle): keep the window
+well above that; what happens in its last seconds may be counted in the next one.
+
+Exit 0 when nothing read or wrote the table in the window; 1 when anything did (a table counter
+moved or a statement was seen), so that a later check (#21's contract check: "no legacy reader
+seen") can use the exit code or the JSON (`seen`, `table`, `statements`); 2 bad input or no
+database (one line).
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+
+import psycopg2
+
+from scripts.db import legacy_readers as lr
+from scripts.db.database_url import connect
+from scripts.db.errors import CheckFailed, OneLineParser, UsageError, cli_main, one_line
+
+USAGE = "usage: python -m scripts.commands.legacy_readers [--seconds N] [--json]"
+MAX_SECONDS = 24 * 3600
+QUERY_WIDTH = 160
+
+
+def parse_seconds(text: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,6}", text.strip()) or not 1 <= int(text) <= MAX_SECONDS:
+        raise UsageError(f"SECONDS must be an integer from 1 to {MAX_SECONDS}, got {text!r}")
+    return int(text)
+
+
+def one_line_query(query: str) -> str:
+    text = " ".join(query.split())
+    return text if len(text) <= QUERY_WIDTH else text[:QUERY_WIDTH - 3] + "..."
+
+
+def table_line(table: dict[str, int]) -> str:
+    return (f"{table['seq_scan']} sequential scans ({table['seq_tup_read']} rows read), {table['idx_scan']} index scans "
+            f"({table['idx_tup_fetch']} rows fetched); {table['n_tup_ins']} rows inserted, {table['n_tup_upd']} updated, "
+            f"{table['n_tup_del']} deleted")
+
+
+def as_json(diff: lr.Difference, source: str | None, note: str, seconds: int) -> dict:
+    return {
+        "table": lr.TABLE, "seconds": seconds, "measured_seconds": round(diff.seconds, 3),
+        "seen": diff.seen, "read": diff.read, "written": diff.written, "table_counters": diff.table,
+        "statements_source": source, "statements_note": note,
+        "statements": None if diff.statements is None else [
+            {"role": s.role, "app": s.app, "command": s.command, "access": s.access, "calls": s.calls, "rows": s.rows,
+             "query": s.query} for s in diff.statements],
+        "hidden_calls": diff.hidden_calls, "counters_reset": diff.reset,
+    }
+
+
+def report(diff: lr.Difference, note: str) -> list[str]:
+    lines = [f"watched {lr.TABLE} for {diff.seconds:.1f} s"]
+    if diff.table is None:
+        lines.append("table: no statistics for it (the table does not exist here?)")
+    else:
+        lines.append("table: " + table_line(diff.table))
+    lines.append(f"statements: {note}")
+    for s in diff.statements or ():
+        who = f"{s.role} (app)" if s.app else s.role
+        lines.append(f"  {who} {s.access} {s.command}: {s.calls} calls, {s.rows} rows: {one_line_query(s.query)}")
+    if diff.statements == [] and diff.seen:
+        lines.append("  none named: the access came from inside functions (pg_stat_statements tracks top-level "
+                     "statements only), or from statements evicted from it")
+    if diff.hidden_calls:
+        lines.append(f"  {diff.hidden_calls} calls of other roles' statements could not be read (no pg_read_all_stats)")
+    if diff.reset:
+        lines.append("note: a counter went down in the window (statistics reset): its value after is counted")
+    return lines
+
+
+def main(argv: list[str]) -> int:
+    parser = OneLineParser(prog="legacy-readers", description=__doc__.splitlines()[0], usage_line=USAGE)
+    parser.add_argument("--seconds", default="60", help="the window, in seconds (default 60)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    args = parser.parse_args(argv)
+    seconds = parse_seconds(args.seconds)
+    conn = connect(autocommit=True)
+    try:
+        schema, note = lr.statements_source(conn)
+        before = lr.snapshot(conn, schema)
+        print(f"legacy-readers: watching {lr.TABLE} for {seconds} s ({note})", file=sys.stderr, flush=True)
+        time.sleep(seconds)
+        after = lr.snapshot(conn, schema)
+    except psycopg2.Error as exc:
+        raise UsageError(f"legacy-readers could not read the statistics: {one_line(exc)}") from None
+    finally:
+        conn.close()
+    diff = lr.difference(before, after)
+    if args.json:
+        print(json.dumps(as_json(diff, schema, note, seconds), ensure_ascii=False, indent=2))
+        return 1 if diff.seen else 0
+    for line in report(diff, note):
+        print(line)
+    if diff.seen:
+        roles = sorted({s.role for s in diff.statements or ()})
+        named = f": {len(diff.statements or ())} statements by {', '.join(roles)}" if roles else ""
+        raise CheckFailed(f"{lr.TABLE} was read or written in the window{named}")
+    print(f"nothing read or wrote {lr.TABLE} in the window")
+    return 0
+
+
+if __name__ == "__main__":
+    cli_main(main)()
