@@ -92,6 +92,21 @@ demo: $(INSTALLED) $(PG_SERVER) ## The whole job end to end on a throwaway Postg
 	$(PY) -m scripts.demo.demo_endpoint; \
 	echo "== make drift"; \
 	$(PY) -m scripts.commands.drift; \
+	echo "== Phase 2 (RLS on, 0027-0030): make read-parity, every legacy row read back through week_as_legacy() as its user"; \
+	rc=0; $(PY) -m scripts.commands.read_parity || rc=$$?; \
+	[ $$rc = 1 ] || { echo "demo: read-parity should exit 1 while rows are unresolved (exit $$rc)"; exit 1; }; \
+	echo "   exit 1, as it must: the unresolved rows' days are readable by no user"; \
+	echo "== make cutover PERCENT=20: refused while the Phase 2 gate fails"; \
+	rc=0; $(PY) -m scripts.commands.cutover --percent 20 || rc=$$?; \
+	[ $$rc = 1 ] || { echo "demo: cutover should be refused while the gate fails (exit $$rc)"; exit 1; }; \
+	echo "   exit 1: refused, the share stays 0%"; \
+	echo "== the operator decides the unresolved rows (here: make quarantine-resolve ID=... ACTION=discard)"; \
+	for id in $$(psql -Atq "$$url" -c "SELECT legacy_id FROM migration.unresolved_legacy_rows ORDER BY 1"); do \
+		$(PY) -m scripts.commands.quarantine resolve --id "$$id" --action discard --by demo | tail -n 1; done; \
+	echo "== make read-parity; make cutover PERCENT=20; make legacy-readers SECONDS=3"; \
+	$(PY) -m scripts.commands.read_parity; \
+	$(PY) -m scripts.commands.cutover --percent 20; \
+	$(PY) -m scripts.commands.legacy_readers --seconds 3; \
 	[ -z "$${KEEP:-}" ] || echo "== KEEP=1: server left running; DATABASE_URL=$$url; make db-down stops it"
 
 # --- tests and lint ----------------------------------------------------------------------

@@ -100,5 +100,13 @@ TAIL=2 step "   verify" rls_stage
 step "   rollback one stage" "${MAKE_CMD[@]}" rollback
 TAIL=2 step "   verify" rls_stage
 step "   stage 4 again" "${MAKE_CMD[@]}" upgrade TO=0030_rls_stage4_habit_records
+step "25. the read functions" "${MAKE_CMD[@]}" upgrade TO=0031_read_as_legacy
+TAIL=3 step "26. read parity" "${MAKE_CMD[@]}" read-parity
+step "27. the read switch (share 0)" "${MAKE_CMD[@]}" upgrade TO=0032_read_switch
+TAIL=3 step "   show it" "${MAKE_CMD[@]}" cutover
+TAIL=4 step "28. who still reads the legacy table" "${MAKE_CMD[@]}" legacy-readers SECONDS=10
+TAIL=3 step "29. raise the share (gated)" "${MAKE_CMD[@]}" cutover PERCENT=5
+TAIL=3 step "   and to 100%" "${MAKE_CMD[@]}" cutover PERCENT=100
+TAIL=3 step "   rollback of the switch" "${MAKE_CMD[@]}" cutover PERCENT=0
 TAIL=20 step "   verify at head" "${MAKE_CMD[@]}" verify
 step "   drift at head" "${MAKE_CMD[@]}" drift
