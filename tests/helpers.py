@@ -29,6 +29,7 @@ from unittest import mock
 
 import psycopg2
 import pytest
+from psycopg2 import sql
 
 from scripts.commands.verify import run_checks
 from scripts.db.drift import EVERY_USER_ONLY, detect
@@ -335,3 +336,22 @@ def insert(db, child="민준", start="2025-07-21", habits=None, user=U1, period=
 def assert_no_drift(database_url):
     code, report = drift(database_url)
     assert code == 0, report["by_kind"]
+
+
+def attempt(conn, role: str, statement: str, params=None, user: str = U1):
+    """Run one statement as PostgREST would for a request: SET LOCAL ROLE `role`, with `user`'s
+    JWT claims for authenticated (none for anon), in a transaction rolled back whatever happens.
+    Returns the rows (or the row count), or the error raised. `conn` is left in autocommit."""
+    conn.autocommit = False
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)))
+            claims = json.dumps({"sub": user, "role": role}) if role == "authenticated" else ""
+            cur.execute("SELECT set_config('request.jwt.claims', %s, TRUE)", (claims,))
+            cur.execute(statement, params)
+            return cur.fetchall() if cur.description else cur.rowcount
+    except psycopg2.Error as exc:
+        return exc
+    finally:
+        conn.rollback()
+        conn.autocommit = True

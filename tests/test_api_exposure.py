@@ -7,13 +7,12 @@ be refused with 42501 (insufficient_privilege), except what the app's own calls 
 """
 from __future__ import annotations
 
-import json
 
 import psycopg2
 import pytest
-from psycopg2 import errors, sql
+from psycopg2 import errors
 
-from helpers import assert_verify_passed_here, insert, run_cli, scalar
+from helpers import assert_verify_passed_here, attempt, insert, run_cli, scalar
 from legacy_cases import U1, U2
 from alembic.script import ScriptDirectory
 
@@ -29,10 +28,8 @@ WRITES = {
     "DELETE": "DELETE FROM {table}",
     "TRUNCATE": "TRUNCATE {table}",
 }
-CALLERS = {
-    "anon": None,
-    "authenticated": {"sub": U1, "role": "authenticated"},
-}
+# PostgREST's two roles; authenticated acts with U1's claims (helpers.attempt).
+CALLERS = ("anon", "authenticated")
 
 
 @pytest.fixture(scope="module")
@@ -65,24 +62,6 @@ def populated(populated_database):
     yield conn
     assert conn.autocommit and not conn.closed
     assert (counts(conn), scalar(conn, "SELECT version_num FROM alembic_version")) == before
-
-
-def attempt(db, role: str, statement: str, params=None):
-    """Run one statement as `role` (with a user's claims for authenticated), in a transaction
-    that is rolled back whatever happens. Returns the rows, or the error raised."""
-    db.autocommit = False
-    try:
-        with db.cursor() as cur:
-            cur.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)))
-            claims = CALLERS.get(role)
-            cur.execute("SELECT set_config('request.jwt.claims', %s, TRUE)", (json.dumps(claims) if claims else "",))
-            cur.execute(statement, params)
-            return cur.fetchall() if cur.description else cur.rowcount
-    except psycopg2.Error as exc:
-        return exc
-    finally:
-        db.rollback()
-        db.autocommit = True
 
 
 def counts(db) -> dict[str, int]:

@@ -18,11 +18,11 @@ import time
 
 import psycopg2
 import pytest
-from psycopg2 import errors, sql
+from psycopg2 import errors
 from starlette.testclient import TestClient
 
-from helpers import (assert_verify_passed_here, current_revision, drain, insert, run_cli, run_in_process, scalar,
-                     unschedule_drain)
+from helpers import (assert_verify_passed_here, attempt, current_revision, drain, insert, run_cli, run_in_process,
+                     scalar, unschedule_drain)
 from legacy_cases import U1, U2, habit
 from scripts.dual_write.app import PATH, create_app
 from scripts.dual_write.settings import Settings
@@ -78,24 +78,6 @@ def populate(conn, keep_cron_drain: bool = False) -> None:
             cur.execute("INSERT INTO habit_templates (user_id, name) VALUES (%s, 'morning')", (user,))
             cur.execute("""INSERT INTO notifications (user_id, from_user_id, type, title, message)
                            VALUES (%s, %s, 'chat', 'hi', 'hello')""", (user, user))
-
-
-def attempt(conn, role: str, statement: str, params=None, user=U1):
-    """One statement as `role` (with `user`'s claims for authenticated), in a transaction rolled
-    back whatever happens: its rows (or row count), or the error raised."""
-    conn.autocommit = False
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)))
-            claims = json.dumps({"sub": user, "role": role}) if role == "authenticated" else ""
-            cur.execute("SELECT set_config('request.jwt.claims', %s, TRUE)", (claims,))
-            cur.execute(statement, params)
-            return cur.fetchall() if cur.description else cur.rowcount
-    except psycopg2.Error as exc:
-        return exc
-    finally:
-        conn.rollback()
-        conn.autocommit = True
 
 
 def own_ids(conn, table: str, user: str) -> set:
