@@ -209,7 +209,7 @@ def rls_stage_reached(db: Db, stage: int, on: Iterable[str], of: int = 4) -> Out
     """Phase 2's RLS stages: exactly the tables `on` have RLS enabled, the other new tables not.
     The detail names the stage and, on a mismatch, each table in the wrong state."""
     wanted, enabled = set(on), rls_enabled_tables(db)
-    ordered = [t for t in NEW_TABLES if t in wanted] + sorted(wanted - set(NEW_TABLES))
+    ordered = [t for t in NEW_TABLES if t in wanted]
     off = [t for t in NEW_TABLES if t not in wanted]
     if enabled != wanted:
         wrong = ([f"{t} RLS OFF" for t in ordered if t not in enabled]
