@@ -38,7 +38,7 @@ from scripts.commands.verify import current_revision, revision_list
 from scripts.db import read_switch
 from scripts.db.database_url import connect
 from scripts.db.errors import CheckFailed, OneLineParser, UsageError, cli_main, one_line
-from scripts.db.gates import failing, run_gate
+from scripts.db.gates import enforce
 from migrations.verify import revision_creating
 
 USAGE = "usage: python -m scripts.commands.cutover [--percent N] [--gate skip] [--by NAME] [--json]"
@@ -70,18 +70,8 @@ def gate_note(conn, gate_option: str | None) -> str | None:
         conn.rollback()
         if refusal:
             raise UsageError(f"--gate skip refused: {refusal}")
-    failed = failing(run_gate(conn, GATE))
-    if gate_option == "skip":
-        found = "; ".join(str(line) for line in failed) or "all PASS"
-        note = f"gate {GATE} skipped (GATE=skip): {found}"
-        print(f"cutover: {note}", file=sys.stderr)
-        return note
-    if failed:
-        for line in failed:
-            print(line, file=sys.stderr)
-        raise CheckFailed(f"gate {GATE} failed ({len(failed)} checks: {', '.join(l.check for l in failed)}); "
-                          "the share is unchanged (lowering it needs no gate)")
-    return None
+    return enforce(conn, GATE, skip=gate_option == "skip", skip_option="GATE=skip", subject=f"gate {GATE}",
+                   not_done="the share is unchanged (lowering it needs no gate)", log_prefix="cutover")
 
 
 def counted(conn) -> read_switch.SwitchState:

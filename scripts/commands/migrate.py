@@ -25,7 +25,6 @@ earlier revisions stay applied, and the same command can be run again once fixed
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import psycopg2
@@ -39,7 +38,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from scripts.db.database_url import REPO_ROOT, connect, require_supabase_auth
 from scripts.db.errors import CheckFailed, UsageError, cli_main, one_line
-from scripts.db.gates import GATES, failing, run_gate
+from scripts.db.gates import GATES, enforce
 from scripts.dev.throwaway_pg import THROWAWAY_DBNAMES
 
 ALEMBIC_INI = REPO_ROOT / "alembic.ini"
@@ -159,28 +158,11 @@ def gated_upgrade(cfg: Config, target: str, gate_option: str | None, script=None
 def check_gate(conn, step, gate_option: str | None) -> dict[str, str]:
     """Run the gate `step` (a gated revision) declares, now. CheckFailed with the failing lines;
     with `skip` (already allowed here), the note for its version history row instead."""
-    gate = step.module.GATE
-    try:
-        failed = failing(run_gate(conn, gate))
-    except psycopg2.Error as exc:
-        conn.rollback()
-        if gate_option != "skip":
-            raise
-        failed, error = None, one_line(exc)
-    conn.rollback()
-    if gate_option == "skip":
-        found = (f"could not run: {error}" if failed is None
-                 else "; ".join(str(line) for line in failed) or "all PASS")
-        note = f"gate {gate} skipped (-x gate=skip): {found}"
-        print(f"migrate: {step.revision}: {note}", file=sys.stderr)
-        return {step.revision: note}
-    if failed:
-        for line in failed:
-            print(line, file=sys.stderr)
-        raise CheckFailed(f"gate {gate} of {step.revision} failed ({len(failed)} checks: "
-                          f"{', '.join(line.check for line in failed)}); {step.revision} not applied, "
-                          f"the database stays at {step.down_revision}")
-    return {}
+    note = enforce(conn, step.module.GATE, skip=gate_option == "skip", skip_option="-x gate=skip",
+                   subject=f"gate {step.module.GATE} of {step.revision}",
+                   not_done=f"{step.revision} not applied, the database stays at {step.down_revision}",
+                   log_prefix=f"migrate: {step.revision}")
+    return {step.revision: note} if note else {}
 
 
 def run(action: str, rev: str | None, x_args: list[str], script=None) -> None:

@@ -16,11 +16,15 @@ scripts/commands/migrate.py runs it before such an upgrade (see there for the ov
 """
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import psycopg2
+
 from scripts.db import day_accounts
 from scripts.db.drift import detect
+from scripts.db.errors import CheckFailed, one_line
 
 EXAMPLES = 3
 
@@ -132,3 +136,31 @@ def run_gate(conn, name: str = "phase2") -> list[GateLine]:
 
 def failing(lines: list[GateLine]) -> list[GateLine]:
     return [line for line in lines if not line.ok]
+
+
+def enforce(conn, gate: str, *, skip: bool, skip_option: str, subject: str, not_done: str,
+            log_prefix: str) -> str | None:
+    """Run `gate` now, for a command about to do what it guards (an upgrade through a gated
+    revision, a raise of the read share). Passes: None. Fails: each failing line on stderr, then
+    CheckFailed "<subject> failed (N checks: ...); <not_done>". With `skip` (the caller has
+    already checked it is allowed here): the note to record instead, also on stderr, whatever
+    the lines say, even when the gate could not run at all."""
+    try:
+        failed = failing(run_gate(conn, gate))
+    except psycopg2.Error as exc:
+        conn.rollback()
+        if not skip:
+            raise
+        failed, error = None, one_line(exc)
+    if skip:
+        found = (f"could not run: {error}" if failed is None
+                 else "; ".join(str(line) for line in failed) or "all PASS")
+        note = f"gate {gate} skipped ({skip_option}): {found}"
+        print(f"{log_prefix}: {note}", file=sys.stderr)
+        return note
+    if failed:
+        for line in failed:
+            print(line, file=sys.stderr)
+        raise CheckFailed(f"{subject} failed ({len(failed)} checks: {', '.join(line.check for line in failed)}); "
+                          f"{not_done}")
+    return None
