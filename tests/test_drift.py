@@ -140,8 +140,9 @@ def test_orphan_row(db, backfilled, database_url, admin_url):
     # (session_replication_role), so it fabricates the orphan.
     with psycopg2.connect(admin_url) as admin, admin.cursor() as cur:
         cur.execute("SET session_replication_role = replica")
-        cur.execute("INSERT INTO habit_records (habit_id, record_date, status) "
-                    "VALUES (gen_random_uuid(), '2025-07-21', 'green') RETURNING id::TEXT")
+        # (user_id: the CHECK of 0034 holds whatever the triggers; theirs are off here.)
+        cur.execute("INSERT INTO habit_records (habit_id, record_date, status, user_id) "
+                    "VALUES (gen_random_uuid(), '2025-07-21', 'green', gen_random_uuid()) RETURNING id::TEXT")
         record = cur.fetchone()[0]
     admin.close()
     finding = only_finding(drift(database_url)[1])

@@ -187,9 +187,10 @@ def test_unused_is_judged_by_the_workloads_scans_not_the_totals(seeded, database
     # Scanned before the run only: a status lookup the app's eight reads never make.
     status_before = scans_by(db, "SELECT count(*) FROM habit_records WHERE status = 'green'",
                              "idx_habit_records_status")
-    # Scanned before the run and by the workload (a habit's records).
-    habit_before = scans_by(db, "SELECT count(*) FROM habit_records WHERE habit_id = gen_random_uuid()",
-                            "idx_habit_records_habit_id")
+    # Scanned before the run and by the workload (a week's habits; the habits policy's InitPlan).
+    # Redundant beside idx_habits_week_name, whose first column it is.
+    habit_before = scans_by(db, "SELECT count(*) FROM habits WHERE week_id = gen_random_uuid()",
+                            "idx_habits_week_id")
     assert status_before > 0 and habit_before > 0
     totals_before = dict(all_rows(db, SIX_TABLES_TOTALS))
 
@@ -203,10 +204,10 @@ def test_unused_is_judged_by_the_workloads_scans_not_the_totals(seeded, database
     assert "idx_habit_records_status" in unused, sorted(unused)
     assert unused["idx_habit_records_status"]["idx_scan"] == 0
     assert scalar(db, INDEX_TOTAL, ("idx_habit_records_status",)) == status_before
-    assert "idx_habit_records_habit_id" not in unused
+    assert "idx_habits_week_id" not in unused
     # Its figure is its scans during the run, not its total.
-    habit_after = scalar(db, INDEX_TOTAL, ("idx_habit_records_habit_id",))
-    reported = {r["index"]: r["idx_scan"] for r in report["redundant"]}["idx_habit_records_habit_id"]
+    habit_after = scalar(db, INDEX_TOTAL, ("idx_habits_week_id",))
+    reported = {r["index"]: r["idx_scan"] for r in report["redundant"]}["idx_habits_week_id"]
     assert 0 < reported <= habit_after - habit_before < habit_after
 
 

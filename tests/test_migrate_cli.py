@@ -84,9 +84,10 @@ def test_offline_sql_renders_without_a_database(tmp_path):
     assert "CREATE TABLE habit_tracker" in sql
     assert sql.count("CREATE POLICY") == 29  # 24 shadow + the legacy one + 4 on idempotency_log
     assert sql.count("CONCURRENTLY IF NOT EXISTS") == 39
-    # The 23 shadow constraints, and 0012's widened ck_settings_known on migration.settings.
-    assert sql.count("NOT VALID") == 24
-    assert sql.count("VALIDATE CONSTRAINT") == 24
+    # The 23 shadow constraints, 0012's widened ck_settings_known on migration.settings, and
+    # 0034's ck_habit_records_user_id_present.
+    assert sql.count("NOT VALID") == 25
+    assert sql.count("VALIDATE CONSTRAINT") == 25
     assert "SET lock_timeout" in sql and "SET statement_timeout" in sql
 
 

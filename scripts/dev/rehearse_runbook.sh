@@ -104,8 +104,17 @@ step "25. the read functions" "${MAKE_CMD[@]}" upgrade TO=0031_read_as_legacy
 TAIL=3 step "26. read parity" "${MAKE_CMD[@]}" read-parity
 step "27. the read switch (share 0)" "${MAKE_CMD[@]}" upgrade TO=0032_read_switch
 TAIL=3 step "   show it" "${MAKE_CMD[@]}" cutover
-TAIL=4 step "28. who still reads the legacy table" "${MAKE_CMD[@]}" legacy-readers SECONDS=10
-TAIL=3 step "29. raise the share (gated)" "${MAKE_CMD[@]}" cutover PERCENT=5
+# What `make verify` says of the records' owner, and its total.
+records_owner() { "${MAKE_CMD[@]}" verify TARGET=current | grep -E 'records owner|rls policies|checks passed'; }
+step "28. the records carry their owner: column and triggers" "${MAKE_CMD[@]}" upgrade TO=0033_records_owner_column
+TAIL=3 step "   verify" records_owner
+step "   the fill, the constraint, the index" "${MAKE_CMD[@]}" upgrade TO=0034_records_owner_filled
+TAIL=3 step "   verify" records_owner
+step "   the policies by owner" "${MAKE_CMD[@]}" upgrade TO=0035_records_policy_by_owner
+TAIL=3 step "   verify" records_owner
+TAIL=3 step "   read parity" "${MAKE_CMD[@]}" read-parity
+TAIL=4 step "29. who still reads the legacy table" "${MAKE_CMD[@]}" legacy-readers SECONDS=10
+TAIL=3 step "30. raise the share (gated)" "${MAKE_CMD[@]}" cutover PERCENT=5
 TAIL=3 step "   and to 100%" "${MAKE_CMD[@]}" cutover PERCENT=100
 TAIL=3 step "   rollback of the switch" "${MAKE_CMD[@]}" cutover PERCENT=0
 TAIL=20 step "   verify at head" "${MAKE_CMD[@]}" verify
