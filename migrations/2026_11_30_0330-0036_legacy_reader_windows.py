@@ -62,7 +62,7 @@ CREATE = (
     started_at TIMESTAMPTZ NOT NULL,
     ended_at TIMESTAMPTZ NOT NULL,
     seconds NUMERIC(12, 3) NOT NULL,
-    requested_seconds INTEGER NOT NULL,
+    requested_seconds BIGINT NOT NULL,
     run_by TEXT NOT NULL DEFAULT current_user,
     seen JSONB NOT NULL,
     statements_source TEXT,
