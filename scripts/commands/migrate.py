@@ -45,11 +45,11 @@ from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from migrations.helpers.contract_options import OVERRIDE, OptionError
-from migrations.helpers.contract_options import parse as parse_contract_options
 from scripts.db.database_url import REPO_ROOT, connect, require_supabase_auth
 from scripts.db.errors import CheckFailed, UsageError, cli_main, one_line
-from scripts.db.gates import GATES, enforce
+from scripts.db.gates import GATES, enforce  # puts the repository on sys.path: migrations/ is not installed
+from migrations.helpers.contract_options import OVERRIDE, OptionError
+from migrations.helpers.contract_options import parse as parse_contract_options
 from scripts.dev.throwaway_pg import THROWAWAY_DBNAMES
 
 ALEMBIC_INI = REPO_ROOT / "alembic.ini"

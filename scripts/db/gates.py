@@ -35,10 +35,16 @@ from dataclasses import dataclass
 
 import psycopg2
 
-from migrations.verify import NEW_TABLES, Db, rls_stage_reached
 from scripts.db import day_accounts, legacy_windows
+from scripts.db.database_url import REPO_ROOT
 from scripts.db.drift import detect
 from scripts.db.errors import CheckFailed, one_line
+
+# migrations/ is not an installed package: read from the repository whatever the cwd, as
+# scripts/commands/verify.py does.
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+from migrations.verify import NEW_TABLES, Db, rls_stage_reached  # noqa: E402
 
 EXAMPLES = 3
 
