@@ -138,8 +138,8 @@ def gated_upgrade(cfg: Config, target: str, gate_option: str | None, script=None
     as they left it, and on any FAIL the upgrade stops with the failing lines (CheckFailed,
     exit 1): the gated revision and everything above it are not applied. `gate_option` "skip"
     passes every gate but the contract one; `contract_override` passes the contract one. Either
-    is refused off a throwaway database (the override whenever given, gated revision or not). A gate cannot be run
-    before the revisions it reads exist (from base, the drift check needs 0011's sync state),
+    is refused off a throwaway database (the override whenever given, gated revision or not).
+    A gate cannot be run before the revisions it reads exist (from base, the drift check needs 0011's sync state),
     and it must see the data as it is when its revision runs: so once per gated revision, not
     once per upgrade. `script`: the ScriptDirectory (or one with the same iterate_revisions),
     the repository's by default; Alembic applies the revisions from the repository's own."""
