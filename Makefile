@@ -31,7 +31,7 @@ endif
 .PHONY: help install postgres db-up db-down demo test lint lint-sql lint-squawk lint-workflows sql-files \
         upgrade downgrade current history sql stamp preflight verify gate rollback seed backfill bench-backfill drift bench-drift \
         resync sync-trigger sync-drain sync-worker bench-trigger serve bench-api perf-baseline index-audit rehearse-runbook report \
-        test-property manifest clean quarantine quarantine-resolve read-parity cutover legacy-readers
+        test-property manifest clean quarantine quarantine-resolve read-parity cutover legacy-readers contract-check
 
 help: ## List every target with what it does
 	@grep -hE '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -144,8 +144,8 @@ lint-docs: $(INSTALLED) ## Fail when docs/revisions.md is not what `make docs` w
 
 # --- the DBA's targets (act on $$DATABASE_URL) --------------------------------------------
 
-upgrade: $(INSTALLED) ## Upgrade to head, or to TO=<rev>; a revision declaring GATE runs its gate first (GATE=skip: throwaway databases only)
-	$(MIGRATE) upgrade $(or $(TO),head) $(if $(GATE),-x gate=$(GATE))
+upgrade: $(INSTALLED) ## Upgrade to head, or to TO=<rev>; a revision declaring GATE runs its gate first (GATE=skip, CONTRACT_OVERRIDE=1: throwaway databases only; RETENTION_DAYS=n)
+	$(MIGRATE) upgrade $(or $(TO),head) $(if $(GATE),-x gate=$(GATE)) $(if $(CONTRACT_OVERRIDE),-x 'contract_override=$(if $(filter 1 true,$(CONTRACT_OVERRIDE)),true,$(CONTRACT_OVERRIDE))') $(if $(RETENTION_DAYS),-x 'retention_days=$(RETENTION_DAYS)')
 
 downgrade: $(INSTALLED) ## Downgrade one revision, or to TO=<rev>
 	$(MIGRATE) downgrade $(or $(TO),-1)
@@ -243,8 +243,11 @@ read-parity: $(INSTALLED) ## Every legacy row read back through week_as_legacy()
 cutover: $(INSTALLED) ## Phase 2 read switch: make cutover PERCENT=n (0-100; 0 = rollback; raising runs the gate, GATE=skip throwaway only) [BY=name]; no PERCENT: show it (JSON=1)
 	$(PY) -m scripts.commands.cutover $(if $(PERCENT),--percent '$(PERCENT)') $(if $(GATE),--gate '$(GATE)') $(if $(BY),--by '$(BY)') $(if $(JSON),--json)
 
-legacy-readers: $(INSTALLED) ## Who still reads or writes habit_tracker: watch it SECONDS (default 60), name each statement and role (JSON=1); exit 1 when anything did
-	$(PY) -m scripts.commands.legacy_readers --seconds '$(or $(SECONDS),60)' $(if $(JSON),--json)
+legacy-readers: $(INSTALLED) ## Who still reads or writes habit_tracker: watch it SECONDS (default 60), name each statement and role, record the window [BY=name] (JSON=1); exit 1 when anything did
+	$(PY) -m scripts.commands.legacy_readers --seconds '$(or $(SECONDS),60)' $(if $(BY),--by '$(BY)') $(if $(JSON),--json)
+
+contract-check: $(INSTALLED) ## Before Phase 3's contract: drift, stranded, queue, sync failures, read switch at 100%, last legacy-readers window clean, RLS stage 4 (JSON=1); exit 1 on any FAIL
+	$(PY) -m scripts.commands.contract_check $(if $(JSON),--json)
 
 report: $(INSTALLED) ## Markdown status report of the database to build/REPORT.md (OUT=file; TARGET=rev|current for its verify checks)
 	$(PY) -m scripts.commands.report --output $(or $(OUT),$(BUILD)/REPORT.md) $(if $(TARGET),--target $(TARGET))

@@ -26,25 +26,33 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.gate not in GATES:
         raise UsageError(f"unknown gate {args.gate!r}; known: {', '.join(sorted(GATES))}")
+    return run_and_print(args.gate, args.json)
+
+
+def run_and_print(gate: str, as_json: bool) -> int:
+    """Run `gate` on DATABASE_URL and print its lines (or JSON): exit 0 all PASS, CheckFailed
+    (or 1 with JSON) on any FAIL, UsageError when it could not run. Also `make contract-check`'s."""
     conn = connect(autocommit=False)
     try:
-        lines = run_gate(conn, args.gate)
+        lines = run_gate(conn, gate)
     except psycopg2.OperationalError as exc:
         raise UsageError(f"lost the database: {one_line(exc)}") from None
+    except psycopg2.Error as exc:
+        raise UsageError(f"gate {gate} could not run: {one_line(exc)}") from None
     finally:
         conn.close()
     failed = failing(lines)
-    if args.json:
-        print(json.dumps({"gate": args.gate, "ok": not failed,
+    if as_json:
+        print(json.dumps({"gate": gate, "ok": not failed,
                           "checks": [{"check": l.check, "status": l.status, "detail": l.detail} for l in lines]},
                          ensure_ascii=False, indent=2))
         return 1 if failed else 0
     for line in lines:
         print(line)
     if failed:
-        raise CheckFailed(f"gate {args.gate}: {len(failed)} of {len(lines)} checks failed: "
+        raise CheckFailed(f"gate {gate}: {len(failed)} of {len(lines)} checks failed: "
                           f"{', '.join(l.check for l in failed)}")
-    print(f"gate {args.gate}: {len(lines)}/{len(lines)} checks passed")
+    print(f"gate {gate}: {len(lines)}/{len(lines)} checks passed")
     return 0
 
 

@@ -1,6 +1,6 @@
-"""`make legacy-readers [SECONDS=n] [JSON=1]`: who still reads or writes the legacy table habit_tracker.
+"""`make legacy-readers [SECONDS=n] [BY=name] [JSON=1]`: who still reads or writes the legacy table habit_tracker.
 
-    python -m scripts.commands.legacy_readers [--seconds N] [--json]
+    python -m scripts.commands.legacy_readers [--seconds N] [--by NAME] [--json]
 
 Watches public.habit_tracker for N seconds (default 60): reads the statistics once, sleeps,
 reads them again, and prints the difference (scripts/db/legacy_readers.py):
@@ -18,10 +18,14 @@ reads of habit_tracker after the switch. Statistics reach the views when each se
 transaction ends, then within about a second (10 s for a session gone idle): keep the window
 well above that; what happens in its last seconds may be counted in the next one.
 
+Every window is recorded (from revision 0036 on) in migration.legacy_reader_windows, with
+what it saw, who ran it (current_user, or --by) and whether it was clean: no statement by an
+app role (scripts/db/legacy_windows.py says exactly). `make contract-check` reads the last one.
+Below 0036 the window is not recorded and stderr says so.
+
 Exit 0 when nothing read or wrote the table in the window; 1 when anything did (a table counter
-moved or a statement was seen), so that a later check (#21's contract check: "no legacy reader
-seen") can use the exit code or the JSON (`seen`, `table`, `statements`); 2 bad input or no
-database (one line).
+moved or a statement was seen: the tooling's own use counts here, not in the recorded `clean`);
+2 bad input, no database, or the window could not be recorded (one line).
 """
 from __future__ import annotations
 
@@ -33,10 +37,11 @@ import time
 import psycopg2
 
 from scripts.db import legacy_readers as lr
+from scripts.db import legacy_windows
 from scripts.db.database_url import connect
 from scripts.db.errors import CheckFailed, OneLineParser, UsageError, cli_main, one_line
 
-USAGE = "usage: python -m scripts.commands.legacy_readers [--seconds N] [--json]"
+USAGE = "usage: python -m scripts.commands.legacy_readers [--seconds N] [--by NAME] [--json]"
 MAX_SECONDS = 24 * 3600
 QUERY_WIDTH = 160
 
@@ -90,12 +95,41 @@ def report(diff: lr.Difference, note: str) -> list[str]:
     return lines
 
 
+def parse_by(text: str | None) -> str | None:
+    if text is None or text == "":
+        return None
+    if len(text) > 100 or not text.isprintable():
+        raise UsageError(f"BY must be a printable name of at most 100 characters, got {text[:40]!r}")
+    return text
+
+
+def record_window(conn, diff: lr.Difference, report_json: dict, seconds: int, by: str | None, started_at, ended_at) -> None:
+    """Store the window for `make contract-check`; below 0036, say on stderr that it is not kept."""
+    if not legacy_windows.installed(conn):
+        print(f"legacy-readers: window not recorded: {legacy_windows.TABLE} does not exist here "
+              "(it comes with 0036_legacy_reader_windows)", file=sys.stderr)
+        return
+    app_calls, clean = legacy_windows.judge(diff)
+    window = legacy_windows.record(conn, diff, report_json, seconds, by, started_at, ended_at)
+    if clean:
+        verdict = "clean: no app statement"
+    elif app_calls:
+        verdict = f"not clean: {app_calls} calls by the app"
+    elif app_calls is None:
+        verdict = "not clean: the table was used and, without pg_stat_statements, by whom is unknown"
+    else:
+        verdict = f"not clean: {diff.hidden_calls} calls by roles whose statements cannot be read"
+    print(f"legacy-readers: window {window} recorded ({verdict})", file=sys.stderr)
+
+
 def main(argv: list[str]) -> int:
     parser = OneLineParser(prog="legacy-readers", description=__doc__.splitlines()[0], usage_line=USAGE)
     parser.add_argument("--seconds", default="60", help="the window, in seconds (default 60)")
+    parser.add_argument("--by", default=None, help="who watches, recorded with the window (default: the database role)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args(argv)
     seconds = parse_seconds(args.seconds)
+    by = parse_by(args.by)
     conn = connect(autocommit=True)
     try:
         schema, note = lr.statements_source(conn)
@@ -103,13 +137,15 @@ def main(argv: list[str]) -> int:
         print(f"legacy-readers: watching {lr.TABLE} for {seconds} s ({note})", file=sys.stderr, flush=True)
         time.sleep(seconds)
         after = lr.snapshot(conn, schema)
+        diff = lr.difference(before, after)
+        report_json = as_json(diff, schema, note, seconds)
+        record_window(conn, diff, report_json, seconds, by, before.taken_at, after.taken_at)
     except psycopg2.Error as exc:
-        raise UsageError(f"legacy-readers could not read the statistics: {one_line(exc)}") from None
+        raise UsageError(f"legacy-readers could not read the statistics or record the window: {one_line(exc)}") from None
     finally:
         conn.close()
-    diff = lr.difference(before, after)
     if args.json:
-        print(json.dumps(as_json(diff, schema, note, seconds), ensure_ascii=False, indent=2))
+        print(json.dumps(report_json, ensure_ascii=False, indent=2))
         return 1 if diff.seen else 0
     for line in report(diff, note):
         print(line)

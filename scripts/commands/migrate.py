@@ -18,6 +18,15 @@ applied and the database stays at the one below it. Each gated revision runs its
 throwaway database (see `skip_refusal`), and the skip is recorded in the version history row of
 each gated revision (scripts/db/version_history.py, column `note`).
 
+Phase 3's contract revisions declare `GATE = "contract"` (`make contract-check`'s lines).
+`-x gate=skip` does not pass them: their override is `-x contract_override=true` (make upgrade
+CONTRACT_OVERRIDE=1), refused with one line (exit 2) anywhere but on a throwaway database, as
+gate=skip is, and recorded the same way: the version history row of each contract revision it
+let through says "gate contract skipped (-x contract_override=true): " and the failing lines
+(or "all PASS"). `-x retention_days=N` (default 7; 0 only with the override) is read by the
+revisions through migrations/helpers/contract_options.py; a bad value of either is one line,
+exit 2, before anything runs.
+
 Exit 2 when the command cannot run (no DATABASE_URL, database down, not a Supabase
 database, unknown revision); exit 1 when a revision fails (its transaction is rolled back,
 earlier revisions stay applied, and the same command can be run again once fixed).
@@ -38,11 +47,16 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from scripts.db.database_url import REPO_ROOT, connect, require_supabase_auth
 from scripts.db.errors import CheckFailed, UsageError, cli_main, one_line
-from scripts.db.gates import GATES, enforce
+from scripts.db.gates import GATES, enforce  # puts the repository on sys.path: migrations/ is not installed
+from migrations.helpers.contract_options import OVERRIDE, OptionError
+from migrations.helpers.contract_options import parse as parse_contract_options
 from scripts.dev.throwaway_pg import THROWAWAY_DBNAMES
 
 ALEMBIC_INI = REPO_ROOT / "alembic.ini"
 USAGE = "usage: python -m scripts.commands.migrate upgrade|downgrade|current|history|sql|stamp [REV]"
+CONTRACT = "contract"
+SKIP_OPTION = "-x gate=skip"
+OVERRIDE_OPTION = f"-x {OVERRIDE}=true"
 
 
 def alembic_config(ini: Path = ALEMBIC_INI) -> Config:
@@ -114,15 +128,18 @@ def skip_refusal(conn) -> str | None:
     return None
 
 
-def gated_upgrade(cfg: Config, target: str, gate_option: str | None, script=None) -> None:
+def gated_upgrade(cfg: Config, target: str, gate_option: str | None, script=None,
+                  contract_override: bool = False) -> None:
     """Upgrade to `target`, running each gated revision's gate just before that revision.
 
     The range from the current revision to `target` is read once (unknown gates and a refused
     skip are usage errors before anything runs). Then, for each revision that declares a gate:
     the revisions below it are applied (they are not gated), the gate runs against the database
     as they left it, and on any FAIL the upgrade stops with the failing lines (CheckFailed,
-    exit 1): the gated revision and everything above it are not applied. A gate cannot be run
-    before the revisions it reads exist (from base, the drift check needs 0011's sync state),
+    exit 1): the gated revision and everything above it are not applied. `gate_option` "skip"
+    passes every gate but the contract one; `contract_override` passes the contract one. Either
+    is refused off a throwaway database (the override whenever given, gated revision or not).
+    A gate cannot be run before the revisions it reads exist (from base, the drift check needs 0011's sync state),
     and it must see the data as it is when its revision runs: so once per gated revision, not
     once per upgrade. `script`: the ScriptDirectory (or one with the same iterate_revisions),
     the repository's by default; Alembic applies the revisions from the repository's own."""
@@ -140,14 +157,13 @@ def gated_upgrade(cfg: Config, target: str, gate_option: str | None, script=None
         declared_gates(pending)  # refuses an unknown gate before anything runs
         gated = [step for step in pending if getattr(step.module, "GATE", None)]
         if gated and gate_option == "skip":
-            refusal = skip_refusal(conn)
-            conn.rollback()
-            if refusal:
-                raise UsageError(f"-x gate=skip refused: {refusal}")
+            refuse_off_throwaway(conn, SKIP_OPTION)
+        if contract_override:
+            refuse_off_throwaway(conn, OVERRIDE_OPTION)
         for step in gated:
             if step.down_revision != current:
                 command.upgrade(cfg, step.down_revision)
-            cfg.attributes["version_history_notes"] = check_gate(conn, step, gate_option)
+            cfg.attributes["version_history_notes"] = check_gate(conn, step, gate_option, contract_override)
             command.upgrade(cfg, step.revision)
             current = step.revision
     finally:
@@ -155,10 +171,22 @@ def gated_upgrade(cfg: Config, target: str, gate_option: str | None, script=None
     command.upgrade(cfg, pending[-1].revision if pending else target)
 
 
-def check_gate(conn, step, gate_option: str | None) -> dict[str, str]:
+def refuse_off_throwaway(conn, option: str) -> None:
+    refusal = skip_refusal(conn)
+    conn.rollback()
+    if refusal:
+        raise UsageError(f"{option} refused: {refusal}")
+
+
+def check_gate(conn, step, gate_option: str | None, contract_override: bool = False) -> dict[str, str]:
     """Run the gate `step` (a gated revision) declares, now. CheckFailed with the failing lines;
-    with `skip` (already allowed here), the note for its version history row instead."""
-    note = enforce(conn, step.module.GATE, skip=gate_option == "skip", skip_option="-x gate=skip",
+    skipped (already allowed here: `gate_option` "skip" for any gate but the contract one,
+    `contract_override` for that one), the note for its version history row instead."""
+    if step.module.GATE == CONTRACT:
+        skip, option = contract_override, OVERRIDE_OPTION
+    else:
+        skip, option = gate_option == "skip", SKIP_OPTION
+    note = enforce(conn, step.module.GATE, skip=skip, skip_option=option,
                    subject=f"gate {step.module.GATE} of {step.revision}",
                    not_done=f"{step.revision} not applied, the database stays at {step.down_revision}",
                    log_prefix=f"migrate: {step.revision}")
@@ -171,10 +199,14 @@ def run(action: str, rev: str | None, x_args: list[str], script=None) -> None:
     if action == "sql":
         command.upgrade(cfg, rev or "base:head", sql=True)
         return
-    preflight()
     options = dict(x.split("=", 1) for x in x_args)
+    try:
+        contract = parse_contract_options(options)
+    except OptionError as exc:
+        raise UsageError(str(exc)) from None
+    preflight()
     if action == "upgrade":
-        gated_upgrade(cfg, rev or "head", options.get("gate"), script)
+        gated_upgrade(cfg, rev or "head", options.get("gate"), script, contract.override)
     elif action == "downgrade":
         command.downgrade(cfg, rev or "-1")
     elif action == "current":

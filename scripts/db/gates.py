@@ -1,7 +1,8 @@
 """Gates: the named checks a revision can require to pass before it is applied.
 
-A gate is a list of PASS/FAIL lines, each naming its figure. The one gate so far is Phase 2's
-(issue #20 point 2), run before each RLS stage:
+A gate is a list of PASS/FAIL lines, each naming its figure. Two gates: "phase2" (issue #20
+point 2), run before each RLS stage, and "contract" (issue #21 point 1), run before each of
+Phase 3's contract revisions. Phase 2's lines:
 
 - drift clean: scripts.db.drift.detect, incremental (the child-weeks placed and unchanged since
   are taken as placed), every finding a failure;
@@ -10,9 +11,21 @@ A gate is a list of PASS/FAIL lines, each naming its figure. The one gate so far
 - queue drained: migration.sync_queue is empty (a legacy write not yet carried over);
 - no sync failures: migration.sync_failures is empty.
 
-A revision declares the gate it needs with a module-level constant, `GATE = "phase2"`;
-scripts/commands/migrate.py runs it before such an upgrade (see there for the override).
-`make gate` prints it. Every query is read-only.
+The contract gate: Phase 2's four lines, then
+
+- read switch at 100%: migration.read_switch (0032) says every user reads the new tables;
+- no legacy reader: the last window `make legacy-readers` recorded
+  (migration.legacy_reader_windows, 0036) was clean (no statement of the app's roles on
+  habit_tracker; scripts/db/legacy_windows.py) and began after the switch reached 100%. FAIL
+  when no window was recorded. Its age is in the line: how stale the evidence is is the
+  operator's call;
+- every RLS stage on: stage 4 of 4 (RLS on the six new tables), as `make verify` says it
+  (migrations/verify rls_stage_reached).
+
+A revision declares the gate it needs with a module-level constant, `GATE = "phase2"` or
+`GATE = "contract"`; scripts/commands/migrate.py runs it before such an upgrade (see there for
+the overrides). `make gate` prints the Phase 2 gate, `make contract-check` the contract's.
+Every query is read-only.
 """
 from __future__ import annotations
 
@@ -22,9 +35,16 @@ from dataclasses import dataclass
 
 import psycopg2
 
-from scripts.db import day_accounts
+from scripts.db import day_accounts, legacy_windows
+from scripts.db.database_url import REPO_ROOT
 from scripts.db.drift import detect
 from scripts.db.errors import CheckFailed, one_line
+
+# migrations/ is not an installed package: read from the repository whatever the cwd, as
+# scripts/commands/verify.py does.
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+from migrations.verify import NEW_TABLES, Db, rls_stage_reached  # noqa: E402
 
 EXAMPLES = 3
 
@@ -49,8 +69,8 @@ def _missing(conn, relations: tuple[str, ...]) -> list[str]:
         return [row[0] for row in cur.fetchall()]
 
 
-def _cannot_check(check: str, missing: list[str]) -> GateLine:
-    return GateLine(check, False, f"cannot check: {', '.join(missing)} does not exist (database before revision 0024?)")
+def _cannot_check(check: str, missing: list[str], revision: str = "0024") -> GateLine:
+    return GateLine(check, False, f"cannot check: {', '.join(missing)} does not exist (database before revision {revision}?)")
 
 
 def drift_clean(conn) -> GateLine:
@@ -118,8 +138,71 @@ def no_sync_failures(conn) -> GateLine:
                                   f"(migration.sync_failures; make resync)")
 
 
+def _switch(conn) -> tuple | None:
+    """(percent, changed_at, changed_by) of the read switch, None when it has no row."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT percent, changed_at, changed_by FROM migration.read_switch")
+        return cur.fetchone()
+
+
+def read_switch_full(conn) -> GateLine:
+    check = "read switch at 100%"
+    missing = _missing(conn, ("migration.read_switch",))
+    if missing:
+        return _cannot_check(check, missing, "0032")
+    switch = _switch(conn)
+    conn.rollback()
+    if switch is None:
+        return GateLine(check, False, "migration.read_switch has no row: every user reads the legacy table "
+                                      "(make cutover PERCENT=100)")
+    percent, changed_at, changed_by = switch
+    since = f"set {changed_at:%Y-%m-%d %H:%M:%S %Z} by {changed_by}"
+    if percent == 100:
+        return GateLine(check, True, f"100% of users read the new tables ({since})")
+    return GateLine(check, False, f"the read share is {percent}%, not 100% ({since}; make cutover PERCENT=100)")
+
+
+def no_legacy_reader(conn) -> GateLine:
+    check = "no legacy reader"
+    missing = _missing(conn, (legacy_windows.TABLE,))
+    if missing:
+        return _cannot_check(check, missing, "0036")
+    window = legacy_windows.last(conn)
+    switch = _switch(conn) if not _missing(conn, ("migration.read_switch",)) else None
+    conn.rollback()
+    if window is None:
+        return GateLine(check, False, "no legacy-readers window recorded yet (make legacy-readers SECONDS=300, "
+                                      "after the read switch reached 100%)")
+    which = (f"the last window ({window.seconds:.0f} s, ended {legacy_windows.age(window.age_seconds)} ago, "
+             f"{window.ended_at:%Y-%m-%d %H:%M:%S %Z}, by {window.run_by}, window {window.id})")
+    if not window.clean:
+        readers = window.app_readers()
+        if readers:
+            seen = f"the app used habit_tracker: {', '.join(readers[:EXAMPLES])}"
+        elif window.app_calls is None:
+            seen = "habit_tracker was used and, without pg_stat_statements, by whom is unknown"
+        else:
+            seen = f"{window.seen.get('hidden_calls', 0)} calls by roles whose statements could not be read"
+        return GateLine(check, False, f"{which} was not clean: {seen} (make legacy-readers; find the screen)")
+    if switch is not None and switch[0] == 100 and window.started_at < switch[1]:
+        return GateLine(check, False, f"{which} began before the read switch reached 100% "
+                                      f"({switch[1]:%Y-%m-%d %H:%M:%S %Z}): make legacy-readers SECONDS=300 again")
+    tooling = window.seen.get("statements")
+    calls = "" if tooling is None else f"; {sum(s['calls'] for s in tooling)} calls by the tooling"
+    return GateLine(check, True, f"{which}: no app statement on habit_tracker{calls}")
+
+
+def rls_all_on(conn) -> GateLine:
+    check = "every RLS stage on"
+    ok, detail = rls_stage_reached(Db(conn), 4, NEW_TABLES)
+    conn.rollback()
+    return GateLine(check, ok, detail)
+
+
 GATES: dict[str, tuple[Callable, ...]] = {
     "phase2": (drift_clean, nothing_stranded, queue_drained, no_sync_failures),
+    "contract": (drift_clean, nothing_stranded, queue_drained, no_sync_failures, read_switch_full,
+                 no_legacy_reader, rls_all_on),
 }
 
 
