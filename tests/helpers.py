@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import traceback
 import uuid
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
@@ -355,3 +356,56 @@ def attempt(conn, role: str, statement: str, params=None, user: str = U1):
     finally:
         conn.rollback()
         conn.autocommit = True
+
+
+def upgrade_behind_a_reader(database_url, revision: str, table: str, hold_seconds: float | None,
+                            *args: str) -> dict:
+    """Upgrade to `revision` (with `args`) while a transaction holds ACCESS SHARE on `table`
+    (released after `hold_seconds`, or only once the upgrade has ended); meanwhile another session
+    reads `table` every 50 ms, as the app would, until the upgrade ends or the table is gone by
+    that name (a rename). Returns the upgrade's result and time, the lock modes seen waiting on
+    the table, and each app read's wait."""
+    reader = psycopg2.connect(database_url)
+    app = psycopg2.connect(database_url)
+    app.autocommit = True
+    found: dict = {"waiting": set(), "app_reads": [], "result": None, "renamed": False}
+    oid = scalar(app, "SELECT %s::REGCLASS::OID", (table,))
+    with reader.cursor() as cur:
+        cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))  # ACCESS SHARE until rollback
+
+    def upgrade():
+        started = time.monotonic()
+        found["result"] = run_cli("scripts.commands.migrate", "upgrade", revision, *args, database_url=database_url)
+        found["elapsed"] = time.monotonic() - started
+
+    def read_as_the_app():
+        watcher = psycopg2.connect(database_url)
+        watcher.autocommit = True  # pg_locks afresh at every poll
+        with watcher.cursor() as look, app.cursor() as cur:
+            cur.execute("SET statement_timeout = '5s'")
+            while found["result"] is None and not found["renamed"]:
+                look.execute("SELECT mode FROM pg_locks WHERE relation = %s AND NOT granted", (oid,))
+                found["waiting"] |= {mode for (mode,) in look.fetchall()}
+                started = time.monotonic()
+                try:
+                    cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
+                except psycopg2.errors.UndefinedTable:
+                    found["renamed"] = True
+                found["app_reads"].append(time.monotonic() - started)
+                time.sleep(0.05)
+        watcher.close()
+
+    threads = [threading.Thread(target=upgrade), threading.Thread(target=read_as_the_app)]
+    for thread in threads:
+        thread.start()
+    try:
+        if hold_seconds is not None:
+            time.sleep(hold_seconds)
+            reader.rollback()
+        threads[0].join()
+        threads[1].join()
+    finally:
+        reader.rollback()
+        reader.close()
+        app.close()
+    return found

@@ -13,16 +13,14 @@ endpoint, backfill, resync, drift and verify are run at every stage and must lea
 from __future__ import annotations
 
 import json
-import threading
-import time
 
 import psycopg2
 import pytest
 from psycopg2 import errors
 from starlette.testclient import TestClient
 
-from helpers import (assert_verify_passed_here, attempt, current_revision, drain, insert, run_cli, run_in_process,
-                     scalar, unschedule_drain)
+from helpers import (assert_verify_passed_here, attempt, current_revision, drain, insert, run_in_process, scalar,
+                     unschedule_drain, upgrade_behind_a_reader)
 from legacy_cases import U1, U2, habit
 from scripts.dual_write.app import PATH, create_app
 from scripts.dual_write.settings import Settings
@@ -249,60 +247,12 @@ def test_rollback_of_a_stage_leaves_the_previous_stage_verified(revision, db, da
 
 # --- the lock and the gate -----------------------------------------------------------------------
 
-def upgrade_behind_a_reader(database_url, hold_seconds: float | None) -> dict:
-    """Upgrade to 0027 while a transaction holds ACCESS SHARE on notifications (released after
-    `hold_seconds`, or only once the upgrade has ended); meanwhile another session reads
-    notifications every 50 ms, as the app would. Returns the upgrade's result and time, the
-    modes seen waiting on notifications, and the app reads' longest wait."""
-    reader = psycopg2.connect(database_url)
-    app = psycopg2.connect(database_url)
-    app.autocommit = True
-    found: dict = {"waiting": set(), "app_reads": [], "result": None}
-    with reader.cursor() as cur:
-        cur.execute("SELECT count(*) FROM notifications")  # holds ACCESS SHARE until rollback
-
-    def upgrade():
-        started = time.monotonic()
-        found["result"] = run_cli("scripts.commands.migrate", "upgrade", "0027_rls_stage1_children",
-                                  database_url=database_url)
-        found["elapsed"] = time.monotonic() - started
-
-    def read_as_the_app():
-        watcher = psycopg2.connect(database_url)
-        watcher.autocommit = True  # pg_locks afresh at every poll
-        with watcher.cursor() as look, app.cursor() as cur:
-            cur.execute("SET statement_timeout = '5s'")
-            while found["result"] is None:
-                look.execute("SELECT mode FROM pg_locks WHERE relation = 'notifications'::regclass AND NOT granted")
-                found["waiting"] |= {mode for (mode,) in look.fetchall()}
-                started = time.monotonic()
-                cur.execute("SELECT count(*) FROM notifications")
-                found["app_reads"].append(time.monotonic() - started)
-                time.sleep(0.05)
-        watcher.close()
-
-    threads = [threading.Thread(target=upgrade), threading.Thread(target=read_as_the_app)]
-    for thread in threads:
-        thread.start()
-    try:
-        if hold_seconds is not None:
-            time.sleep(hold_seconds)
-            reader.rollback()
-        threads[0].join()
-        threads[1].join()
-    finally:
-        reader.rollback()
-        reader.close()
-        app.close()
-    return found
-
-
 @pytest.mark.start_at("0026_placed_conflicts_hash")
 def test_a_stage_retries_its_lock_behind_a_reader_without_stalling_the_apps_reads(db, database_url):
     """ENABLE ROW LEVEL SECURITY needs ACCESS EXCLUSIVE: behind an open read of notifications the
     revision tries for it 200 ms at a time, with pauses, and succeeds once the read ends; the
     app's reads of that table meanwhile wait at most about one attempt."""
-    found = upgrade_behind_a_reader(database_url, hold_seconds=2.5)
+    found = upgrade_behind_a_reader(database_url, "0027_rls_stage1_children", "notifications", hold_seconds=2.5)
     assert found["result"].returncode == 0, found["result"].stderr
     assert "lock on public.children, public.habit_templates, public.notifications not available (attempt 1 of 12)" \
         in found["result"].stderr
@@ -315,7 +265,7 @@ def test_a_stage_retries_its_lock_behind_a_reader_without_stalling_the_apps_read
 
 @pytest.mark.start_at("0026_placed_conflicts_hash")
 def test_a_stage_behind_a_reader_that_never_ends_stops_with_55p03_and_applies_nothing(db, database_url):
-    found = upgrade_behind_a_reader(database_url, hold_seconds=None)
+    found = upgrade_behind_a_reader(database_url, "0027_rls_stage1_children", "notifications", hold_seconds=None)
     result = found["result"]
     assert result.returncode == 1, result.stderr
     assert "could not lock public.children, public.habit_templates, public.notifications in ACCESS EXCLUSIVE " \
