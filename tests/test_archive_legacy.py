@@ -292,3 +292,29 @@ def test_below_0037_archive_says_what_is_missing(database_url, tmp_path):
     assert result.returncode == 2
     assert "needs 0037_legacy_archive_log" in result.stderr
     assert not (tmp_path / "early.tar").exists()
+
+
+def test_read_back_finds_what_the_file_lost(legacy, database_url, tmp_path):
+    """The check the command makes before recording (exit 1 when it finds anything), run on the
+    file as written and on a copy that lost a byte."""
+    from scripts.commands.archive_legacy import read_back
+
+    out = tmp_path / "readback.tar"
+    assert archive(database_url, "--out", str(out)).returncode == 0
+    manifest = manifest_of(out)
+    assert read_back(legacy, out, manifest) == []
+    with tarfile.open(out) as tar:
+        offset = tar.getmember("tables/migration.discarded_legacy_rows.copy.gz").offset_data + 12
+    damaged = bytearray(out.read_bytes())
+    damaged[offset] ^= 0x40
+    bad = tmp_path / "lost.tar"
+    bad.write_bytes(bytes(damaged))
+    problems = read_back(legacy, bad, manifest)
+    assert len(problems) == 1 and problems[0].startswith("member tables/migration.discarded_legacy_rows.copy.gz: sha256")
+    # A manifest that says other rows than the file holds: the loaded table's checksum differs.
+    altered = json.loads(json.dumps(manifest))
+    altered["tables"][0]["checksum"] = "0" * 32
+    problems = read_back(legacy, out, altered)
+    assert "manifest.json does not read back as written" in problems
+    assert any(p.startswith("public.habit_tracker: read back 35 rows") for p in problems)
+    assert scalar(legacy, "SELECT count(*) FROM pg_class WHERE relname LIKE 'archived\\_%'") == 0

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import psycopg2
 
+from scripts.commands.legacy_readers import parse_by
 from scripts.db import legacy_archive as la
 from scripts.db import legacy_archive_file as af
 from scripts.db.database_url import connect
@@ -38,14 +39,6 @@ from scripts.db.errors import CheckFailed, OneLineParser, UsageError, cli_main, 
 
 USAGE = "usage: python -m scripts.commands.archive_legacy [--out FILE] [--by NAME]"
 BUILD = Path("build")
-
-
-def parse_by(text: str | None) -> str | None:
-    if not text:
-        return None
-    if len(text) > 100 or not text.isprintable():
-        raise UsageError(f"BY must be a printable name of at most 100 characters, got {text[:40]!r}")
-    return text
 
 
 def output_path(out: str | None, now: dt.datetime) -> Path:
@@ -63,6 +56,7 @@ def snapshot(conn, workdir: Path) -> tuple[dict, dict[str, Path]]:
     """The manifest and the member files, every table read in one snapshot."""
     with conn.cursor() as cur:
         cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        la.fix_settings(cur)
         cur.execute("SELECT now(), current_database(), current_setting('server_version')")
         archived_at, database, version = cur.fetchone()
     tables = la.archived_tables(conn)

@@ -29,6 +29,8 @@ FORMAT = "habit-tracker legacy archive 1"
 MANIFEST = "manifest.json"
 MANIFEST_SUM = "manifest.json.sha256"
 CHUNK = 1 << 20
+TABLE_KEYS = frozenset({"name", "schema", "table", "member", "rows", "checksum", "copy_sha256", "member_sha256",
+                        "columns", "constraints"})
 
 
 class ArchiveDamaged(Exception):
@@ -144,8 +146,12 @@ class Archive:
             manifest = json.loads(body)
         except ValueError as exc:
             raise ArchiveDamaged(f"member {MANIFEST}: not JSON ({exc})") from None
-        if manifest.get("format") != FORMAT:
-            raise ArchiveDamaged(f"member {MANIFEST}: format {manifest.get('format')!r}, expected {FORMAT!r}")
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+            found = manifest.get("format") if isinstance(manifest, dict) else None
+            raise ArchiveDamaged(f"member {MANIFEST}: format {found!r}, expected {FORMAT!r}")
+        tables = manifest.get("tables")
+        if not isinstance(tables, list) or not all(isinstance(t, dict) and TABLE_KEYS <= t.keys() for t in tables):
+            raise ArchiveDamaged(f"member {MANIFEST}: each table must give {', '.join(sorted(TABLE_KEYS))}")
         return manifest
 
     def _check_members(self) -> None:
