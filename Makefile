@@ -31,7 +31,8 @@ endif
 .PHONY: help install postgres db-up db-down demo test lint lint-sql lint-squawk lint-workflows sql-files \
         upgrade downgrade current history sql stamp preflight verify gate rollback seed backfill bench-backfill drift bench-drift \
         resync sync-trigger sync-drain sync-worker bench-trigger serve bench-api perf-baseline index-audit rehearse-runbook report \
-        test-property manifest clean quarantine quarantine-resolve read-parity cutover legacy-readers contract-check
+        test-property manifest clean quarantine quarantine-resolve read-parity cutover legacy-readers contract-check \
+        archive-legacy restore-legacy
 
 help: ## List every target with what it does
 	@grep -hE '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -248,6 +249,12 @@ legacy-readers: $(INSTALLED) ## Who still reads or writes habit_tracker: watch i
 
 contract-check: $(INSTALLED) ## Before Phase 3's contract: drift, stranded, queue, sync failures, read switch at 100%, last legacy-readers window clean, RLS stage 4 (JSON=1); exit 1 on any FAIL
 	$(PY) -m scripts.commands.contract_check $(if $(JSON),--json)
+
+archive-legacy: $(INSTALLED) ## Phase 3: compressed, checksummed export of habit_tracker(_old) and its quarantine, conflicts, discards to OUT (default build/legacy-archive-<UTC>.tar), read back, recorded [BY=name]
+	$(PY) -m scripts.commands.archive_legacy $(if $(OUT),--out '$(OUT)') $(if $(BY),--by '$(BY)')
+
+restore-legacy: $(INSTALLED) ## Rebuild an archive's tables in schema legacy_restore of a THROWAWAY database: make restore-legacy FILE=file; exit 1 on any sha256 or checksum mismatch
+	$(PY) -m scripts.commands.restore_legacy --file '$(FILE)'
 
 report: $(INSTALLED) ## Markdown status report of the database to build/REPORT.md (OUT=file; TARGET=rev|current for its verify checks)
 	$(PY) -m scripts.commands.report --output $(or $(OUT),$(BUILD)/REPORT.md) $(if $(TARGET),--target $(TARGET))
