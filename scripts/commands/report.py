@@ -243,6 +243,33 @@ def read_switch_section(snap: Snapshot) -> list[str]:
     return lines
 
 
+def legacy_table_section(snap: Snapshot) -> list[str]:
+    """Phase 3: the retired legacy table's recorded status (0039) and the archives written (0037)."""
+    lines = []
+    if snap.exists("migration.retired_legacy_table"):
+        row = snap.all("""SELECT renamed_at, renamed_by, legacy_rows, legacy_weeks, children, filled_days, checksum
+                          FROM migration.retired_legacy_table""")
+        if row:
+            at, by, rows, weeks, children, days, checksum = row[0]
+            lines.append(f"- renamed to habit_tracker_old {when(at)} by {by}: {rows:,} rows, {weeks:,} weeks, "
+                         f"{children:,} children, {days:,} filled days, checksum `{checksum}`")
+    elif snap.exists("public.habit_tracker"):
+        lines.append("- habit_tracker in place (the rename, 0039, has not run)")
+    if not snap.exists("migration.legacy_archives"):
+        return lines + [not_installed("migration.legacy_archives")]
+    archives = snap.all("""SELECT archived_at, archived_by, file_name, source_table,
+                                  (tables -> ('public.' || source_table) ->> 'rows')::BIGINT
+                           FROM migration.legacy_archives ORDER BY id DESC LIMIT 5""")
+    if not archives:
+        return lines + ["- archives: none recorded (`make archive-legacy`)"]
+    source = next((t for t in ("public.habit_tracker_old", "public.habit_tracker") if snap.exists(t)), None)
+    matches = snap.one("SELECT migration.archive_matches(%s::REGCLASS)", (source,))[0] if source else None
+    lines.append(f"- an archive matches {source} as it is now: {'yes' if matches else 'no'}" if source
+                 else "- the legacy table is dropped; its archives:")
+    return lines + ["", *table(["archived", "by", "file", "table", "rows"],
+                                [[when(a), b, f, t, r] for a, b, f, t, r in archives])]
+
+
 def drift_section(url: str) -> list[str]:
     """scripts/drift.py's detect() on a connection of its own (it writes temporary tables)."""
     conn = connect(url, autocommit=False)
@@ -373,6 +400,10 @@ def build(url: str, target: str | None = None) -> str:
             "## Read switch (Phase 2)",
             "",
             *snap.section(read_switch_section),
+            "",
+            "## Legacy table (Phase 3)",
+            "",
+            *snap.section(legacy_table_section),
             "",
         ]
         history = snap.section(history_section, script, current)
