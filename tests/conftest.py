@@ -49,7 +49,7 @@ from scripts.db.database_url import sqlalchemy_url
 from scripts.dev.pg_majors import selected_major
 from scripts.dev.throwaway_pg import SUPERUSER, TEST_DBNAME, Cluster, enable_pg_cron, load_standin, LOGIN_ROLE
 
-from helpers import current_revision, run_in_process, starts_at, unschedule_drain
+from helpers import LEGACY_WRITABLE, current_revision, run_in_process, starts_at, unschedule_drain
 from legacy_cases import U1, U2
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -325,11 +325,12 @@ def current_revision_or_base(conn) -> str:
 
 
 @pytest.fixture
-@starts_at("head")
+@starts_at(LEGACY_WRITABLE)
 def synced(db, migrate):
-    """At head, with the two test users; pg_cron's minutely drain is unscheduled, because the
-    tests drain the dual-write queue when they mean to (the drain would race them)."""
-    migrate("upgrade", "head")
+    """At the last revision before the freeze (habit_tracker takes writes), with the two test
+    users; pg_cron's minutely drain is unscheduled, because the tests drain the dual-write queue
+    when they mean to (the drain would race them)."""
+    migrate("upgrade", LEGACY_WRITABLE)
     with db.cursor() as cur:
         cur.execute("INSERT INTO auth.users (id) VALUES (%s), (%s)", (U1, U2))
     unschedule_drain(db)

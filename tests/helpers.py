@@ -29,6 +29,8 @@ from unittest import mock
 
 import psycopg2
 import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from psycopg2 import sql
 
 from scripts.commands.verify import run_checks
@@ -47,6 +49,11 @@ ALEMBIC_INI = REPO_ROOT / "alembic.ini"
 HAS_PG_CRON = pg_cron_installed()
 NO_PG_CRON = f"pg_cron is not available for PostgreSQL {selected_major()} here (the registry build has none)"
 needs_pg_cron = pytest.mark.skipif(not HAS_PG_CRON, reason=NO_PG_CRON)
+
+# From the freeze on, habit_tracker refuses every write. The tests of Phase 1 and 2 (the
+# trigger, the drain, the endpoint writing both schemas) start from the revision before it.
+FREEZE = "0038_freeze_legacy"
+LEGACY_WRITABLE = ScriptDirectory.from_config(Config(str(ALEMBIC_INI))).get_revision(FREEZE).down_revision
 
 
 def unschedule_drain(db) -> None:

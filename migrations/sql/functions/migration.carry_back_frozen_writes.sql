@@ -12,7 +12,7 @@ DECLARE
     shape JSONB;
     written BIGINT[] := '{}';
     changed BIGINT[];
-    children UUID[] := ARRAY(SELECT DISTINCT migration.child_id(f.user_id, f.child_name)
+    touched_children UUID[] := ARRAY(SELECT DISTINCT migration.child_id(f.user_id, f.child_name)
                              FROM migration.frozen_writes AS f);
 BEGIN
     -- The downgrade's: what the app wrote to the new tables while habit_tracker was frozen,
@@ -74,11 +74,11 @@ BEGIN
     WHERE w.child_id = migration.child_id(k.user_id, k.child_name) AND w.week_start_date = k.monday
         AND w.source_version = 'new_schema';
     UPDATE public.children AS c SET source_version = 'dual_write'
-    WHERE c.id = ANY(children) AND c.source_version = 'new_schema';
+    WHERE c.id = ANY(touched_children) AND c.source_version = 'new_schema';
     PERFORM migration.sync_legacy_rows(
         ARRAY(SELECT DISTINCT x.id FROM unnest(written || ARRAY(SELECT f.legacy_id FROM migration.frozen_writes AS f))
                                          AS x (id)),
-        'dual_write', children);
+        'dual_write', touched_children);
     RETURN cardinality(ARRAY(SELECT DISTINCT unnest(written)));
 END;
 $$;

@@ -9,7 +9,7 @@ LANGUAGE plpgsql
 AS $$
 DECLARE
     child TEXT := request ->> 'child_name';
-    start_date DATE := (request ->> 'week_start_date')::DATE;
+    named_start DATE := (request ->> 'week_start_date')::DATE;
     found_id BIGINT;
 BEGIN
     -- migration.dual_write_find_week()'s rule over the live rows (migration.live_legacy_rows):
@@ -20,8 +20,8 @@ BEGIN
     SELECT l.legacy_id INTO found_id
     FROM migration.live_legacy_rows AS l
     WHERE l.user_id = acting_user AND l.child_name = child
-        AND (l.week_start_date = start_date OR l.week_start_date IS NULL)
-        AND l.start_date = start_date
+        AND (l.week_start_date = named_start OR l.week_start_date IS NULL)
+        AND l.start_date = named_start
     ORDER BY EXISTS (SELECT 1 FROM migration.habit_elements(l.habits) AS e
                      WHERE e.element ->> 'name' = request ->> 'habit_name') DESC,
              EXISTS (SELECT 1 FROM public.habit_tracker AS h, migration.local_problem(h) AS p
@@ -29,7 +29,7 @@ BEGIN
     LIMIT 1;
     IF found_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'PT404', DETAIL = 'week_not_found',
-            MESSAGE = format('no week of %L starting %s', child, start_date);
+            MESSAGE = format('no week of %L starting %s', child, named_start);
     END IF;
     RETURN found_id;
 END;

@@ -8,19 +8,19 @@ RETURNS UUID
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    found UUID;
+    habit_key UUID;
 BEGIN
     -- Habits merge by name: an existing habit keeps its id (links to it survive every write).
-    SELECT h.id INTO found FROM public.habits AS h WHERE h.week_id = week AND h.name = habit_name;
+    SELECT h.id INTO habit_key FROM public.habits AS h WHERE h.week_id = week AND h.name = habit_name;
     IF NOT FOUND THEN
-        found := CASE WHEN starts_here THEN migration.habit_id(legacy_id, pos)
+        habit_key := CASE WHEN starts_here THEN migration.habit_id(legacy_id, pos)
                       ELSE md5('habit_tracker/habit/' || legacy_id::TEXT || '/' || pos::TEXT || '/'
                                || monday::TEXT)::UUID END;
         INSERT INTO public.habits (id, week_id, name, display_order)
-        VALUES (found, week, habit_name,
+        VALUES (habit_key, week, habit_name,
                 coalesce((SELECT max(h.display_order) + 1 FROM public.habits AS h WHERE h.week_id = week), 0));
     END IF;
-    RETURN found;
+    RETURN habit_key;
 END;
 $$;
 

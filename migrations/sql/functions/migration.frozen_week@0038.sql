@@ -9,7 +9,7 @@ LANGUAGE plpgsql
 AS $$
 DECLARE
     child_key UUID;
-    found UUID;
+    week_key UUID;
 BEGIN
     -- The child and its Monday week, made when missing (source_version stays the column's
     -- default, 'new_schema': written by the app after the freeze). Ids as the mapping gives
@@ -19,12 +19,12 @@ BEGIN
         child_key := migration.child_id(acting_user, child);
         INSERT INTO public.children (id, user_id, name) VALUES (child_key, acting_user, child);
     END IF;
-    SELECT w.id INTO found FROM public.weeks AS w WHERE w.child_id = child_key AND w.week_start_date = monday;
+    SELECT w.id INTO week_key FROM public.weeks AS w WHERE w.child_id = child_key AND w.week_start_date = monday;
     IF NOT FOUND THEN
-        found := CASE WHEN start_date = monday THEN migration.week_id(legacy_id)
+        week_key := CASE WHEN start_date = monday THEN migration.week_id(legacy_id)
                       ELSE md5('habit_tracker/week/' || child_key::TEXT || '/' || monday::TEXT)::UUID END;
         INSERT INTO public.weeks (id, user_id, child_id, week_start_date, week_end_date, theme, reflection, reward)
-        VALUES (found, acting_user, child_key, monday, monday + 6, fields ->> 'theme',
+        VALUES (week_key, acting_user, child_key, monday, monday + 6, fields ->> 'theme',
                 nullif(fields -> 'reflection', 'null'::JSONB), fields ->> 'reward');
     ELSIF fields IS NOT NULL AND start_date = monday THEN
         -- A week starting on its Monday gives the week its fields, as in the mapping; the row's
@@ -32,9 +32,9 @@ BEGIN
         UPDATE public.weeks AS w
         SET theme = fields ->> 'theme', reflection = nullif(fields -> 'reflection', 'null'::JSONB),
             reward = fields ->> 'reward'
-        WHERE w.id = found;
+        WHERE w.id = week_key;
     END IF;
-    RETURN found;
+    RETURN week_key;
 END;
 $$;
 
