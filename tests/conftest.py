@@ -49,16 +49,12 @@ from scripts.db.database_url import sqlalchemy_url
 from scripts.dev.pg_majors import selected_major
 from scripts.dev.throwaway_pg import SUPERUSER, TEST_DBNAME, Cluster, enable_pg_cron, load_standin, LOGIN_ROLE
 
-from helpers import LEGACY_WRITABLE, current_revision, run_in_process, starts_at, unschedule_drain
+from helpers import CONTRACT_OVERRIDE, LEGACY_WRITABLE, current_revision, run_in_process, starts_at, unschedule_drain
 from legacy_cases import U1, U2
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # pg_cron runs in this database only (cron.database_name), so every test database has this name.
 BASE = "base"
-# Tests reach Phase 3's revisions (GATE = "contract") on throwaway databases that are not ready for
-# the contract (no read switch at 100%, no legacy-readers window): the override, which migrate
-# allows on habits_test only. A test of the gate itself runs migrate without it.
-CONTRACT_OVERRIDE = ("-x", "contract_override=true")
 
 
 def pytest_configure(config):

@@ -10,8 +10,9 @@ import json
 import psycopg2
 import pytest
 
-from helpers import FREEZE, LEGACY_WRITABLE, attempt, drift, run_in_process, scalar, starts_at, unschedule_drain
+from helpers import CONTRACT_OVERRIDE, FREEZE, LEGACY_WRITABLE, attempt, drift, run_in_process, scalar, starts_at, unschedule_drain
 from legacy_cases import U1, U2, habit
+from test_rls_stages import upgrade_behind_a_reader
 from test_dual_write import (  # noqa: F401 (endpoint: a fixture; the tests run again here, frozen)
     MONDAY, NEXT_MONDAY, SUNDAY, TUESDAY, counts, create, delete, endpoint, endpoint_client, placed, update,
     test_bad_input_gets_a_json_error_and_changes_nothing, test_keys_are_per_user,
@@ -301,3 +302,32 @@ def test_the_gate_refuses_the_freeze_without_the_override(writable, db, migrate)
     assert scalar(db, "SELECT version_num FROM alembic_version") == FREEZE
     assert "override" in scalar(db, "SELECT note FROM alembic.alembic_version_history "
                                     "WHERE revision = %s AND direction = 'upgrade' ORDER BY id DESC LIMIT 1", (FREEZE,))
+
+
+def test_verify_consistency_and_resync_have_nothing_to_compare(endpoint, db, database_url):
+    assert endpoint(create()).status_code == 201
+    assert endpoint(update(status="red", day=4)).status_code == 200
+    checked = endpoint({"operation": "verify_consistency", "data": {}})
+    assert checked.status_code == 200, checked.text
+    assert checked.json()["consistent"] is True and checked.json()["frozen"] is True
+    before = days(db)
+    result = run_in_process("scripts.commands.resync", database_url=database_url)
+    assert result.returncode == 0 and result.stdout.startswith("resync: nothing to resync"), result.stdout
+    assert days(db) == before
+
+
+# --- the lock -------------------------------------------------------------------------------
+
+def test_the_freeze_retries_its_lock_behind_a_reader_without_stalling_the_apps_reads(writable, db, database_url):
+    """The triggers need ACCESS EXCLUSIVE on habit_tracker: behind an open read the freeze tries
+    200 ms at a time with pauses (migrations/helpers/lock_retry.py), and succeeds once the read
+    ends; the app's reads of the table wait at most about one attempt meanwhile."""
+    # Held longer than for an RLS stage: the contract gate runs (and is recorded skipped) first.
+    found = upgrade_behind_a_reader(database_url, hold_seconds=6, revision=FREEZE, table="habit_tracker",
+                                    options=CONTRACT_OVERRIDE)
+    assert found["result"].returncode == 0, found["result"].stderr
+    assert "lock on public.habit_tracker not available (attempt 1 of 12)" in found["result"].stderr
+    assert found["waiting"] == {"AccessExclusiveLock"}
+    assert len(found["app_reads"]) > 10 and max(found["app_reads"]) < 0.6, found["app_reads"]
+    assert found["elapsed"] > 6.0
+    assert scalar(db, "SELECT version_num FROM alembic_version") == FREEZE

@@ -249,21 +249,23 @@ def test_rollback_of_a_stage_leaves_the_previous_stage_verified(revision, db, da
 
 # --- the lock and the gate -----------------------------------------------------------------------
 
-def upgrade_behind_a_reader(database_url, hold_seconds: float | None) -> dict:
-    """Upgrade to 0027 while a transaction holds ACCESS SHARE on notifications (released after
-    `hold_seconds`, or only once the upgrade has ended); meanwhile another session reads
-    notifications every 50 ms, as the app would. Returns the upgrade's result and time, the
-    modes seen waiting on notifications, and the app reads' longest wait."""
+def upgrade_behind_a_reader(database_url, hold_seconds: float | None, revision: str = "0027_rls_stage1_children",
+                            table: str = "notifications", options: tuple = ()) -> dict:
+    """Upgrade to `revision` (0027) while a transaction holds ACCESS SHARE on `table`
+    (notifications; released after `hold_seconds`, or only once the upgrade has ended);
+    meanwhile another session reads the table every 50 ms, as the app would. Returns the
+    upgrade's result and time, the modes seen waiting on it, and the app reads' longest wait.
+    `options`: more arguments of migrate (test_freeze.py passes the contract override)."""
     reader = psycopg2.connect(database_url)
     app = psycopg2.connect(database_url)
     app.autocommit = True
     found: dict = {"waiting": set(), "app_reads": [], "result": None}
     with reader.cursor() as cur:
-        cur.execute("SELECT count(*) FROM notifications")  # holds ACCESS SHARE until rollback
+        cur.execute(f"SELECT count(*) FROM {table}")  # holds ACCESS SHARE until rollback
 
     def upgrade():
         started = time.monotonic()
-        found["result"] = run_cli("scripts.commands.migrate", "upgrade", "0027_rls_stage1_children",
+        found["result"] = run_cli("scripts.commands.migrate", "upgrade", revision, *options,
                                   database_url=database_url)
         found["elapsed"] = time.monotonic() - started
 
@@ -273,10 +275,10 @@ def upgrade_behind_a_reader(database_url, hold_seconds: float | None) -> dict:
         with watcher.cursor() as look, app.cursor() as cur:
             cur.execute("SET statement_timeout = '5s'")
             while found["result"] is None:
-                look.execute("SELECT mode FROM pg_locks WHERE relation = 'notifications'::regclass AND NOT granted")
+                look.execute("SELECT mode FROM pg_locks WHERE relation = %s::regclass AND NOT granted", (table,))
                 found["waiting"] |= {mode for (mode,) in look.fetchall()}
                 started = time.monotonic()
-                cur.execute("SELECT count(*) FROM notifications")
+                cur.execute(f"SELECT count(*) FROM {table}")
                 found["app_reads"].append(time.monotonic() - started)
                 time.sleep(0.05)
         watcher.close()

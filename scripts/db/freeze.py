@@ -1,7 +1,7 @@
 """Whether habit_tracker is frozen (revision 0038_freeze_legacy): its freeze trigger is there.
 
 Read by the commands that compare or sync the legacy table (`make drift`, `make sync-drain`,
-`make sync-worker`, the contract gate's drift line): once frozen, there is nothing to compare
+`make sync-worker`, `make resync`, the contract gate's drift line, the endpoint's verify_consistency): once frozen, there is nothing to compare
 and nothing to sync, and each says so instead of failing.
 """
 from __future__ import annotations
@@ -15,6 +15,8 @@ NOTHING_TO_COMPARE = (f"nothing left to compare: habit_tracker is frozen since {
 
 FROZEN = """SELECT EXISTS (SELECT 1 FROM pg_trigger
                            WHERE tgrelid = to_regclass('public.habit_tracker') AND tgname = %s)"""
+# The same, with the trigger's name written in (the endpoint's asynchronous cursor).
+FROZEN_LITERAL = FROZEN.replace("%s", f"'{TRIGGER}'")
 
 
 def frozen(conn) -> bool:
