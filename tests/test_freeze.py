@@ -115,6 +115,9 @@ def test_the_sync_trigger_and_the_drain_job_are_gone_and_the_worker_says_retired
         result = run_in_process("scripts.commands.sync_queue", action, database_url=database_url)
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith(f"sync {action}: retired since 0038_freeze_legacy"), result.stdout
+    for mode in ("status", "on"):
+        result = run_in_process("scripts.commands.sync_trigger", mode, database_url=database_url)
+        assert result.returncode == 0 and "retired since 0038_freeze_legacy" in result.stdout, result.stdout
 
 
 def test_drift_has_nothing_left_to_compare(synced, database_url):
@@ -272,8 +275,10 @@ def test_the_rollback_carries_every_frozen_write_back_with_no_drift(writable, db
         # The rows agree on every day (the Sunday row's theme against the Monday row's stays recorded).
         assert scalar(db, "SELECT count(*) FROM migration.placement_conflicts WHERE field = 'status'") == 0
 
-        # Dual-write is back: the sync trigger, the endpoint writing habit_tracker, the grants.
+        # Dual-write is back: the sync trigger, its drain job, the endpoint writing habit_tracker, the grants.
         assert scalar(db, "SELECT count(*) FROM pg_trigger WHERE tgname = 'trigger_habit_tracker_dual_write'") == 1
+        if scalar(db, "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron')"):
+            assert scalar(db, "SELECT schedule FROM cron.job WHERE jobname = 'drain-sync-queue'") == "* * * * *"
         assert scalar(db, "SELECT has_table_privilege('authenticated', 'habit_tracker', 'INSERT')") is True
         assert call(update(status="red", day=0, start="2025-08-19", habit_name="수영")).status_code == 200
         assert scalar(db, "SELECT habits -> 0 -> 'times' ->> 0 FROM habit_tracker WHERE id = %s", (created,)) == "red"
