@@ -10,11 +10,12 @@ import json
 import psycopg2
 import pytest
 
-from helpers import CONTRACT_OVERRIDE, FREEZE, LEGACY_WRITABLE, attempt, drift, run_in_process, scalar, starts_at, unschedule_drain
+from helpers import CONTRACT_OVERRIDE, FREEZE, LEGACY_WRITABLE, at_once, attempt, drift, run_in_process, scalar, starts_at, unschedule_drain
 from legacy_cases import U1, U2, habit
 from test_rls_stages import upgrade_behind_a_reader
 from test_dual_write import (  # noqa: F401 (endpoint: a fixture; the tests run again here, frozen)
-    MONDAY, NEXT_MONDAY, SUNDAY, TUESDAY, counts, create, delete, endpoint, endpoint_client, placed, update,
+    MONDAY, NEXT_MONDAY, SUNDAY, TUESDAY, counts, create, delete, endpoint, endpoint_client, placed, post, served,
+    update,
     test_bad_input_gets_a_json_error_and_changes_nothing, test_keys_are_per_user,
     test_the_legacy_tables_global_child_week_unique_is_a_conflict, test_the_same_key_with_another_body_is_refused,
     test_cors_preflight_allows_the_originals_headers_for_allowed_origins,
@@ -336,3 +337,56 @@ def test_the_freeze_retries_its_lock_behind_a_reader_without_stalling_the_apps_r
     assert len(found["app_reads"]) > 10 and max(found["app_reads"]) < 0.6, found["app_reads"]
     assert found["elapsed"] > 6.0
     assert scalar(db, "SELECT version_num FROM alembic_version") == FREEZE
+
+
+def merged_writes(call) -> None:
+    """Frozen writes that merge with legacy-era rows: a Tuesday-start week created over the
+    Monday row's week (its seventh day is that Monday); a day of the Sunday row filled in a
+    habit its week of 07-21 did not show; then the Sunday row deleted."""
+    for body in (create(child="서연", start=TUESDAY, habits=[habit("독서", ["red", "", "", "", "", "", "yellow"]),
+                                                             habit("그림", [""] * 7, 2)]),
+                 update(status="red", day=0, start=SUNDAY, habit_name="피아노"),
+                 update(status="green", day=6, start=TUESDAY, child="서연"),
+                 delete(start=SUNDAY)):
+        response = call(body)
+        assert response.status_code in (200, 201), (body, response.text)
+
+
+def test_the_rollback_of_writes_merged_with_legacy_rows_has_no_drift(writable, db, migrate, database_url):
+    with endpoint_client(database_url) as call:
+        scenario_before_freeze(call)
+        assert call(create(child="서연", start=NEXT_MONDAY)).status_code == 201
+        migrate("upgrade", FREEZE)
+        merged_writes(call)
+        before = {child: days(db, child) for child in ("민준", "서연")}
+        migrate("downgrade", LEGACY_WRITABLE)
+        assert {child: days(db, child) for child in ("민준", "서연")} == before
+    code, report = drift(database_url)
+    assert code == 0, report
+    assert run_in_process("scripts.commands.read_parity", database_url=database_url).returncode == 0
+
+
+def test_concurrent_requests_have_one_effect_while_frozen(served, db):
+    """As test_dual_write's fifty requests, on the new tables alone: one key, one effect; fifty
+    keys for one week, one 201 and forty-nine 409 (the frozen functions serialize a child name)."""
+    results = at_once(lambda n: post(served, create(), key="one-key"), 50)
+    assert {status for status, _ in results} == {201}
+    assert len({json.dumps(body, sort_keys=True) for _, body in results}) == 1
+    assert (counts(db)["weeks"], counts(db)["idempotency_log"], counts(db)["habit_tracker"]) == (1, 1, 0)
+    statuses = sorted(status for status, _ in at_once(lambda n: post(served, create(start=NEXT_MONDAY), f"k{n}"), 50))
+    assert statuses == [201] + [409] * 49
+    days_at_once = [f"2025-08-{4 + n:02d}" for n in range(7)]
+    results = at_once(lambda n: post(served, create(start=days_at_once[n], habits=[habit("독서", ["green"] + [""] * 6)]),
+                                     f"day-{n}"), 7)
+    assert [status for status, _ in results] == [201] * 7
+    assert [row for row in placed(db) if row[0] == "2025-08-04"] == [
+        ("2025-08-04", "독서", 0, day, "green") for day in days_at_once]
+
+
+def test_another_users_week_is_not_found_and_untouched_while_frozen(endpoint, db):
+    endpoint(create())
+    before, seen = counts(db), days(db)
+    for body in (update(), delete()):
+        response = endpoint(body, user=U2)
+        assert response.status_code == 404 and response.json()["error"]["code"] == "week_not_found"
+    assert counts(db) == before and days(db) == seen
