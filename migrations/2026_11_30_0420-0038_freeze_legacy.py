@@ -57,7 +57,10 @@ What and why
     - What changed while frozen is tracked in two tables (owner only): migration.frozen_rows
       (legacy id, child, start, habits, state 'created' | 'deleted') and
       migration.frozen_writes (one row per write and Monday week it touched).
-    - `make drift` (and resync) see the freeze: "nothing left to compare", exit 0.
+    - The tooling sees the freeze (scripts/db/freeze.py): `make drift`, `make resync` and the
+      endpoint's verify_consistency have nothing left to compare (exit 0); `make backfill` is
+      refused (exit 2: it would place the legacy rows over what the app wrote since); `make
+      sync-trigger` says retired.
 
 Locks taken, and for how long
     lock_timeout '5s' and statement_timeout '60s' first. ACCESS EXCLUSIVE on habit_tracker

@@ -310,7 +310,7 @@ def test_the_gate_refuses_the_freeze_without_the_override(writable, db, migrate)
                                     "WHERE revision = %s AND direction = 'upgrade' ORDER BY id DESC LIMIT 1", (FREEZE,))
 
 
-def test_verify_consistency_and_resync_have_nothing_to_compare(endpoint, db, database_url):
+def test_verify_consistency_and_resync_have_nothing_to_compare_and_backfill_is_refused(endpoint, db, database_url):
     assert endpoint(create()).status_code == 201
     assert endpoint(update(status="red", day=4)).status_code == 200
     checked = endpoint({"operation": "verify_consistency", "data": {}})
@@ -319,6 +319,10 @@ def test_verify_consistency_and_resync_have_nothing_to_compare(endpoint, db, dat
     before = days(db)
     result = run_in_process("scripts.commands.resync", database_url=database_url)
     assert result.returncode == 0 and result.stdout.startswith("resync: nothing to resync"), result.stdout
+    # A backfill would place the (older) legacy rows over the app's writes: refused, one line.
+    result = run_in_process("scripts.commands.backfill", database_url=database_url)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "refused: habit_tracker is frozen since 0038_freeze_legacy" in result.stderr
     assert days(db) == before
 
 
