@@ -184,7 +184,7 @@ bench-backfill: $(INSTALLED) $(PG_SERVER) ## Benchmark: backfill vs set-based fl
 	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
 	$(PY) -m scripts.bench.bench_backfill --rows $(or $(ROWS),60000)
 
-drift: $(INSTALLED) ## Compare habit_tracker with the new tables row by row (JSON=1, MIN_AGE=seconds, FULL=1 re-maps all); exit 1 on drift
+drift: $(INSTALLED) ## Compare habit_tracker with the new tables row by row (JSON=1, MIN_AGE=seconds, FULL=1 re-maps all); exit 1 on drift; frozen (0038): nothing left to compare, exit 0
 	$(PY) -m scripts.commands.drift $(if $(JSON),--json) $(if $(MIN_AGE),--min-age $(MIN_AGE)) $(if $(FULL),--full)
 
 bench-drift: $(INSTALLED) $(PG_SERVER) ## Benchmark: drift check vs naive EXCEPT ALL on ROWS legacy weeks (default 60000), own throwaway server
@@ -198,10 +198,10 @@ resync: $(INSTALLED) ## Re-sync legacy rows whose sync failed or that changed wh
 sync-trigger: $(INSTALLED) ## The sync trigger's global switch: make sync-trigger MODE=on|off (no MODE: show it)
 	$(PY) -m scripts.commands.sync_trigger $(or $(MODE),status)
 
-sync-drain: $(INSTALLED) ## Apply every legacy write the dual-write trigger queued, now; exit 1 if some fail to sync
+sync-drain: $(INSTALLED) ## Apply every legacy write the dual-write trigger queued, now; exit 1 if some fail to sync (retired since 0038: says so, exit 0)
 	$(PY) -m scripts.commands.sync_queue drain
 
-sync-worker: $(INSTALLED) ## Drain the dual-write queue every INTERVAL seconds (default 2) until Ctrl-C; where pg_cron is absent
+sync-worker: $(INSTALLED) ## Drain the dual-write queue every INTERVAL seconds (default 2) until Ctrl-C; where pg_cron is absent (retired since 0038)
 	$(PY) -m scripts.commands.sync_queue worker --interval $(or $(INTERVAL),2)
 
 bench-trigger: $(INSTALLED) $(PG_SERVER) ## Benchmark: legacy insert/update with the dual-write trigger vs without, and the drain; durable server

@@ -49,16 +49,12 @@ from scripts.db.database_url import sqlalchemy_url
 from scripts.dev.pg_majors import selected_major
 from scripts.dev.throwaway_pg import SUPERUSER, TEST_DBNAME, Cluster, enable_pg_cron, load_standin, LOGIN_ROLE
 
-from helpers import current_revision, run_in_process, starts_at, unschedule_drain
+from helpers import CONTRACT_OVERRIDE, LEGACY_WRITABLE, current_revision, run_in_process, starts_at, unschedule_drain
 from legacy_cases import U1, U2
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # pg_cron runs in this database only (cron.database_name), so every test database has this name.
 BASE = "base"
-# Tests reach Phase 3's revisions (GATE = "contract") on throwaway databases that are not ready for
-# the contract (no read switch at 100%, no legacy-readers window): the override, which migrate
-# allows on habits_test only. A test of the gate itself runs migrate without it.
-CONTRACT_OVERRIDE = ("-x", "contract_override=true")
 
 
 def pytest_configure(config):
@@ -325,11 +321,12 @@ def current_revision_or_base(conn) -> str:
 
 
 @pytest.fixture
-@starts_at("head")
+@starts_at(LEGACY_WRITABLE)
 def synced(db, migrate):
-    """At head, with the two test users; pg_cron's minutely drain is unscheduled, because the
-    tests drain the dual-write queue when they mean to (the drain would race them)."""
-    migrate("upgrade", "head")
+    """At the last revision before the freeze (habit_tracker takes writes), with the two test
+    users; pg_cron's minutely drain is unscheduled, because the tests drain the dual-write queue
+    when they mean to (the drain would race them)."""
+    migrate("upgrade", LEGACY_WRITABLE)
     with db.cursor() as cur:
         cur.execute("INSERT INTO auth.users (id) VALUES (%s), (%s)", (U1, U2))
     unschedule_drain(db)

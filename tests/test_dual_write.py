@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import contextmanager
 from datetime import date
 import urllib.error
 import urllib.request
@@ -14,7 +15,7 @@ import psycopg2
 import pytest
 from starlette.testclient import TestClient
 
-from helpers import at_once, drain, drift, run_cli, scalar
+from helpers import LEGACY_WRITABLE, at_once, drain, drift, run_cli, scalar
 from legacy_cases import U1, U2, habit
 from scripts.commands.seed_legacy import week_label
 from scripts.dual_write.app import PATH, create_app
@@ -49,8 +50,9 @@ def delete(child="민준", start=MONDAY) -> dict:
     return {"operation": "delete_week", "data": {"child_name": child, "week_start_date": start}}
 
 
-@pytest.fixture
-def endpoint(synced, database_url):
+@contextmanager
+def endpoint_client(database_url):
+    """The endpoint in this process: call(body, user=, key=, **headers) posts one request."""
     app = create_app(Settings(database_url, SECRET, (ORIGIN,), pool_size=4))
     with TestClient(app) as client:
         counter = iter(range(1_000_000))
@@ -64,6 +66,12 @@ def endpoint(synced, database_url):
             return client.post(PATH, content=content, headers={k: v for k, v in sent.items() if v is not None})
 
         call.client = client
+        yield call
+
+
+@pytest.fixture
+def endpoint(synced, database_url):
+    with endpoint_client(database_url) as call:
         yield call
 
 
@@ -236,8 +244,8 @@ def legacy_insert(conn, start, habits, theme="여름") -> int:
 
 @pytest.fixture
 def twin(synced, templates):
-    """A second database at head with the test's users, for the trigger path's rows."""
-    with templates.shared_database("dual_write_twin", "head") as url:
+    """A second database where the legacy table takes writes (as `synced`), with the test's users, for the trigger path's rows."""
+    with templates.shared_database("dual_write_twin", LEGACY_WRITABLE) as url:
         conn = psycopg2.connect(url)
         conn.autocommit = True
         conn.cursor().execute("INSERT INTO auth.users (id) VALUES (%s), (%s)", (U1, U2))
@@ -539,7 +547,7 @@ def test_seven_rows_of_one_child_week_created_at_once_merge(served, db, database
     assert_no_drift(database_url)
 
 
-@pytest.mark.parametrize("revision", ["0022_row_sync_locks_first", "head"])
+@pytest.mark.parametrize("revision", ["0022_row_sync_locks_first", LEGACY_WRITABLE])
 def test_the_endpoint_serves_a_database_before_and_after_0023(db, migrate, database_url, revision):
     """The service is deployed with this repository; the database may still be at 0022 (before
     `make upgrade`) or be rolled back there. Each connection prepares verify_consistency in the

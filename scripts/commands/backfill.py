@@ -32,6 +32,7 @@ import psycopg2
 
 from scripts.db.database_url import connect, require_revision_object
 from scripts.db.errors import CheckFailed, UsageError, cli_main
+from scripts.db.freeze import FREEZE_REVISION, frozen
 
 DEFAULT_BATCH = 1000
 SOURCE = "migration"
@@ -179,6 +180,10 @@ def main(argv: list[str]) -> int:
     conn = connect(autocommit=False)
     try:
         _require_mapping(conn)
+        if frozen(conn):
+            # The new tables hold what the app wrote since the freeze; the legacy rows do not.
+            raise UsageError(f"refused: habit_tracker is frozen since {FREEZE_REVISION}: a backfill would overwrite "
+                             "what the app wrote to the new tables since (downgrade the freeze first)")
         if places_by_date(conn):
             if args.repair_sunday_starts is not None:
                 raise UsageError("--repair-sunday-starts (REPAIR_SUNDAY) is retired since 0023_place_days_by_date: "

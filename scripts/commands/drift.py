@@ -6,7 +6,8 @@ Runs the drift check of scripts/db/drift.py over every user and prints its repor
 check works, and what it compares, is that module's docstring). `--full` re-maps every
 child-week instead of trusting those placed and unchanged since.
 
-Exit 0 no drift, 1 drift found, 2 could not run. With DRIFT_WEBHOOK_URL set, drift is also
+Exit 0 no drift, 1 drift found, 2 could not run. Once habit_tracker is frozen (revision
+0038_freeze_legacy) there is nothing left to compare: it says so and exits 0. With DRIFT_WEBHOOK_URL set, drift is also
 posted as a Discord-compatible message (scripts/commands/drift_alert.py); a failing webhook is
 reported on stderr and does not change the exit code.
 """
@@ -25,6 +26,7 @@ from scripts.commands.drift_alert import post_alert
 from scripts.db.database_url import connect
 from scripts.db.drift import SEVERITY_ORDER, Report, detect
 from scripts.db.errors import UsageError, cli_main
+from scripts.db.freeze import NOTHING_TO_COMPARE, frozen
 
 
 def render_text(report: Report, examples: int) -> str:
@@ -77,6 +79,10 @@ def main(argv: list[str]) -> int:
         raise UsageError("--min-age and --examples must not be negative")
     conn = connect(autocommit=False)
     try:
+        if frozen(conn):
+            print(json.dumps({"drift": False, "frozen": True, "findings": 0, "detail": NOTHING_TO_COMPARE})
+                  if args.json else NOTHING_TO_COMPARE)
+            return 0
         report = detect(conn, args.min_age, args.full)
     except psycopg2.Error as exc:
         raise UsageError(f"drift check could not run: {' '.join(str(exc).split())}") from None

@@ -10,6 +10,9 @@ row at a time with migration.try_sync_legacy_row() (revision 0012), every row th
   (drift's drift_out_of_step). A sync places the child-weeks of its row whole, the same
   child-weeks `make drift` re-maps for them.
 
+Since 0038_freeze_legacy there is nothing to resync (habit_tracker is frozen, the new tables are
+the only copy being written): it says so and exits 0, writing nothing.
+
 Each row runs in its own subtransaction: a row that still fails is recorded in
 migration.sync_failures (operation RESYNC) and the others go on. Exit 0 when every row synced, 1 when some
 still fail (named on stderr), 2 when it cannot run.
@@ -24,6 +27,7 @@ from scripts.commands import sync_queue
 from scripts.db.database_url import connect, require_revision_object
 from scripts.db.drift import select_rows
 from scripts.db.errors import CheckFailed, UsageError, cli_main
+from scripts.db.freeze import NOTHING_TO_COMPARE, frozen
 
 COMMIT_EVERY = 500
 OUT_OF_STEP = """SELECT legacy_id FROM drift_out_of_step UNION SELECT legacy_id FROM migration.sync_failures
@@ -79,6 +83,9 @@ def main(argv: list[str]) -> int:
         require_revision_object(conn, "migration.try_sync_legacy_row(bigint,text,uuid,bigint[])",
                                 "the database has no row sync: upgrade to 0012_dual_write_trigger_sync first")
         conn.commit()
+        if frozen(conn):
+            print(f"resync: nothing to resync: {NOTHING_TO_COMPARE}")
+            return 0
         drained = drain_queue_first(conn)
         ids = out_of_step(conn)
         failed = resync(conn, ids)

@@ -13,6 +13,11 @@ runs it every minute where it is installed; these commands run it from outside:
 - worker: drain, sleep INTERVAL (default 2 s), again, until interrupted; for a lag of seconds
   without pg_cron. A lost connection is reported on one line and retried.
 - status: how many writes wait and how old the oldest is.
+
+Retired since revision 0038_freeze_legacy: habit_tracker refuses every write and its sync
+trigger is gone, so nothing is ever queued. drain and worker then print "retired since
+0038_freeze_legacy" and exit 0 (nothing failed, nothing is left to do: a supervisor that still
+starts the worker is not told of a failure); status still reads the queue.
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ import psycopg2
 
 from scripts.db.database_url import connect, require_revision_object
 from scripts.db.errors import OneLineParser, CheckFailed, UsageError, cli_main
+from scripts.db.freeze import FREEZE_REVISION, frozen
 
 DRAIN = "SELECT queued, synced, failed FROM migration.drain_sync_queue(%s)"
 STATUS = """SELECT count(*), count(DISTINCT legacy_id), coalesce(extract(EPOCH FROM now() - min(enqueued_at)), 0)
@@ -96,11 +102,16 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.batch < 1 or args.interval <= 0:
         raise UsageError("--batch must be at least 1 and --interval positive")
-    if args.action == "worker":
-        run_worker(args.batch, args.interval)
-        return 0
     conn = connect()
     try:
+        if args.action != "status" and frozen(conn):
+            print(f"sync {args.action}: retired since {FREEZE_REVISION}: habit_tracker is frozen and nothing is "
+                  "queued any more (the endpoint writes only the new tables)")
+            return 0
+        if args.action == "worker":
+            conn.close()
+            run_worker(args.batch, args.interval)
+            return 0
         require_queue(conn)
         if args.action == "status":
             entries, rows, oldest = queue_status(conn)

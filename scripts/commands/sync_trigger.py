@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from scripts.db.database_url import connect, require_revision_object
 from scripts.db.errors import UsageError, cli_main
+from scripts.db.freeze import FREEZE_REVISION, frozen
 
 SET_SWITCH = "UPDATE migration.settings SET value = %s WHERE name = 'sync_trigger'"
 STATUS = """SELECT migration.sync_trigger_enabled(), (SELECT count(*) FROM migration.sync_failures),
@@ -26,6 +27,10 @@ def main(argv: list[str]) -> int:
     try:
         require_revision_object(conn, "migration.sync_trigger_enabled()",
                                 "the database has no sync trigger switch: upgrade to 0012_dual_write_trigger_sync first")
+        if frozen(conn):
+            # The switch would be set, but there is no trigger left to obey it.
+            print(f"dual-write sync trigger: retired since {FREEZE_REVISION} (dropped with the freeze); nothing to switch")
+            return 0
         with conn.cursor() as cur:
             if action != "status":
                 cur.execute(SET_SWITCH, ("true" if action == "on" else "false",))

@@ -22,6 +22,7 @@ from starlette.requests import Request as HttpRequest
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from scripts.db import freeze
 from scripts.dual_write import auth, consistency, operations, requests
 from scripts.dual_write.aio import execute
 from scripts.dual_write.errors import ApiError, database_unavailable
@@ -90,6 +91,10 @@ async def _write(pool: Pool, user_id: str, request: requests.Request) -> tuple[i
 
 
 async def _verify(pool: Pool, user_id: str) -> tuple[int, dict, bool]:
+    if await _run(pool, consistency.frozen):
+        return 200, {"operation": "verify_consistency", "consistent": True, "findings": 0, "examples": [],
+                     "checked": {"legacy_rows": 0, "remapped": 0, "weeks_compared": 0}, "frozen": True,
+                     "detail": freeze.NOTHING_TO_COMPARE}, False
     report = await _run(pool, lambda cur: consistency.check(cur, user_id))
     findings = [{"severity": f.severity, "kind": f.kind, "legacy_id": f.legacy_id, "new_ids": f.new_ids,
                  "detail": f.detail} for f in report.findings[:50]]

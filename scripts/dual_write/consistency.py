@@ -8,7 +8,7 @@ statement reads one snapshot. The endpoint's sessions plan it once (force_generi
 """
 from __future__ import annotations
 
-from scripts.db import drift
+from scripts.db import drift, freeze
 from scripts.dual_write.aio import execute
 from scripts.dual_write.prepared import Statement, prepare_all
 
@@ -36,6 +36,12 @@ async def prepare(conn) -> None:
         placement, hashed = cur.fetchone()
     form = USER_CHECK if hashed else USER_CHECK_NO_CONFLICTS_HASH if placement else USER_CHECK_PER_ROW
     await prepare_all(conn, (form,))
+
+
+async def frozen(cur) -> bool:
+    """habit_tracker frozen (0038): nothing left to compare, the new tables are the only copy."""
+    await execute(cur, freeze.FROZEN_LITERAL)
+    return bool(cur.fetchone()[0])
 
 
 async def check(cur, user_id: str) -> drift.Report:

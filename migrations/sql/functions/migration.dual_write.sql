@@ -1,4 +1,4 @@
--- migration.dual_write: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0018).
+-- migration.dual_write: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0018, 0038).
 -- No revision runs this file: each runs its own frozen migration.dual_write@<revision>.sql where it has one.
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
@@ -12,10 +12,9 @@ DECLARE
     log_id UUID;
     held RECORD;
     response JSONB;
-    callers_skip_switch TEXT := coalesce(current_setting('migration.skip_sync_trigger', TRUE), '');
 BEGIN
-    -- This function writes both schemas itself: the trigger must not queue its legacy writes.
-    PERFORM set_config('migration.skip_sync_trigger', 'on', TRUE);
+    -- Frozen mode (0038): the idempotency log as 0018 keeps it; the writes go to the new
+    -- tables only (migration.frozen_*), habit_tracker refuses them.
     -- Twice at most: a row seen in conflict may be deleted (expired, cleaned up) before it is read.
     FOR attempt IN 1..2 LOOP
         INSERT INTO public.idempotency_log (user_id, key, operation, request_data, status)
@@ -40,7 +39,6 @@ BEGIN
             RAISE EXCEPTION USING ERRCODE = 'PT422', DETAIL = 'idempotency_key_reused', HINT = 'X-Idempotency-Key',
                 MESSAGE = 'this X-Idempotency-Key was already used for a different request';
         END IF;
-        PERFORM set_config('migration.skip_sync_trigger', callers_skip_switch, TRUE);
         RETURN held.response_data || jsonb_build_object('replayed', TRUE);
     END LOOP;
     IF log_id IS NULL THEN
@@ -49,9 +47,9 @@ BEGIN
     END IF;
 
     response := CASE requested_operation
-        WHEN 'create_week' THEN migration.dual_write_create_week(acting_user, request)
-        WHEN 'update_habit_record' THEN migration.dual_write_update_habit_record(acting_user, request)
-        WHEN 'delete_week' THEN migration.dual_write_delete_week(acting_user, request)
+        WHEN 'create_week' THEN migration.frozen_create_week(acting_user, request)
+        WHEN 'update_habit_record' THEN migration.frozen_update_habit_record(acting_user, request)
+        WHEN 'delete_week' THEN migration.frozen_delete_week(acting_user, request)
     END;
     IF response IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'PT400', DETAIL = 'unknown_operation',
@@ -59,7 +57,6 @@ BEGIN
     END IF;
 
     UPDATE public.idempotency_log SET status = 'completed', response_data = response WHERE id = log_id;
-    PERFORM set_config('migration.skip_sync_trigger', callers_skip_switch, TRUE);
     RETURN response || jsonb_build_object('replayed', FALSE);
 END;
 $$;

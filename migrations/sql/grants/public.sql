@@ -1,5 +1,5 @@
 -- public: what the API roles hold on the tables and sequences of schema public, and which tables filter it
--- by row-level security, as the database holds it at head (revisions 0001, 0007, 0019, 0027-0030).
+-- by row-level security, as the database holds it at head (revisions 0001, 0007, 0019, 0027-0030, 0038).
 -- No revision runs this file: each runs its own statements (or its frozen public@<revision>.sql where it has one).
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
@@ -58,10 +58,7 @@ ALTER TABLE public.habits ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.habit_records ENABLE ROW LEVEL SECURITY;
 
 -- statement
-GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.habit_tracker TO authenticated;
-
--- statement
-GRANT USAGE ON SEQUENCE public.habit_tracker_id_seq TO authenticated;
+GRANT SELECT ON TABLE public.habit_tracker TO authenticated;
 
 -- statement
 GRANT SELECT ON TABLE public.children TO authenticated;

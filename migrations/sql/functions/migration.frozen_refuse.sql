@@ -1,0 +1,25 @@
+-- migration.frozen_refuse: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0038).
+-- No revision runs this file: each runs its own frozen migration.frozen_refuse@<revision>.sql where it has one.
+-- tests/test_current_definitions.py proves the database at head equals this file.
+
+-- statement
+CREATE OR REPLACE FUNCTION migration.frozen_refuse(reason TEXT, detail TEXT, status_field TEXT)
+RETURNS VOID
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    -- The 422 migration.dual_write_sync() raises for a quarantine verdict, field for field.
+    RAISE EXCEPTION USING ERRCODE = 'PT422', DETAIL = 'invalid_data', MESSAGE = reason || ': ' || detail,
+        HINT = CASE
+            WHEN reason = 'unknown_status' THEN status_field
+            WHEN reason = 'bad_child_name' THEN 'data.child_name'
+            WHEN reason = 'no_week_start' THEN 'data.week_start_date'
+            WHEN reason IN ('habits_not_array', 'bad_habit', 'bad_habit_name', 'times_not_array',
+                            'times_too_long') THEN 'data.habits'
+            ELSE 'data'
+        END;
+END;
+$$;
+
+-- statement
+REVOKE EXECUTE ON FUNCTION migration.frozen_refuse(TEXT, TEXT, TEXT) FROM PUBLIC;

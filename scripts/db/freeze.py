@@ -1,0 +1,30 @@
+"""Whether habit_tracker is frozen (revision 0038_freeze_legacy): its freeze trigger is there.
+
+Read by the commands that compare or sync the legacy table (`make drift`, `make sync-drain`,
+`make sync-worker`, `make resync`, the contract gate's drift line, the endpoint's verify_consistency): once frozen, there is nothing to compare
+and nothing to sync, and each says so instead of failing.
+"""
+from __future__ import annotations
+
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE
+
+FREEZE_REVISION = "0038_freeze_legacy"
+TRIGGER = "trigger_habit_tracker_frozen"
+NOTHING_TO_COMPARE = (f"nothing left to compare: habit_tracker is frozen since {FREEZE_REVISION} "
+                      "(the endpoint writes only the new tables)")
+
+FROZEN = """SELECT EXISTS (SELECT 1 FROM pg_trigger
+                           WHERE tgrelid = to_regclass('public.habit_tracker') AND tgname = %s)"""
+# The same, with the trigger's name written in (the endpoint's asynchronous cursor).
+FROZEN_LITERAL = FROZEN.replace("%s", f"'{TRIGGER}'")
+
+
+def frozen(conn) -> bool:
+    """Asked outside a transaction, leaves none open (the drift check sets its isolation next)."""
+    idle = not conn.autocommit and conn.info.transaction_status == TRANSACTION_STATUS_IDLE
+    with conn.cursor() as cur:
+        cur.execute(FROZEN, (TRIGGER,))
+        answer = bool(cur.fetchone()[0])
+    if idle:
+        conn.rollback()
+    return answer
