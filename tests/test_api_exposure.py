@@ -12,7 +12,7 @@ import psycopg2
 import pytest
 from psycopg2 import errors
 
-from helpers import assert_verify_passed_here, attempt, insert, run_cli, scalar
+from helpers import LEGACY_WRITABLE, assert_verify_passed_here, attempt, insert, run_cli, scalar
 from legacy_cases import U1, U2
 from alembic.script import ScriptDirectory
 
@@ -37,7 +37,7 @@ def populated_database(templates):
     """At head: U1 and U2 each with a synced legacy week, a template and a notification. One
     database for every case that uses `populated`: each only attempts statements in
     transactions that are rolled back (or refused), and `populated` checks that after each."""
-    with templates.shared_database("api_exposure", "head") as url:
+    with templates.shared_database("api_exposure", LEGACY_WRITABLE) as url:
         conn = psycopg2.connect(url)
         conn.autocommit = True
         try:
@@ -178,14 +178,15 @@ def test_truncating_the_legacy_table_is_refused_even_for_its_owner(populated):
     assert before["habit_tracker"] == 2
 
 
-@pytest.mark.start_at("head")
+@pytest.mark.start_at(LEGACY_WRITABLE)
 def test_verify_names_an_extra_privilege_and_passes_once_it_is_revoked(db, database_url, migrate):
-    migrate("upgrade", "head")
-    assert_verify_passed_here(run_cli("scripts.commands.verify", database_url=database_url), database_url)
+    migrate("upgrade", LEGACY_WRITABLE)
+    assert_verify_passed_here(run_cli("scripts.commands.verify", "--target", "current", database_url=database_url), database_url,
+                              target="current")
     with db.cursor() as cur:
         cur.execute("GRANT SELECT ON weeks TO anon")
         cur.execute("GRANT EXECUTE ON FUNCTION migration.child_id(UUID, TEXT) TO PUBLIC")
-    failed = run_cli("scripts.commands.verify", database_url=database_url)
+    failed = run_cli("scripts.commands.verify", "--target", "current", database_url=database_url)
     assert failed.returncode == 1
     line = next(line for line in failed.stdout.splitlines() if "privileges" in line)
     assert line.startswith("FAIL"), line
@@ -195,12 +196,12 @@ def test_verify_names_an_extra_privilege_and_passes_once_it_is_revoked(db, datab
         cur.execute("REVOKE SELECT ON weeks FROM anon")
         cur.execute("REVOKE EXECUTE ON FUNCTION migration.child_id(UUID, TEXT) FROM PUBLIC")
         cur.execute("REVOKE INSERT ON habit_tracker FROM authenticated")
-    missing = run_cli("scripts.commands.verify", database_url=database_url)
+    missing = run_cli("scripts.commands.verify", "--target", "current", database_url=database_url)
     assert "missing: authenticated INSERT ON TABLE public.habit_tracker" in missing.stdout
     with db.cursor() as cur:
         cur.execute("GRANT INSERT ON habit_tracker TO authenticated")
-    passed = run_cli("scripts.commands.verify", database_url=database_url)
-    assert_verify_passed_here(passed, database_url)
+    passed = run_cli("scripts.commands.verify", "--target", "current", database_url=database_url)
+    assert_verify_passed_here(passed, database_url, target="current")
     assert "PASS  privileges" in passed.stdout
 
 
@@ -218,5 +219,6 @@ def test_before_0019_verify_tolerates_only_the_platform_defaults(synced, databas
 @pytest.mark.start_at("0017_row_sync_generic_plans")
 def test_a_database_stuck_at_0017_upgrades_as_postgres(database_url, migrate):
     migrate("upgrade", "0017_row_sync_generic_plans")
-    migrate("upgrade", "head")
-    assert_verify_passed_here(run_cli("scripts.commands.verify", database_url=database_url), database_url)
+    migrate("upgrade", LEGACY_WRITABLE)
+    assert_verify_passed_here(run_cli("scripts.commands.verify", "--target", "current", database_url=database_url), database_url,
+                              target="current")

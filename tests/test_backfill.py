@@ -13,15 +13,15 @@ import psycopg2
 import pytest
 
 import legacy_cases as cases
-from helpers import REPO_ROOT, run_cli, starts_at
+from helpers import LEGACY_WRITABLE, REPO_ROOT, run_cli, starts_at
 
 from scripts.commands import backfill
 
 
 @pytest.fixture
-@starts_at("head")
+@starts_at(LEGACY_WRITABLE)
 def legacy(db, migrate):
-    migrate("upgrade", "head")
+    migrate("upgrade", LEGACY_WRITABLE)
     return cases.load(db)
 
 

@@ -25,7 +25,7 @@ import time
 import psycopg2
 import pytest
 
-from helpers import drift, run_cli, scalar, starts_at, unschedule_drain
+from helpers import LEGACY_WRITABLE, drift, run_cli, scalar, starts_at, unschedule_drain
 from legacy_cases import U1, WEEK, habit
 from scripts.commands.seed_legacy import seed
 
@@ -48,10 +48,10 @@ CHILDLESS = """SELECT count(*) FROM children AS c
 
 
 @pytest.fixture
-@starts_at("head")
+@starts_at(LEGACY_WRITABLE)
 def seeded(db, migrate):
     """At head, pg_cron's drain unscheduled (the test drains), ROWS legacy rows not yet backfilled."""
-    migrate("upgrade", "head")
+    migrate("upgrade", LEGACY_WRITABLE)
     unschedule_drain(db)
     seed(db, ROWS, seed=17)
     return db

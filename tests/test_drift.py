@@ -13,15 +13,15 @@ import psycopg2
 import pytest
 
 import legacy_cases as cases
-from helpers import drain, drift, run_cli, run_in_process, scalar, starts_at
+from helpers import LEGACY_WRITABLE, drain, drift, run_cli, run_in_process, scalar, starts_at
 
 from scripts.commands.seed_legacy import seed
 
 
 @pytest.fixture
-@starts_at("head")
+@starts_at(LEGACY_WRITABLE)
 def backfilled(db, migrate, database_url):
-    migrate("upgrade", "head")
+    migrate("upgrade", LEGACY_WRITABLE)
     ids = cases.load(db)
     assert run_in_process("scripts.commands.backfill", database_url=database_url).returncode == 0
     # The legacy writes these tests make stand for writes no sync saw (the trigger skipped or
@@ -407,9 +407,9 @@ def test_below_0026_the_incremental_check_does_not_see_conflicts(db, merged, mig
     assert json.loads(full.stdout)["by_kind"] == {"CONFLICT_NOT_RECORDED": 1, "CONFLICT_STALE": 1}
 
 
-@pytest.mark.start_at("head")
+@pytest.mark.start_at(LEGACY_WRITABLE)
 def test_realistic_generator_at_10000_weeks_has_no_drift(db, migrate, database_url):
-    migrate("upgrade", "head")
+    migrate("upgrade", LEGACY_WRITABLE)
     seed(db, 10000, seed=3, dirty_share=0.05)
     assert run_in_process("scripts.commands.backfill", "--batch", "2000", database_url=database_url).returncode == 0
     code, report = drift(database_url)

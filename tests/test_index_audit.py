@@ -11,7 +11,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from helpers import run_cli, scalar, starts_at, unschedule_drain
+from helpers import LEGACY_WRITABLE, run_cli, scalar, starts_at, unschedule_drain
 
 from scripts.bench.bench_base import seeded_and_backfilled
 from scripts.db.errors import UsageError
@@ -26,11 +26,11 @@ SEEDED_TABLES = ("children", "weeks", "habits", "habit_records")
 
 
 @pytest.fixture
-@starts_at("head")
+@starts_at(LEGACY_WRITABLE)
 def seeded(db, migrate, database_url):
     """Head, a few hundred legacy rows backfilled and analyzed, pg_cron's drain unscheduled (it
     would read during the workload)."""
-    migrate("upgrade", "head")
+    migrate("upgrade", LEGACY_WRITABLE)
     unschedule_drain(db)
     conn = psycopg2.connect(database_url)
     try:
@@ -122,9 +122,9 @@ def test_refuses_a_database_without_the_new_tables(database_url):
     assert result.stderr.startswith("index_audit: error: the new tables are missing (children, weeks,")
 
 
-@pytest.mark.start_at("head")
+@pytest.mark.start_at(LEGACY_WRITABLE)
 def test_upgraded_but_empty_database_and_a_taken_scratch_schema(db, migrate, database_url):
-    migrate("upgrade", "head")
+    migrate("upgrade", LEGACY_WRITABLE)
     report = audit(database_url)
     assert "idx_children_user_name" in {r["index"] for r in report["redundant"]}
     assert report["unused"] is None and report["workload"]["users"] == 0

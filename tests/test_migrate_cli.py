@@ -11,7 +11,7 @@ import uuid
 import psycopg2
 import pytest
 
-from helpers import REPO_ROOT, current_revision, run_cli
+from helpers import CONTRACT_OVERRIDE, LEGACY_WRITABLE, REPO_ROOT, current_revision, run_cli
 from scripts.db.migration_settings import MIGRATION_ADVISORY_LOCK_KEY
 
 
@@ -46,7 +46,7 @@ def test_missing_database_url_is_a_usage_error(tmp_path):
 
 def test_database_url_from_dotenv_is_used(tmp_path, database_url):
     (tmp_path / ".env").write_text(f"# local settings\nDATABASE_URL={database_url}\n")
-    result = run_cli("scripts.commands.migrate", "upgrade", "head", database_url=None, cwd=tmp_path)
+    result = run_cli("scripts.commands.migrate", "upgrade", "head", *CONTRACT_OVERRIDE, database_url=None, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
 
 
@@ -99,7 +99,7 @@ def test_concurrent_upgrades_serialise_on_the_advisory_lock(database_url, db):
         cur.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_ADVISORY_LOCK_KEY,))
     env = {"DATABASE_URL": database_url}
     waiting = subprocess.Popen(
-        [sys.executable, "-m", "scripts.commands.migrate", "upgrade", "head"], cwd=REPO_ROOT,
+        [sys.executable, "-m", "scripts.commands.migrate", "upgrade", "head", *CONTRACT_OVERRIDE], cwd=REPO_ROOT,
         env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -119,7 +119,8 @@ def test_concurrent_upgrades_serialise_on_the_advisory_lock(database_url, db):
 
 def test_two_simultaneous_upgrades_both_succeed(database_url, db):
     procs = [
-        subprocess.Popen([sys.executable, "-m", "scripts.commands.migrate", "upgrade", "head"], cwd=REPO_ROOT,
+        subprocess.Popen([sys.executable, "-m", "scripts.commands.migrate", "upgrade", "head", *CONTRACT_OVERRIDE],
+                         cwd=REPO_ROOT,
                          env={**os.environ, "DATABASE_URL": database_url},
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(2)
@@ -132,9 +133,9 @@ def test_two_simultaneous_upgrades_both_succeed(database_url, db):
 
 
 
-@pytest.mark.start_at("head")
+@pytest.mark.start_at(LEGACY_WRITABLE)
 def test_baseline_downgrade_refuses_to_drop_legacy_rows(db, migrate, database_url):
-    migrate("upgrade", "head")
+    migrate("upgrade", LEGACY_WRITABLE)
     user_id = uuid.uuid4()
     with db.cursor() as cur:
         cur.execute("INSERT INTO auth.users (id) VALUES (%s)", (str(user_id),))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-from helpers import run_cli, scalar
+from helpers import LEGACY_WRITABLE, run_cli, scalar
 from scripts.dev import pg_majors
 
 
@@ -29,17 +29,17 @@ def test_each_full_library_name_gets_the_name_the_binaries_ask_for(tmp_path):
     assert links == {"libicuuc.so.60": "libicuuc.so.60.2", "libpq.so.5": "libpq.so.5.17"}
 
 
-@pytest.mark.start_at("head")
+@pytest.mark.start_at(LEGACY_WRITABLE)
 def test_verify_without_pg_cron_excuses_only_the_cron_jobs_parts(db, database_url, admin_url, migrate):
-    migrate("upgrade", "head")
+    migrate("upgrade", LEGACY_WRITABLE)
     # A project whose pg_cron switch is off (PostgreSQL 17 and 18 here are so already).
     with psycopg2.connect(admin_url) as admin, admin.cursor() as cur:
         cur.execute("DROP EXTENSION IF EXISTS pg_cron")
     admin.close()
-    plain = run_cli("scripts.commands.verify", database_url=database_url)
+    plain = run_cli("scripts.commands.verify", "--target", "current", database_url=database_url)
     assert plain.returncode == 1 and "2 check(s) failed: idempotency cleanup, dual-write trigger" in plain.stderr
 
-    excused = run_cli("scripts.dev.verify_without_pg_cron", database_url=database_url)
+    excused = run_cli("scripts.dev.verify_without_pg_cron", "--target", "current", database_url=database_url)
     assert excused.returncode == 0, excused.stdout + excused.stderr
     assert excused.stdout.splitlines()[-1].endswith(
         "checks passed; dual-write trigger, idempotency cleanup: FAIL only because pg_cron is absent on this server")
@@ -47,6 +47,6 @@ def test_verify_without_pg_cron_excuses_only_the_cron_jobs_parts(db, database_ur
     # The drain job's line failing for another reason too is not excused.
     with db.cursor() as cur:
         cur.execute("ALTER TABLE habit_tracker DISABLE TRIGGER trigger_habit_tracker_dual_write")
-    failed = run_cli("scripts.dev.verify_without_pg_cron", database_url=database_url)
+    failed = run_cli("scripts.dev.verify_without_pg_cron", "--target", "current", database_url=database_url)
     assert failed.returncode == 1
     assert failed.stderr == "verify_without_pg_cron: FAILED: 1 check(s) failed: dual-write trigger\n"

@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from helpers import assert_no_drift, drain, scalar, starts_at, unschedule_drain
+from helpers import LEGACY_WRITABLE, assert_no_drift, drain, scalar, starts_at, unschedule_drain
 from legacy_cases import U1, WEEK, habit
 
 # The Monday week of 2025-09-01 and its neighbours.
@@ -69,9 +69,9 @@ def backfill(db, ids) -> None:
 
 
 @pytest.fixture
-@starts_at("head")
+@starts_at(LEGACY_WRITABLE)
 def at_head(db, migrate):
-    migrate("upgrade", "head")
+    migrate("upgrade", LEGACY_WRITABLE)
     with db.cursor() as cur:
         cur.execute("INSERT INTO auth.users (id) VALUES (%s)", (U1,))
     unschedule_drain(db)

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from helpers import REPO_ROOT, insert, run_in_process, scalar, starts_at
+from helpers import LEGACY_WRITABLE, REPO_ROOT, insert, run_in_process, scalar, starts_at
 from legacy_cases import U1, U2, habit
 from scripts.commands.verify import run_checks
 
@@ -24,7 +24,7 @@ TABLES = ("public.habit_tracker", "public.children", "public.weeks", "public.hab
 
 
 @pytest.fixture
-@starts_at("head")
+@starts_at(LEGACY_WRITABLE)
 def rows(synced):
     """Legacy rows of each kind the list shows, drained into the new tables (or quarantine):
     - placed: U1's Monday week of 현우 (독서 green 07-21, red 07-23);

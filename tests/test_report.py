@@ -8,7 +8,7 @@ import re
 import pytest
 from alembic.script import ScriptDirectory
 
-from helpers import assert_verify_passed_here, current_revision, run_cli, run_in_process, scalar, starts_at
+from helpers import (LEGACY_WRITABLE, assert_verify_passed_here, current_revision, run_cli, run_in_process, scalar, starts_at)
 from scripts.commands.migrate import alembic_config
 from scripts.commands.seed_legacy import seed
 from scripts.commands.verify import NEW_TABLES
@@ -56,11 +56,11 @@ def recorded_steps(db) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-@starts_at("head")
+@starts_at(LEGACY_WRITABLE)
 def backfilled(db, migrate, database_url):
     """At head, SEEDED_ROWS generated legacy rows (some dirty) backfilled, and two templates
     written by hand (source_version default 'new_schema', and NULL)."""
-    migrate("upgrade", "head")
+    migrate("upgrade", LEGACY_WRITABLE)
     seed(db, SEEDED_ROWS, seed=3, dirty_share=0.1)
     result = run_in_process("scripts.commands.backfill", "--batch", "7", database_url=database_url)
     assert result.returncode == 0, result.stderr
@@ -96,12 +96,13 @@ def parsed_counts(text: str) -> dict[str, tuple[int, dict[str, int] | None]]:
 
 
 def test_report_at_head_shows_the_databases_figures(backfilled, database_url):
+    """At the last revision before the freeze (the legacy table still takes writes)."""
     db = backfilled
-    text = report(database_url)
+    text = report(database_url, "--target", "current")
 
     assert text.startswith("# Habit tracker migration: status report\n")
     head = revisions()[-1]
-    assert f"- current revision: `{head}` (head)" in text
+    assert f"- current revision: `{LEGACY_WRITABLE}` (head is `{head}`)" in text
     assert re.search(rf"^- generated at: {TIMESTAMP} \(the database's clock\)$", text, re.M)
 
     counts = parsed_counts(text)
@@ -136,10 +137,10 @@ def test_report_at_head_shows_the_databases_figures(backfilled, database_url):
     assert set(days) <= {"placed", "conflict", "stranded"}
 
     # The checklist is verify's own, check for check.
-    verify = run_cli("scripts.commands.verify", "--json", database_url=database_url)
+    verify = run_cli("scripts.commands.verify", "--json", "--target", "current", database_url=database_url)
     expected_checks = [[c["check"], c["status"], c["detail"]] for c in json.loads(verify.stdout)["checks"]]
-    assert rows(section(text, "Verify checklist (against head)")) == expected_checks
-    assert_verify_passed_here(verify, database_url)
+    assert rows(section(text, "Verify checklist (against the current revision)")) == expected_checks
+    assert_verify_passed_here(verify, database_url, target="current")
 
     assert section(text, "Sync queue and failures") == [
         "- sync queue: 0 queued writes of 0 legacy rows, oldest 0.0 s", "- sync failures: 0 legacy rows not synced"]
@@ -149,9 +150,11 @@ def test_report_at_head_shows_the_databases_figures(backfilled, database_url):
 
     history = history_table(text)
     assert list(history) == revisions()
-    for revision, (applied, when) in history.items():
-        assert applied == "yes", revision
-        assert re.fullmatch(rf"{TIMESTAMP} by \w+", when), (revision, when)
+    applied_up_to = revisions().index(LEGACY_WRITABLE)
+    for position, (revision, (applied, when)) in enumerate(history.items()):
+        assert applied == ("yes" if position <= applied_up_to else "no"), revision
+        if applied == "yes":
+            assert re.fullmatch(rf"{TIMESTAMP} by \w+", when), (revision, when)
 
 
 def test_drift_is_named_in_the_report(backfilled, database_url):
@@ -274,11 +277,11 @@ def test_output_file_and_one_line_errors(database_url, tmp_path):
         assert line.startswith("report: error: ") and fragment in line, line
 
 
-@pytest.mark.start_at("head")
+@pytest.mark.start_at(LEGACY_WRITABLE)
 def test_a_failing_section_is_reported_and_the_others_still_render(migrate, database_url, monkeypatch):
     import scripts.commands.report as report_module
 
-    migrate("upgrade", "head")
+    migrate("upgrade", LEGACY_WRITABLE)
 
     def broken(snap):
         snap.all("SELECT * FROM no_such_table")
@@ -289,4 +292,4 @@ def test_a_failing_section_is_reported_and_the_others_still_render(migrate, data
     assert line.startswith("could not be produced: relation \"no_such_table\" does not exist")
     # The snapshot survives (rolled back to its savepoint): the sections after it render.
     assert section(text, "Sync queue and failures")[0].startswith("- sync queue: 0 queued writes")
-    assert history_table(text)[revisions()[-1]][0] == "yes"
+    assert history_table(text)[LEGACY_WRITABLE][0] == "yes"

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from helpers import run_cli
+from helpers import LEGACY_WRITABLE, run_cli
 from scripts.db.errors import UsageError
 from scripts.commands.seed_legacy import DIRTY_CASES, seed
 
@@ -75,9 +75,9 @@ def test_dirty_cases_are_named_once_each():
     assert set(DIRTY_PREDICATES) == set(DIRTY_CASES)
 
 
-@pytest.mark.start_at("head")
+@pytest.mark.start_at(LEGACY_WRITABLE)
 def test_34_rows_reproduce_the_backup_shapes(db, migrate):
-    migrate("upgrade", "head")
+    migrate("upgrade", LEGACY_WRITABLE)
     done = seed(db, 34, seed=1)
     assert (done["rows"], done["children"], done["users"], done["dirty"]) == (34, 6, 1, 0)
     assert scalar(db, "SELECT count(*) FROM habit_tracker") == 34
@@ -136,9 +136,9 @@ def test_34_rows_reproduce_the_backup_shapes(db, migrate):
         assert count_where(db, predicate) == (1 if case == "user_id_null" else 0), case
 
 
-@pytest.mark.start_at("head")
+@pytest.mark.start_at(LEGACY_WRITABLE)
 def test_same_seed_same_bytes_other_seed_other_bytes(db, migrate, database_url):
-    migrate("upgrade", "head")
+    migrate("upgrade", LEGACY_WRITABLE)
     seed(db, 34, seed=1, dirty_share=0.3)
     first = content_md5(db)
 
@@ -155,9 +155,9 @@ def test_same_seed_same_bytes_other_seed_other_bytes(db, migrate, database_url):
     assert second[0] != first[0] and second[1] != first[1]
 
 
-@pytest.mark.start_at("head")
+@pytest.mark.start_at(LEGACY_WRITABLE)
 def test_every_dirty_case_occurs_with_its_shape(db, migrate):
-    migrate("upgrade", "head")
+    migrate("upgrade", LEGACY_WRITABLE)
     n = 2 * len(DIRTY_CASES)
     done = seed(db, n, seed=7, dirty_share=1.0)
     assert done["dirty"] == n and done["rows"] == n
@@ -175,9 +175,9 @@ def test_every_dirty_case_occurs_with_its_shape(db, migrate):
     assert lengths == {5, 7, 8}
 
 
-@pytest.mark.start_at("head")
+@pytest.mark.start_at(LEGACY_WRITABLE)
 def test_dirty_rows_leave_the_clean_rows_as_they_were(db, migrate):
-    migrate("upgrade", "head")
+    migrate("upgrade", LEGACY_WRITABLE)
     done = seed(db, 340, seed=3, dirty_share=0.1)
     assert done["dirty"] == 34
     dirty_ids = [scalar(db, "SELECT id FROM habit_tracker WHERE child_name = %s AND week_period = %s", key[:2])
@@ -204,7 +204,7 @@ def test_command_before_upgrade_or_on_a_full_table_is_a_usage_error(db, migrate,
     assert result.returncode == 2 and "habit_tracker does not exist" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
-    migrate("upgrade", "head")
+    migrate("upgrade", LEGACY_WRITABLE)
     result = run_cli("scripts.commands.seed_legacy", "--rows", "34", database_url=database_url)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["seeded 34 legacy rows (6 children, 1 users, 0 dirty) with seed 1"]
@@ -223,9 +223,9 @@ def test_seed_function_rejects_bad_arguments(db):
         seed(db, 10, dirty_share=-0.1)
 
 
-@pytest.mark.start_at("head")
+@pytest.mark.start_at(LEGACY_WRITABLE)
 def test_2000_rows_scale_to_many_users_and_children(db, migrate):
-    migrate("upgrade", "head")
+    migrate("upgrade", LEGACY_WRITABLE)
     done = seed(db, 2000, seed=5, dirty_share=0.05)
     assert done["rows"] == 2000 and done["dirty"] == 100
     assert scalar(db, "SELECT count(*) FROM habit_tracker") == 2000

@@ -8,7 +8,7 @@ import json
 import psycopg2
 import pytest
 
-from helpers import assert_no_drift, drain, drift, insert, needs_pg_cron, run_cli, scalar, write
+from helpers import LEGACY_WRITABLE, assert_no_drift, drain, drift, insert, needs_pg_cron, run_cli, scalar, write
 from legacy_cases import U1, U2, WEEK, habit
 
 PHASE1 = "0012_dual_write_trigger_sync"
@@ -215,7 +215,7 @@ def test_downgrade_returns_to_log_only(synced, database_url, migrate):
     assert refused.returncode == 1 and "FAIL drift clean" in refused.stderr, refused.stderr
     assert scalar(synced, "SELECT version_num FROM alembic_version") == "0026_placed_conflicts_hash"
     assert run_cli("scripts.commands.backfill", database_url=database_url).returncode == 0
-    migrate("upgrade", "head")
+    migrate("upgrade", LEGACY_WRITABLE)
     assert "mode queued sync (Phase 1); syncing ON" in run_cli("scripts.commands.verify", database_url=database_url).stdout
 
 
@@ -320,9 +320,9 @@ def test_sync_drain_cli_reports_and_fails_on_unsyncable_rows(synced, database_ur
 
 
 @needs_pg_cron
-@pytest.mark.start_at("head")
+@pytest.mark.start_at(LEGACY_WRITABLE)
 def test_drain_job_is_scheduled_with_pg_cron(db, migrate):
-    migrate("upgrade", "head")
+    migrate("upgrade", LEGACY_WRITABLE)
     with db.cursor() as cur:
         cur.execute("SELECT schedule, command FROM cron.job WHERE jobname = 'drain-sync-queue'")
         assert cur.fetchall() == [("* * * * *", "SELECT * FROM migration.drain_sync_queue(5000)")]

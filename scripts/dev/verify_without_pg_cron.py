@@ -1,7 +1,7 @@
 """`make verify` on a throwaway server without pg_cron (PostgreSQL 17 and 18 here): which FAILs
 only pg_cron's absence causes.
 
-    python -m scripts.dev.verify_without_pg_cron      (what `make demo PG=17` runs for verify)
+    python -m scripts.dev.verify_without_pg_cron [--target REV|current]   (`make demo PG=17` runs it)
 
 Without pg_cron, 0008 and 0013 schedule no job, and verify FAILs the parts that need them, as it
 must on a project whose pg_cron switch is off (the operator then runs `make sync-worker`). On
@@ -51,11 +51,12 @@ def failing_here(conn, results) -> set[str]:
 
 
 def main(argv: list[str]) -> int:
-    if argv:
-        raise UsageError("usage: python -m scripts.dev.verify_without_pg_cron")
+    if argv and (len(argv) != 2 or argv[0] != "--target"):
+        raise UsageError("usage: python -m scripts.dev.verify_without_pg_cron [--target REV|current]")
+    target = argv[1] if argv else None
     conn = connect()
     try:
-        results = run_checks(conn)
+        results = run_checks(conn, target)
         failed = failing_here(conn, results)
     finally:
         conn.close()
