@@ -13,6 +13,9 @@ INSTALLED := $(VENV)/.installed
 PG_READY := $(VENV)/.postgres-installed
 MIGRATE := $(PY) -m scripts.commands.migrate
 THROWAWAY := $(PY) -m scripts.dev.throwaway_pg
+# The last revision before the freeze (0038): the legacy table still takes writes there. The demo
+# runs Phase 1 and 2 at it, then meets the contract and freezes.
+LEGACY_WRITABLE := 0037_legacy_archive_log
 BUILD := build
 
 TO ?=
@@ -69,12 +72,13 @@ demo: $(INSTALLED) $(PG_SERVER) ## The whole job end to end on a throwaway Postg
 	trap '[ -n "$${KEEP:-}" ] || $(THROWAWAY) down demo >/dev/null' EXIT; \
 	echo "== throwaway database: $$url"; \
 	export DATABASE_URL=$$url; \
-	echo "== make upgrade (base -> head)"; \
-	$(MIGRATE) upgrade head; \
+	echo "== make upgrade TO=$(LEGACY_WRITABLE) (base -> the last revision before the freeze)"; \
+	$(MIGRATE) upgrade $(LEGACY_WRITABLE); \
 	echo "== what was built"; \
 	$(PY) -m scripts.demo.schema_summary; \
-	echo "== make verify"; \
-	if [ "$(PG)" = 15 ]; then $(PY) -m scripts.commands.verify; else $(PY) -m scripts.dev.verify_without_pg_cron; fi; \
+	echo "== make verify TARGET=current"; \
+	if [ "$(PG)" = 15 ]; then $(PY) -m scripts.commands.verify --target current; \
+	else $(PY) -m scripts.dev.verify_without_pg_cron --target current; fi; \
 	echo "== make seed ROWS=34 DIRTY=0.1: legacy rows shaped like the real backup, some dirty"; \
 	$(PY) -m scripts.commands.seed_legacy --rows 34 --seed 1 --dirty-share 0.1; \
 	echo "== make backfill"; \
@@ -108,6 +112,20 @@ demo: $(INSTALLED) $(PG_SERVER) ## The whole job end to end on a throwaway Postg
 	$(PY) -m scripts.commands.read_parity; \
 	$(PY) -m scripts.commands.cutover --percent 20; \
 	$(PY) -m scripts.commands.legacy_readers --seconds 3; \
+	echo "== Phase 3: make cutover PERCENT=100; make legacy-readers SECONDS=3 BY=demo (recorded); make contract-check"; \
+	$(PY) -m scripts.commands.cutover --percent 100 --by demo | tail -n 2; \
+	$(PY) -m scripts.commands.legacy_readers --seconds 3 --by demo | tail -n 1; \
+	$(PY) -m scripts.commands.contract_check; \
+	echo "== make upgrade: the freeze (0038), its contract gate first"; \
+	$(MIGRATE) upgrade head; \
+	echo "== a legacy write now (refused by the database), then make drift"; \
+	refused=$$(psql -Atq "$$url" -c "UPDATE habit_tracker SET theme = theme" 2>&1 || true); \
+	echo "   $$refused" | head -n 1; \
+	case "$$refused" in *"habit_tracker is frozen"*) ;; *) echo "demo: the frozen table took a write"; exit 1;; esac; \
+	$(PY) -m scripts.commands.drift; \
+	echo "== make verify (head)"; \
+	if [ "$(PG)" = 15 ]; then $(PY) -m scripts.commands.verify | tail -n 3; \
+	else $(PY) -m scripts.dev.verify_without_pg_cron | tail -n 3; fi; \
 	[ -z "$${KEEP:-}" ] || echo "== KEEP=1: server left running; DATABASE_URL=$$url; make db-down stops it"
 
 # --- tests and lint ----------------------------------------------------------------------

@@ -22,7 +22,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from helpers import run_in_process, scalar, starts_at, unschedule_drain
+from helpers import LEGACY_WRITABLE, run_in_process, scalar, starts_at, unschedule_drain
 from legacy_cases import U1
 from scripts.commands.seed_legacy import seed
 from scripts.dev.throwaway_pg import DEFAULT_DBNAME
@@ -45,12 +45,12 @@ def restore(database_url, path, tz="America/Los_Angeles"):
 
 
 @pytest.fixture
-@starts_at("head")
+@starts_at(LEGACY_WRITABLE)
 def legacy(db, migrate, database_url):
-    """At head: 34 seeded legacy rows, a share dirty, one awkward row of U1's; backfilled; every
+    """At the last revision before the freeze (0037 is in it): 34 seeded legacy rows, a share dirty, one awkward row of U1's; backfilled; every
     unresolved row discarded by an operator (recorded in quarantine_decisions and archived in
     discarded_legacy_rows)."""
-    migrate("upgrade", "head")
+    migrate("upgrade", LEGACY_WRITABLE)
     unschedule_drain(db)
     summary = seed(db, 34, seed=7, dirty_share=0.3)
     assert summary["dirty"] == 10
@@ -82,7 +82,7 @@ def legacy(db, migrate, database_url):
 @pytest.fixture
 def scratch(templates, throwaway_server):
     """A second throwaway database, `habits`, cloned at head on the test's server; its URL."""
-    with templates.shared_database(DEFAULT_DBNAME, "head") as url:
+    with templates.shared_database(DEFAULT_DBNAME, LEGACY_WRITABLE) as url:
         yield url
 
 
@@ -240,7 +240,7 @@ def scalar_at(url, query):
 def test_restore_refused_on_a_database_not_throwaway(legacy, database_url, templates, tmp_path):
     out = tmp_path / "prod.tar"
     assert archive(database_url, "--out", str(out)).returncode == 0
-    with templates.shared_database("postgres_copy", "head") as url:
+    with templates.shared_database("postgres_copy", LEGACY_WRITABLE) as url:
         result = restore(url, out)
         assert result.returncode == 2
         assert result.stderr.count("\n") == 1

@@ -117,5 +117,20 @@ TAIL=4 step "29. who still reads the legacy table" "${MAKE_CMD[@]}" legacy-reade
 TAIL=3 step "30. raise the share (gated)" "${MAKE_CMD[@]}" cutover PERCENT=5
 TAIL=3 step "   and to 100%" "${MAKE_CMD[@]}" cutover PERCENT=100
 TAIL=3 step "   rollback of the switch" "${MAKE_CMD[@]}" cutover PERCENT=0
-TAIL=20 step "   verify at head" "${MAKE_CMD[@]}" verify
+# Phase 3: the evidence, then the contract revisions that exist (freeze; rename and drop next).
+step "31. the legacy-reader windows recorded" "${MAKE_CMD[@]}" upgrade TO=0036_legacy_reader_windows
+TAIL=3 step "   the share back to 100%" "${MAKE_CMD[@]}" cutover PERCENT=100 BY=rehearsal
+TAIL=4 step "   a watch after 100% (recorded)" "${MAKE_CMD[@]}" legacy-readers SECONDS=10 BY=rehearsal
+TAIL=9 step "   the contract check" "${MAKE_CMD[@]}" contract-check
+step "32. the archive log (0037)" "${MAKE_CMD[@]}" upgrade TO=0037_legacy_archive_log
+step "   the freeze (0038, gated)" "${MAKE_CMD[@]}" upgrade TO=0038_freeze_legacy
+# What `make verify` says of the freeze, and its total.
+frozen() { "${MAKE_CMD[@]}" verify TARGET=current | grep -E 'legacy freeze|dual-write trigger|checks passed'; }
+TAIL=3 step "   verify" frozen
+TAIL=2 step "   drift while frozen" "${MAKE_CMD[@]}" drift
+step "   rollback of the freeze (carries back what was written frozen)" "${MAKE_CMD[@]}" rollback
+TAIL=2 step "   drift after the rollback" "${MAKE_CMD[@]}" drift
+step "   the freeze again" "${MAKE_CMD[@]}" upgrade TO=0038_freeze_legacy
+TAIL=3 step "34. archive the legacy table" "${MAKE_CMD[@]}" archive-legacy BY=rehearsal
+TAIL=30 step "   verify at head" "${MAKE_CMD[@]}" verify
 step "   drift at head" "${MAKE_CMD[@]}" drift
