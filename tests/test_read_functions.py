@@ -8,7 +8,7 @@ import json
 import psycopg2
 import pytest
 
-from helpers import LEGACY_WRITABLE, drain, insert, run_in_process, scalar, starts_at
+from helpers import LEGACY_WRITABLE, drain, insert, run_in_process, scalar, starts_at, unschedule_drain
 from legacy_cases import U1, U2, habit
 from reads import as_role, week_as_legacy
 from scripts.commands.backfill import run as backfill
@@ -121,8 +121,7 @@ def test_the_lists_of_children_and_weeks(synced, database_url):
 def seeded(db, migrate):
     """Head, 1,500 generated legacy rows backfilled and analyzed."""
     migrate("upgrade", LEGACY_WRITABLE)
-    with db.cursor() as cur:
-        cur.execute("SELECT cron.unschedule('drain-sync-queue')")
+    unschedule_drain(db)
     conn = psycopg2.connect(db.dsn)
     try:
         seed(conn, 1500, seed=3)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-from helpers import LEGACY_WRITABLE, drain, insert, run_in_process, scalar, starts_at, write
+from helpers import LEGACY_WRITABLE, drain, insert, run_in_process, scalar, starts_at, unschedule_drain, write
 from legacy_cases import U1, U2, habit
 from reads import parity
 from scripts.commands.backfill import run as backfill
@@ -141,8 +141,7 @@ def test_it_fails_naming_the_row_and_the_day_changed_behind_the_syncs_back(synce
 @starts_at(LEGACY_WRITABLE)
 def generated(db, migrate):
     migrate("upgrade", LEGACY_WRITABLE)
-    with db.cursor() as cur:
-        cur.execute("SELECT cron.unschedule('drain-sync-queue')")
+    unschedule_drain(db)
     return db
 
 

@@ -13,7 +13,7 @@ import psycopg2
 import pytest
 from psycopg2 import errors
 
-from helpers import insert, run_cli, run_in_process, scalar
+from helpers import insert, run_cli, run_in_process, scalar, unschedule_drain
 from legacy_cases import U1, U2, habit
 from scripts.db import read_switch
 
@@ -64,8 +64,8 @@ def answers(database_url, user_ids: list[str]) -> dict[str, bool]:
 def population(db):
     """1000 users with a child each (the users the command counts), pg_cron's drain unscheduled."""
     ids = users(1000)
+    unschedule_drain(db)
     with db.cursor() as cur:
-        cur.execute("SELECT cron.unschedule('drain-sync-queue')")
         cur.execute("INSERT INTO auth.users (id) SELECT unnest(%s::UUID[])", (ids,))
         cur.execute("INSERT INTO children (user_id, name) SELECT unnest(%s::UUID[]), '아이'", (ids,))
     return ids
@@ -201,7 +201,7 @@ def drifted(db):
     back: `make gate`'s "drift clean" fails."""
     with db.cursor() as cur:
         cur.execute("INSERT INTO auth.users (id) VALUES (%s), (%s)", (U1, U2))
-        cur.execute("SELECT cron.unschedule('drain-sync-queue')")
+    unschedule_drain(db)
     insert(db, child="현우", start="2025-07-21", habits=[habit("독서", ["green", "", "red", "", "", "", ""])])
     insert(db, child="도윤", start="2025-09-01", user=U2, habits=[habit("독서", ["", "yellow", "", "", "", "", ""])])
     with db.cursor() as cur:
