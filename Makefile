@@ -14,7 +14,8 @@ PG_READY := $(VENV)/.postgres-installed
 MIGRATE := $(PY) -m scripts.commands.migrate
 THROWAWAY := $(PY) -m scripts.dev.throwaway_pg
 # The last revision before the freeze (0038): the legacy table still takes writes there. The demo
-# runs Phase 1 and 2 at it, then meets the contract and freezes.
+# runs Phase 1 and 2 at it, then meets the contract and freezes; the benchmarks of Phases 0-2
+# (bench-backfill, bench-drift, bench-trigger, bench-api, perf-baseline) measure there.
 LEGACY_WRITABLE := 0037_legacy_archive_log
 BUILD := build
 
@@ -199,7 +200,7 @@ backfill: $(INSTALLED) ## Copy every legacy row into the new tables, in batches 
 
 bench-backfill: $(INSTALLED) $(PG_SERVER) ## Benchmark: backfill vs set-based floor on ROWS legacy weeks (default 60000), own throwaway server
 	@url=$$($(THROWAWAY) up bench); trap '$(THROWAWAY) down bench >/dev/null' EXIT; \
-	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
+	export DATABASE_URL=$$url; $(MIGRATE) upgrade $(LEGACY_WRITABLE) 2>/dev/null; \
 	$(PY) -m scripts.bench.bench_backfill --rows $(or $(ROWS),60000)
 
 drift: $(INSTALLED) ## Compare habit_tracker with the new tables row by row (JSON=1, MIN_AGE=seconds, FULL=1 re-maps all); exit 1 on drift; frozen (0038): nothing left to compare, exit 0
@@ -207,7 +208,7 @@ drift: $(INSTALLED) ## Compare habit_tracker with the new tables row by row (JSO
 
 bench-drift: $(INSTALLED) $(PG_SERVER) ## Benchmark: drift check vs naive EXCEPT ALL on ROWS legacy weeks (default 60000), own throwaway server
 	@url=$$($(THROWAWAY) up benchdrift); trap '$(THROWAWAY) down benchdrift >/dev/null' EXIT; \
-	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
+	export DATABASE_URL=$$url; $(MIGRATE) upgrade $(LEGACY_WRITABLE) 2>/dev/null; \
 	$(PY) -m scripts.bench.bench_drift --rows $(or $(ROWS),60000)
 
 resync: $(INSTALLED) ## Re-sync legacy rows whose sync failed or that changed while the trigger was off; exit 1 if some still fail
@@ -224,7 +225,7 @@ sync-worker: $(INSTALLED) ## Drain the dual-write queue every INTERVAL seconds (
 
 bench-trigger: $(INSTALLED) $(PG_SERVER) ## Benchmark: legacy insert/update with the dual-write trigger vs without, and the drain; durable server
 	@url=$$($(THROWAWAY) up --durable benchtrigger); trap '$(THROWAWAY) down benchtrigger >/dev/null' EXIT; \
-	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
+	export DATABASE_URL=$$url; $(MIGRATE) upgrade $(LEGACY_WRITABLE) 2>/dev/null; \
 	$(PY) -m scripts.bench.bench_trigger
 
 serve: $(INSTALLED) ## The dual-write endpoint on 127.0.0.1:PORT (default 8000); needs SUPABASE_JWT_SECRET, ALLOWED_ORIGINS
@@ -232,13 +233,13 @@ serve: $(INSTALLED) ## The dual-write endpoint on 127.0.0.1:PORT (default 8000);
 
 bench-api: $(INSTALLED) $(PG_SERVER) ## Benchmark: 50 clients x 30 s (after 5 s warm-up) of mixed endpoint calls (p50/p95/p99, errors, drift), durable server
 	@url=$$($(THROWAWAY) up --durable benchapi); trap '$(THROWAWAY) down benchapi >/dev/null' EXIT; \
-	export DATABASE_URL=$$url; $(MIGRATE) upgrade head 2>/dev/null; \
+	export DATABASE_URL=$$url; $(MIGRATE) upgrade $(LEGACY_WRITABLE) 2>/dev/null; \
 	$(PY) -m scripts.bench.bench_api --clients $(or $(CLIENTS),50) --seconds $(or $(SECONDS),30) --warmup $(or $(WARMUP),5)
 
 perf-baseline: $(INSTALLED) $(PG_SERVER) ## The app's 8 reads as role authenticated, RLS on, at SCALES (default 1 10 100 1000) x the backup; before/after the revision marked PERF_BASELINE (0015); week_as_legacy() vs the legacy row
 	@rm -rf $(BUILD)/perf; for scale in $(or $(SCALES),1 10 100 1000); do \
 	  url=$$($(THROWAWAY) up perf$$scale); trap '$(THROWAWAY) down perf'$$scale' >/dev/null' EXIT; \
-	  DATABASE_URL=$$url $(MIGRATE) upgrade head 2>/dev/null; \
+	  DATABASE_URL=$$url $(MIGRATE) upgrade $(LEGACY_WRITABLE) 2>/dev/null; \
 	  DATABASE_URL=$$url $(PY) -m scripts.bench.perf_baseline measure --scale $$scale --out $(BUILD)/perf/x$$scale.json \
 	    $(if $(RUNS),--runs $(RUNS)); \
 	  $(THROWAWAY) down perf$$scale >/dev/null; trap - EXIT; \

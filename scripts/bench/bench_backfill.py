@@ -41,8 +41,10 @@ FLOOR_STATEMENTS = (
     "p.theme, p.reflection, p.reward, 'migration', p.created_at, p.updated_at FROM floor_lines p WHERE p.kind = 'week'",
     "INSERT INTO bench_floor.habits (id, week_id, name, display_order, source_version) "
     "SELECT p.habit_id, p.week_id, p.name, p.display_order, 'migration' FROM floor_lines p WHERE p.kind = 'habit'",
-    "INSERT INTO bench_floor.habit_records (id, habit_id, record_date, status, source_version) "
-    "SELECT p.record_id, p.habit_id, p.record_date, p.status, 'migration' FROM floor_lines p WHERE p.kind = 'record'",
+    # user_id: the record's owner, which 0033's trigger sets in the real tables (not copied by LIKE).
+    "INSERT INTO bench_floor.habit_records (id, habit_id, record_date, status, source_version, user_id) "
+    "SELECT p.record_id, p.habit_id, p.record_date, p.status, 'migration', p.user_id FROM floor_lines p "
+    "WHERE p.kind = 'record'",
 )
 
 
