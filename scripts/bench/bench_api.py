@@ -31,6 +31,7 @@ from pathlib import Path
 from scripts.bench.api_load import Load, legacy_users, percentile
 from scripts.bench.bench_base import seeded_and_backfilled
 from scripts.bench.cpu_usage import Sampler, children, processes_named
+from scripts.bench.process_memory import postmaster_of, process_tree
 from scripts.db.database_url import connect, database_url
 from scripts.db.drift import detect
 from scripts.dual_write.local_server import running_endpoint
@@ -64,11 +65,14 @@ def main(argv: list[str]) -> int:
     seeded_and_backfilled(conn, args.rows, batch=1000)
     users = legacy_users(conn)
     secret = secrets.token_urlsafe(32)
+    # This server's processes only: other servers on a shared machine are no part of the run.
+    postmaster = postmaster_of(conn)
+    server = (lambda: process_tree(postmaster)) if postmaster else (lambda: processes_named("postgres"))
 
     with running_endpoint(database_url(), secret, pool_size=args.pool) as url:
         load = Load(url, users, secret, args.clients, args.think_ms)
         cpu = Sampler({"load generator": lambda: [os.getpid()], "endpoint": lambda: children(os.getpid()),
-                       "PostgreSQL": lambda: processes_named("postgres")})
+                       "PostgreSQL": server})
         load.start()
         time.sleep(args.warmup)
         cpu.start()
