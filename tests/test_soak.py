@@ -17,7 +17,8 @@ from helpers import REPO_ROOT, scalar
 
 SHORT = ["--rows", "60", "--clients", "3", "--legacy-pause-ms", "100", "--drain-interval", "0.5"]
 MINUTE = re.compile(r"minute +1: drift 0; queue lag p50/p99 [\d.]+/[\d.]+ s \((\d+) drained\); endpoint p95 [\d.]+ ms "
-                    r"\((\d+) requests\); legacy writes (\d+); errors 0; RSS endpoint ([\d.]+) MiB, PostgreSQL ([\d.]+) MiB")
+                    r"\((\d+) requests\); legacy writes (\d+); errors 0; RSS endpoint ([\d.]+) MiB, PostgreSQL ([\d.]+) MiB; "
+                    r"load [\d.]+")
 
 
 def soak(database_url, *args, **popen):
@@ -37,7 +38,7 @@ def test_a_clean_minute_prints_its_line_and_summary_and_exits_0(synced, database
     drained, requests, writes, endpoint_mib, server_mib = minute.groups()
     assert int(requests) > 0 and int(writes) > 0 and int(drained) > 0
     assert float(endpoint_mib) > 10 and float(server_mib) > 10
-    assert re.match(r"summary: 1 minutes, \d+ endpoint requests .*; errors 0$", lines[2]), out
+    assert re.match(r"summary: 1 minutes, \d+ endpoint requests .*; errors 0; machine load average [\d.]+ ", lines[2]), out
     assert lines[3] == "drift: 2 checks (1 under load, 1 after it stopped and the queue drained: 0 findings), 0 with findings"
     assert lines[4].startswith("memory: not judged (1 minutes; flatness needs MINUTES >= 25"), out
     assert len(lines) == 5 and err == ""

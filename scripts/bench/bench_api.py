@@ -75,6 +75,7 @@ def main(argv: list[str]) -> int:
                        "PostgreSQL": server})
         load.start()
         time.sleep(args.warmup)
+        load_before = os.getloadavg()[0]
         cpu.start()
         warm = load.take()
         started = time.perf_counter()
@@ -83,6 +84,7 @@ def main(argv: list[str]) -> int:
         timed = load.take()
         elapsed = time.perf_counter() - started
         cpu_used = cpu.stop()
+        load_after = os.getloadavg()[0]
     report = detect(conn)
     conn.close()
 
@@ -110,6 +112,8 @@ def main(argv: list[str]) -> int:
     cores = os.cpu_count() or 1
     print(f"CPU during the run ({cores} cores = {cores * elapsed:.0f} core-seconds): " + ", ".join(
         f"{group} {seconds:.1f} s ({seconds / len(every) * 1000:.1f} ms/request)" for group, seconds in cpu_used.items()))
+    print(f"machine load average (1 min, {cores} cores, shared with whatever else runs): {load_before:.2f} at the "
+          f"start, {load_after:.2f} at the end")
     print("drift after the run: " + ("no drift" if not report.drift else
                                       f"{len(report.findings)} findings {Counter(f.kind for f in report.findings)}"))
     if args.summary:
@@ -118,7 +122,8 @@ def main(argv: list[str]) -> int:
             "server": version, "clients": args.clients, "seconds": round(elapsed, 1), "requests": len(every),
             "throughput": round(len(every) / elapsed, 1), "p50_ms": round(statistics.median(every) * 1000, 2),
             "p95_ms": round(percentile(every, 0.95) * 1000, 2), "p99_ms": round(percentile(every, 0.99) * 1000, 2),
-            "errors": errors, "drift_findings": len(report.findings)}) + "\n")
+            "errors": errors, "drift_findings": len(report.findings),
+            "load_1min": f"{load_before:.1f}-{load_after:.1f}"}) + "\n")
     if errors or report.drift:
         raise CheckFailed("the run had errors or left drift")
     return 0

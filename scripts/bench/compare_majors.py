@@ -16,7 +16,8 @@ from scripts.db.errors import CheckFailed, UsageError, cli_main
 
 P95_TARGET_MS = 20.0
 ROWS = (("requests", "requests"), ("throughput", "requests/s"), ("p50_ms", "p50 ms"), ("p95_ms", "p95 ms"),
-        ("p99_ms", "p99 ms"), ("errors", "errors"), ("drift_findings", "drift findings"))
+        ("p99_ms", "p99 ms"), ("errors", "errors"), ("drift_findings", "drift findings"),
+        ("load_1min", "machine load"))
 
 
 def meets_target(run: dict) -> bool:
@@ -27,7 +28,7 @@ def table(runs: list[dict]) -> str:
     width = max(18, *(len(run["server"]) + 2 for run in runs))
     lines = [f"{'':<16}" + "".join(f"{run['server']:>{width}}" for run in runs)]
     for key, label in ROWS:
-        lines.append(f"{label:<16}" + "".join(f"{run[key]:>{width}}" for run in runs))
+        lines.append(f"{label:<16}" + "".join(f"{run.get(key, '-'):>{width}}" for run in runs))
     lines.append(f"{'target met':<16}" + "".join(f"{'yes' if meets_target(run) else 'NO':>{width}}" for run in runs))
     return "\n".join(lines)
 

@@ -19,7 +19,8 @@ Each minute prints one line: its drift findings (count, and the rows they name),
 lag p50/p99 of the writes drained in it, the endpoint's p95, the errors (endpoint statuses
 it should not give, dropped clients, failed legacy writes, drains, rows failing to sync, a
 drift check that could not run), and resident memory: the endpoint's RSS and the PostgreSQL
-server's total (the PSS of the postmaster and every process under it; scripts/bench/process_memory.py).
+server's total (the PSS of the postmaster and every process under it; scripts/bench/process_memory.py),
+and the machine's 1-minute load average (the cores are shared: a latency reads with it).
 After the load stops and the queue is drained, one more drift check, then a summary. Memory
 is flat when the mean of the last 10 minutes is within 5% of the mean of minutes 5-15, for
 the endpoint and for the server; judged only when N >= 25 (the two spans then do not overlap).
@@ -159,7 +160,7 @@ def minute_line(m: dict) -> str:
     pg = f"{m['pg_pss_mib']:.1f} MiB" if m["pg_pss_mib"] is not None else "n/a"
     return (f"minute {m['minute']:>3}: drift {drift}; queue lag p50/p99 {lag}; endpoint p95 {figure(m['p95_ms'], ' ms')} "
             f"({m['requests']} requests); legacy writes {m['legacy_writes']}; errors {errors}; "
-            f"RSS endpoint {m['endpoint_rss_mib']:.1f} MiB, PostgreSQL {pg}")
+            f"RSS endpoint {m['endpoint_rss_mib']:.1f} MiB, PostgreSQL {pg}; load {m['load_1min']:.2f}")
 
 
 def mean(values: list[float]) -> float:
@@ -189,14 +190,15 @@ def summarize(minutes: list[dict], final: dict, lags: list[float], latencies: li
         "errors": sum(m["errors"] for m in minutes) + final["errors"],
         "memory": memory,
         "memory_judged": len(minutes) >= EARLY[1] + LAST,
+        "load_1min_mean": round(mean([m["load_1min"] for m in minutes]), 2),
     }
 
 
 def summary_lines(s: dict, final: dict) -> list[str]:
     lines = [f"summary: {s['minutes']} minutes, {s['requests']} endpoint requests (p95 {figure(s['p95_ms'], ' ms')}), "
              f"legacy writes {sum(s['legacy_writes'].values())} ({', '.join(f'{k} {v}' for k, v in sorted(s['legacy_writes'].items()))}), "
-             f"{s['drained']} drained (queue lag p50 {figure(s['lag_p50_s'], ' s')}, p99 {figure(s['lag_p99_s'], ' s')}); "
-             f"errors {s['errors']}",
+             f"{s['drained']} drained by the soak (pg_cron's minutely drain, where scheduled, may take a few; queue lag p50 {figure(s['lag_p50_s'], ' s')}, p99 {figure(s['lag_p99_s'], ' s')}); "
+             f"errors {s['errors']}; machine load average {s['load_1min_mean']:.2f} (mean of the minutes)",
              f"drift: {s['drift_checks']} checks ({s['minutes']} under load, 1 after it stopped and the queue drained: "
              f"{'not run' if final['drift'] is None else final['drift']} findings), "
              f"{s['checks_with_drift']} with findings"]
@@ -230,7 +232,8 @@ def run(args, url: str, emit) -> dict:
         header = (f"soak on {version}: {args.minutes} minutes of {args.minute_seconds:g} s; {args.clients} endpoint "
                   f"clients (think {args.think_ms:g} ms), legacy writes every {args.legacy_pause_ms:g} ms through the "
                   f"trigger, drained every {args.drain_interval:g} s, drift check every minute; memory: endpoint RSS "
-                  f"(its uvicorn process), PostgreSQL = PSS total of the postmaster and its processes")
+                  f"(its uvicorn process), PostgreSQL = PSS total of the postmaster and its processes; load = the machine's 1-minute load average "
+                  f"({os.cpu_count()} cores, shared with whatever else runs)")
         emit(header, {"header": header})
         load.start()
         writer.start()
@@ -259,7 +262,8 @@ def run(args, url: str, emit) -> dict:
                      "requests": len(window.every), "legacy_writes": sum(counts.values()),
                      "errors": sum(error_kinds.values()), "error_kinds": dict(error_kinds),
                      "endpoint_rss_mib": round(endpoint_rss, 1),
-                     "pg_pss_mib": round(pg_pss, 1) if pg_pss is not None else None}
+                     "pg_pss_mib": round(pg_pss, 1) if pg_pss is not None else None,
+                     "load_1min": round(os.getloadavg()[0], 2)}
                 minutes.append(m)
                 emit(minute_line(m), m)
         finally:
