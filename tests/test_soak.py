@@ -17,7 +17,7 @@ from helpers import REPO_ROOT, scalar
 
 SHORT = ["--rows", "60", "--clients", "3", "--legacy-pause-ms", "100", "--drain-interval", "0.5"]
 MINUTE = re.compile(r"minute +1: drift 0; queue lag p50/p99 [\d.]+/[\d.]+ s \((\d+) drained\); endpoint p95 [\d.]+ ms "
-                    r"\((\d+) requests\); legacy writes (\d+); errors 0; RSS endpoint ([\d.]+) MiB, PostgreSQL ([\d.]+) MiB; "
+                    r"\((\d+) requests\); legacy writes (\d+); errors 0; RSS endpoint ([\d.]+) MiB, PostgreSQL private ([\d.]+) MiB, total ([\d.]+) MiB; "
                     r"load [\d.]+")
 
 
@@ -35,9 +35,9 @@ def test_a_clean_minute_prints_its_line_and_summary_and_exits_0(synced, database
     assert lines[0].startswith("soak on PostgreSQL "), out
     minute = MINUTE.fullmatch(lines[1])
     assert minute, out
-    drained, requests, writes, endpoint_mib, server_mib = minute.groups()
+    drained, requests, writes, endpoint_mib, server_private_mib, server_mib = minute.groups()
     assert int(requests) > 0 and int(writes) > 0 and int(drained) > 0
-    assert float(endpoint_mib) > 10 and float(server_mib) > 10
+    assert float(endpoint_mib) > 10 and 1 < float(server_private_mib) < float(server_mib)
     assert re.match(r"summary: 1 minutes, \d+ endpoint requests .*; errors 0; machine load average [\d.]+ ", lines[2]), out
     assert lines[3] == "drift: 2 checks (1 under load, 1 after it stopped and the queue drained: 0 findings), 0 with findings"
     assert lines[4].startswith("memory: not judged (1 minutes; flatness needs MINUTES >= 25"), out

@@ -123,7 +123,8 @@ def main(argv: list[str]) -> int:
             "throughput": round(len(every) / elapsed, 1), "p50_ms": round(statistics.median(every) * 1000, 2),
             "p95_ms": round(percentile(every, 0.95) * 1000, 2), "p99_ms": round(percentile(every, 0.99) * 1000, 2),
             "errors": errors, "drift_findings": len(report.findings),
-            "load_1min": f"{load_before:.1f}-{load_after:.1f}"}) + "\n")
+            "load_1min": f"{load_before:.1f}-{load_after:.1f}",
+            "pg_cpu_ms_per_request": round(cpu_used["PostgreSQL"] / len(every) * 1000, 1)}) + "\n")
     if errors or report.drift:
         raise CheckFailed("the run had errors or left drift")
     return 0

@@ -4,7 +4,9 @@
 
 Each file is what `bench_api --summary` wrote for one major's run (the Makefile runs them back
 to back, each on its own throwaway server). Prints one column per server and the target
-(p95 <= 20 ms, 0 errors, no drift) met or not; exit 1 when a run misses it or left no summary
+(p95 <= 20 ms, 0 errors, no drift) met or not, with the server's CPU per request and the
+machine's load average during the run (on shared cores the latency follows the load; the CPU
+a request costs the server much less); exit 1 when a run misses it or left no summary
 (its run failed before the end), 2 on usage.
 """
 from __future__ import annotations
@@ -17,7 +19,7 @@ from scripts.db.errors import CheckFailed, UsageError, cli_main
 P95_TARGET_MS = 20.0
 ROWS = (("requests", "requests"), ("throughput", "requests/s"), ("p50_ms", "p50 ms"), ("p95_ms", "p95 ms"),
         ("p99_ms", "p99 ms"), ("errors", "errors"), ("drift_findings", "drift findings"),
-        ("load_1min", "machine load"))
+        ("pg_cpu_ms_per_request", "PG CPU ms/req"), ("load_1min", "machine load"))
 
 
 def meets_target(run: dict) -> bool:

@@ -1,9 +1,13 @@
 """Resident memory of the processes a soak runs, read from /proc (Linux).
 
 The endpoint is one process: its RSS. A PostgreSQL server is many (the postmaster, its
-auxiliary processes, one backend per connection) sharing shared_buffers, which each one's RSS
-counts again as it touches the pages; their PSS (each shared page divided among the processes
-mapping it) adds up to the server's total instead, so the server is given as that sum.
+auxiliary processes, one backend per connection) sharing one segment (shared_buffers and the
+rest), allocated whole at start and resident as far as its pages have been touched; each
+process's RSS counts the touched pages again. Two sums say what the server holds:
+- private: each process's RssAnon, its own memory (caches, sorts, plans): what a leak grows;
+- total: each process's PSS (a shared page divided among the processes mapping it), the
+  server's whole resident memory, which also grows while the data a run adds is read into
+  shared buffers, up to shared_buffers.
 """
 from __future__ import annotations
 
@@ -25,6 +29,10 @@ def _kib(path: str, field: str) -> int | None:
 
 def rss_mib(pids: list[int]) -> float:
     return sum(_kib(f"/proc/{pid}/status", "VmRSS") or 0 for pid in pids) / 1024
+
+
+def anon_mib(pids: list[int]) -> float:
+    return sum(_kib(f"/proc/{pid}/status", "RssAnon") or 0 for pid in pids) / 1024
 
 
 def pss_mib(pids: list[int]) -> float:

@@ -18,12 +18,15 @@ N minutes, all at once:
 Each minute prints one line: its drift findings (count, and the rows they name), the queue
 lag p50/p99 of the writes drained in it, the endpoint's p95, the errors (endpoint statuses
 it should not give, dropped clients, failed legacy writes, drains, rows failing to sync, a
-drift check that could not run), and resident memory: the endpoint's RSS and the PostgreSQL
-server's total (the PSS of the postmaster and every process under it; scripts/bench/process_memory.py),
+drift check that could not run), and resident memory (scripts/bench/process_memory.py): the
+endpoint's RSS, the PostgreSQL server's private memory (RssAnon of the postmaster and every
+process under it) and its total (their PSS, the touched part of shared buffers included),
 and the machine's 1-minute load average (the cores are shared: a latency reads with it).
 After the load stops and the queue is drained, one more drift check, then a summary. Memory
 is flat when the mean of the last 10 minutes is within 5% of the mean of minutes 5-15, for
-the endpoint and for the server; judged only when N >= 25 (the two spans then do not overlap).
+the endpoint's RSS and the server's private memory; judged only when N >= 25 (the two spans
+then do not overlap). The server's total is given with its change, not judged: the run keeps
+adding weeks, and shared buffers fill with them up to shared_buffers, a fixed allocation.
 
 Exit 0 when every check found no drift, nothing failed and memory was flat (or not judged);
 1 otherwise; 2 on usage (MINUTES missing or not a positive integer, a database not at head or
@@ -50,7 +53,7 @@ from scripts.bench.api_load import Load, legacy_users, percentile
 from scripts.bench.bench_api import server_version
 from scripts.bench.bench_base import seeded_and_backfilled
 from scripts.bench.legacy_load import LegacyWriter
-from scripts.bench.process_memory import postmaster_of, process_tree, pss_mib, rss_mib
+from scripts.bench.process_memory import anon_mib, postmaster_of, process_tree, pss_mib, rss_mib
 from scripts.bench.queue_lag import Drainer
 from scripts.commands.migrate import alembic_config, current_revision, skip_refusal
 from scripts.db.database_url import DOTENV, REPO_ROOT, connect, database_url
@@ -65,6 +68,7 @@ EARLY, LAST = (5, 15), 10  # memory flatness: mean of minutes 5-15 against the l
 FLAT_SHARE = 0.05
 SERVER_NAME = "soak"
 NAMED_FINDINGS = 5  # rows named on a minute's line
+MEMORY_EVERY_SECONDS = 5
 
 
 def positive_int(text: str | None) -> int:
@@ -157,7 +161,8 @@ def minute_line(m: dict) -> str:
         drift += f" ({'; '.join(m['drift_rows'])}{'; ...' if m['drift'] > len(m['drift_rows']) else ''})"
     lag = f"{figure(m['lag_p50_s'], '')}/{figure(m['lag_p99_s'], ' s')} ({m['drained']} drained)"
     errors = str(m["errors"]) + (f" {m['error_kinds']}" if m["errors"] else "")
-    pg = f"{m['pg_pss_mib']:.1f} MiB" if m["pg_pss_mib"] is not None else "n/a"
+    pg = (f"private {m['pg_private_mib']:.1f} MiB, total {m['pg_pss_mib']:.1f} MiB" if m["pg_pss_mib"] is not None
+          else "n/a (not on this machine)")
     return (f"minute {m['minute']:>3}: drift {drift}; queue lag p50/p99 {lag}; endpoint p95 {figure(m['p95_ms'], ' ms')} "
             f"({m['requests']} requests); legacy writes {m['legacy_writes']}; errors {errors}; "
             f"RSS endpoint {m['endpoint_rss_mib']:.1f} MiB, PostgreSQL {pg}; load {m['load_1min']:.2f}")
@@ -179,8 +184,9 @@ def flatness(minutes: list[dict], key: str) -> dict | None:
 
 
 def summarize(minutes: list[dict], final: dict, lags: list[float], latencies: list[float], writes: Counter) -> dict:
-    memory = {name: flatness(minutes, key) for name, key in (("endpoint", "endpoint_rss_mib"),
-                                                             ("PostgreSQL", "pg_pss_mib"))}
+    memory = {name: flatness(minutes, key) for name, key in (("endpoint RSS", "endpoint_rss_mib"),
+                                                             ("PostgreSQL private", "pg_private_mib"))}
+    total = flatness(minutes, "pg_pss_mib")
     return {
         "minutes": len(minutes), "requests": len(latencies), "p95_ms": pct(latencies, 0.95, 1000, 2),
         "legacy_writes": dict(writes), "drained": sum(m["drained"] for m in minutes) + final["drained"],
@@ -189,6 +195,7 @@ def summarize(minutes: list[dict], final: dict, lags: list[float], latencies: li
         "checks_with_drift": sum(1 for m in minutes + [final] if m["drift"]),  # a check that did not run is an error
         "errors": sum(m["errors"] for m in minutes) + final["errors"],
         "memory": memory,
+        "pg_total": total,
         "memory_judged": len(minutes) >= EARLY[1] + LAST,
         "load_1min_mean": round(mean([m["load_1min"] for m in minutes]), 2),
     }
@@ -205,6 +212,10 @@ def summary_lines(s: dict, final: dict) -> list[str]:
     if not s["memory_judged"]:
         lines.append(f"memory: not judged ({s['minutes']} minutes; flatness needs MINUTES >= {EARLY[1] + LAST}: "
                      f"minutes {EARLY[0]}-{EARLY[1]} against the last {LAST})")
+    if s["pg_total"]:
+        t = s["pg_total"]
+        lines.append(f"memory PostgreSQL total (PSS, not judged): minutes {EARLY[0]}-{EARLY[1]} mean {t['early_mib']:.1f} MiB, "
+                     f"last {LAST} mean {t['last_mib']:.1f} MiB ({t['change'] * 100:+.1f}%)")
     for name, judged in s["memory"].items():
         if judged:
             lines.append(f"memory {name}: minutes {EARLY[0]}-{EARLY[1]} mean {judged['early_mib']:.1f} MiB, last {LAST} "
@@ -220,6 +231,10 @@ def run(args, url: str, emit) -> dict:
     seeded_and_backfilled(conn, args.rows, batch=1000)
     users = legacy_users(conn)
     postmaster = postmaster_of(conn)
+    with conn.cursor() as cur:
+        cur.execute("SHOW shared_buffers")
+        shared_buffers = cur.fetchone()[0]
+    conn.rollback()
     secret = secrets.token_urlsafe(32)
     minutes: list[dict] = []
     lags: list[float] = []
@@ -232,7 +247,8 @@ def run(args, url: str, emit) -> dict:
         header = (f"soak on {version}: {args.minutes} minutes of {args.minute_seconds:g} s; {args.clients} endpoint "
                   f"clients (think {args.think_ms:g} ms), legacy writes every {args.legacy_pause_ms:g} ms through the "
                   f"trigger, drained every {args.drain_interval:g} s, drift check every minute; memory: endpoint RSS "
-                  f"(its uvicorn process), PostgreSQL = PSS total of the postmaster and its processes; load = the machine's 1-minute load average "
+                  f"(its uvicorn process), PostgreSQL private = RssAnon and total = PSS of the postmaster and its processes "
+                  f"(shared_buffers {shared_buffers}); load = the machine's 1-minute load average "
                   f"({os.cpu_count()} cores, shared with whatever else runs)")
         emit(header, {"header": header})
         load.start()
@@ -241,13 +257,20 @@ def run(args, url: str, emit) -> dict:
         started = time.monotonic()
         try:
             for minute in range(1, args.minutes + 1):
-                time.sleep(max(0.0, started + minute * args.minute_seconds - time.monotonic()))
+                # Memory every few seconds, the minute's mean: a process that comes and goes (an
+                # autovacuum worker, pg_cron's job) weighs by how long it lived. Sampled while
+                # the drift check is not running: its temporary tables are no part of the steady state.
+                samples = []
+                while (left := started + minute * args.minute_seconds - time.monotonic()) > 0:
+                    time.sleep(min(MEMORY_EVERY_SECONDS, left))
+                    server = process_tree(postmaster) if postmaster else []
+                    samples.append((rss_mib(process_tree(served.process.pid)), anon_mib(server), pss_mib(server)))
                 window = load.take()
                 counts, writer_errors = writer.take()
                 minute_lags, drained, drain_errors = drainer.take()
-                # Memory before the check: its temporary tables are no part of the steady state.
-                endpoint_rss = rss_mib(process_tree(served.process.pid))
-                pg_pss = pss_mib(process_tree(postmaster)) if postmaster else None
+                endpoint_rss, pg_private, pg_pss = (mean([sample[i] for sample in samples]) for i in range(3))
+                if not postmaster:
+                    pg_private = pg_pss = None
                 found, rows, failure = drift_check(conn)
                 error_kinds = Counter({k: v for k, v in window.outcomes.items() if k != "ok"})
                 error_kinds += writer_errors + drain_errors
@@ -262,6 +285,7 @@ def run(args, url: str, emit) -> dict:
                      "requests": len(window.every), "legacy_writes": sum(counts.values()),
                      "errors": sum(error_kinds.values()), "error_kinds": dict(error_kinds),
                      "endpoint_rss_mib": round(endpoint_rss, 1),
+                     "pg_private_mib": round(pg_private, 1) if pg_private is not None else None,
                      "pg_pss_mib": round(pg_pss, 1) if pg_pss is not None else None,
                      "load_1min": round(os.getloadavg()[0], 2)}
                 minutes.append(m)
