@@ -34,7 +34,7 @@ endif
 
 .PHONY: help install postgres db-up db-down demo test lint lint-sql lint-squawk lint-workflows sql-files \
         upgrade downgrade current history sql stamp preflight verify gate rollback seed backfill bench-backfill drift bench-drift \
-        resync sync-trigger sync-drain sync-worker bench-trigger serve bench-api perf-baseline index-audit rehearse-runbook report \
+        resync sync-trigger sync-drain sync-worker bench-trigger serve bench-api soak perf-baseline index-audit rehearse-runbook report \
         test-property manifest clean quarantine quarantine-resolve read-parity cutover legacy-readers contract-check \
         archive-legacy restore-legacy
 
@@ -231,10 +231,26 @@ bench-trigger: $(INSTALLED) $(PG_SERVER) ## Benchmark: legacy insert/update with
 serve: $(INSTALLED) ## The dual-write endpoint on 127.0.0.1:PORT (default 8000); needs SUPABASE_JWT_SECRET, ALLOWED_ORIGINS
 	$(PY) -m scripts.dual_write.serve --port $(or $(PORT),8000)
 
-bench-api: $(INSTALLED) $(PG_SERVER) ## Benchmark: 50 clients x 30 s (after 5 s warm-up) of mixed endpoint calls (p50/p95/p99, errors, drift), durable server
-	@url=$$($(THROWAWAY) up --durable benchapi); trap '$(THROWAWAY) down benchapi >/dev/null' EXIT; \
-	export DATABASE_URL=$$url; $(MIGRATE) upgrade $(LEGACY_WRITABLE) 2>/dev/null; \
-	$(PY) -m scripts.bench.bench_api --clients $(or $(CLIENTS),50) --seconds $(or $(SECONDS),30) --warmup $(or $(WARMUP),5)
+# bench-api runs once per major of PGS (default: PG), each on its own throwaway server, back to back.
+BENCH_PGS := $(or $(PGS),$(PG))
+server_of = $(if $(filter 15,$(1)),$(PG_READY),postgres-$(1))
+
+bench-api: $(INSTALLED) $(foreach p,$(BENCH_PGS),$(call server_of,$(p))) ## Benchmark: 50 clients x 30 s (after 5 s warm-up) of mixed endpoint calls (p50/p95/p99, errors, drift), durable server; PGS="15 17": each major back to back, then side by side
+	@rm -rf $(BUILD)/bench-api; rc=0; \
+	for pg in $(BENCH_PGS); do \
+	  [ $(words $(BENCH_PGS)) = 1 ] || echo "== PostgreSQL $$pg"; \
+	  url=$$(PG_MAJOR=$$pg $(THROWAWAY) up --durable benchapi); trap '$(THROWAWAY) down benchapi >/dev/null' EXIT; \
+	  DATABASE_URL=$$url $(MIGRATE) upgrade $(LEGACY_WRITABLE) 2>/dev/null; \
+	  DATABASE_URL=$$url $(PY) -m scripts.bench.bench_api --clients $(or $(CLIENTS),50) --seconds $(or $(SECONDS),30) \
+	    --warmup $(or $(WARMUP),5) --summary $(BUILD)/bench-api/pg$$pg.json || rc=$$?; \
+	  $(THROWAWAY) down benchapi >/dev/null; trap - EXIT; \
+	done; \
+	if [ $(words $(BENCH_PGS)) -gt 1 ]; then echo "== side by side"; \
+	  $(PY) -m scripts.bench.compare_majors $(foreach p,$(BENCH_PGS),$(BUILD)/bench-api/pg$(p).json) || rc=$$?; fi; \
+	exit $$rc
+
+soak: $(INSTALLED) $(PG_SERVER) ## Dual-write soak: MINUTES=n of endpoint load (CLIENTS=20), legacy writes, the drain, a drift check a minute; a line a minute (JSON=1); exit 1 on drift, error or memory growth
+	@$(PY) -m scripts.bench.soak --minutes '$(MINUTES)' $(if $(CLIENTS),--clients '$(CLIENTS)') $(if $(JSON),--json)
 
 perf-baseline: $(INSTALLED) $(PG_SERVER) ## The app's 8 reads as role authenticated, RLS on, at SCALES (default 1 10 100 1000) x the backup; before/after the revision marked PERF_BASELINE (0015); week_as_legacy() vs the legacy row
 	@rm -rf $(BUILD)/perf; for scale in $(or $(SCALES),1 10 100 1000); do \

@@ -2,12 +2,9 @@
 
 On a database at head (the Makefile target starts a durable throwaway server: fsync and
 synchronous_commit on), seeds and backfills a base, starts `make serve` (one uvicorn
-process, DB_POOL_SIZE connections) and runs CLIENTS concurrent clients for SECONDS. Each
-client is one signed-in parent on a keep-alive connection, sending the app's mix of writes
-to their own child's weeks, then pausing THINK_MS as a person between taps does:
-
-    update_habit_record 70%, create_week 15%, delete_week 5% (of a week it created),
-    a retry of its previous request with the same key 8% (must replay), verify_consistency 2%.
+process, DB_POOL_SIZE connections) and runs CLIENTS concurrent clients for SECONDS: the
+load of scripts/bench/api_load.py (the app's mix of writes, each client one signed-in parent
+pausing THINK_MS between requests).
 
 The first WARMUP seconds are run but not timed: every client's first request creates its
 child's first week at the same instant, on connections that have not prepared or planned
@@ -16,99 +13,37 @@ count from the first request. Reports p50/p95/p99 latency per operation and over
 SECONDS after it, the throughput, the error rate (any 5xx, or a status the operation should
 not give) and then runs the drift check over the whole database. Target: p95 <= 20 ms, 0
 errors, no drift. Not part of `make test`.
+
+--summary FILE also writes the server version and the overall figures as JSON, for
+`make bench-api PGS="15 17"` (scripts/bench/compare_majors.py prints the majors side by side).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import random
-import secrets
 import statistics
-import threading
+import secrets
 import time
-from collections import Counter, defaultdict
-from datetime import date, timedelta
+from collections import Counter
+from pathlib import Path
 
+from scripts.bench.api_load import Load, legacy_users, percentile
 from scripts.bench.bench_base import seeded_and_backfilled
 from scripts.bench.cpu_usage import Sampler, children, processes_named
+from scripts.bench.process_memory import postmaster_of, process_tree
 from scripts.db.database_url import connect, database_url
 from scripts.db.drift import detect
-from scripts.dual_write.client import Client, user_token
 from scripts.dual_write.local_server import running_endpoint
 from scripts.db.errors import CheckFailed, UsageError, cli_main
 
-MIX = (("update_habit_record", 0.70), ("create_week", 0.15), ("delete_week", 0.05), ("retry", 0.08),
-       ("verify_consistency", 0.02))
-EXPECTED = {"create_week": {201}, "update_habit_record": {200}, "delete_week": {200}, "verify_consistency": {200}}
-STATUSES = ("green", "yellow", "red", "none", "")
-HABIT_NAMES = ("독서", "줄넘기", "양치하기", "피아노", "운동", "일기 쓰기")
-FIRST_MONDAY = date(2031, 1, 6)
 
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
-
-
-class Parent:
-    """One client: a user with one child of their own, its weeks, and the last request sent."""
-
-    def __init__(self, number: int, user_id: str, url: str, secret: str, seed: int):
-        self.rng = random.Random(seed)
-        self.client = Client(url, user_token(user_id, secret))
-        self.child, self.number = f"부하-{number}", number
-        self.weeks: dict[date, list[str]] = {}
-        self.next_monday = FIRST_MONDAY
-        self.sent = 0
-        self.last: tuple[str, dict, str] | None = None
-
-    def pick(self) -> str:
-        """One draw from MIX."""
-        roll, total = self.rng.random(), 0.0
-        for kind, share in MIX:
-            total += share
-            if roll < total:
-                return kind
-        return MIX[0][0]
-
-    def request(self, kind: str) -> tuple[str, dict]:
-        """A new request of this kind (a create when the client has no week yet)."""
-        if not self.weeks or kind == "create_week":
-            monday, self.next_monday = self.next_monday, self.next_monday + timedelta(weeks=1)
-            names = self.rng.sample(HABIT_NAMES, self.rng.randint(5, 6))
-            self.weeks[monday] = names
-            habits = [{"id": i + 1, "name": name, "times": [self.rng.choice(STATUSES) for _ in range(7)]}
-                      for i, name in enumerate(names)]
-            return "create_week", {"child_name": self.child, "week_start_date": monday.isoformat(), "habits": habits,
-                                   "theme": "부하 시험"}
-        if kind == "delete_week" and len(self.weeks) > 1:
-            monday = self.rng.choice(list(self.weeks))
-            del self.weeks[monday]
-            return "delete_week", {"child_name": self.child, "week_start_date": monday.isoformat()}
-        if kind == "verify_consistency":
-            return "verify_consistency", {}
-        monday = self.rng.choice(list(self.weeks))
-        return "update_habit_record", {"child_name": self.child, "week_start_date": monday.isoformat(),
-                                       "habit_name": self.rng.choice(self.weeks[monday]),
-                                       "day_index": self.rng.randrange(7), "status": self.rng.choice(STATUSES)}
-
-    def step(self) -> tuple[str, int, float, bool]:
-        """(operation, status, seconds, as expected)."""
-        kind = self.pick()
-        if kind == "retry" and self.last:
-            operation, data, key = self.last
-            label = "retry"
-        else:
-            operation, data = self.request(kind)
-            self.sent += 1
-            key = f"client{self.number}-{self.sent}"
-            label = operation
-        started = time.perf_counter()
-        status, _ = self.client.call(operation, data, key)
-        elapsed = time.perf_counter() - started
-        if operation != "verify_consistency":
-            self.last = (operation, data, key)
-        return label, status, elapsed, status in EXPECTED[operation]
+def server_version(conn) -> str:
+    with conn.cursor() as cur:
+        cur.execute("SHOW server_version")
+        version = f"PostgreSQL {cur.fetchone()[0].split()[0]}"
+    conn.commit()
+    return version
 
 
 def main(argv: list[str]) -> int:
@@ -119,64 +54,48 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--warmup", type=float, default=5, help="seconds run before the timed SECONDS, not timed")
     parser.add_argument("--think-ms", type=float, default=500, help="each client's pause between requests")
     parser.add_argument("--pool", type=int, default=10, help="the endpoint's DB_POOL_SIZE")
+    parser.add_argument("--summary", type=Path, help="also write the overall figures here, as JSON")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         raise UsageError("usage: python -m scripts.bench.bench_api [--rows N] [--clients N] [--seconds S] [--warmup S] "
-                         "[--think-ms MS]") from exc
+                         "[--think-ms MS] [--pool N] [--summary FILE]") from exc
     conn = connect(autocommit=False)
+    version = server_version(conn)
     seeded_and_backfilled(conn, args.rows, batch=1000)
-    with conn.cursor() as cur:
-        cur.execute("SELECT DISTINCT user_id::TEXT FROM habit_tracker WHERE user_id IS NOT NULL ORDER BY 1")
-        users = [row[0] for row in cur.fetchall()]
-    conn.commit()
+    users = legacy_users(conn)
     secret = secrets.token_urlsafe(32)
-    results: dict = defaultdict(list)
-    warmup: list[float] = []
-    outcomes: Counter = Counter()
-    lock = threading.Lock()
-    stop, timing = threading.Event(), threading.Event()
-
-    def client_loop(parent: Parent) -> None:
-        try:
-            while not stop.is_set():
-                label, status, seconds, expected = parent.step()
-                with lock:
-                    (results[label] if timing.is_set() else warmup).append(seconds)
-                    outcomes["ok" if expected else f"{label} {status}"] += 1
-                time.sleep(args.think_ms / 1000 * parent.rng.uniform(0.5, 1.5))
-        except Exception as exc:  # a dropped connection is an error of the run, not a crash of the bench
-            with lock:
-                outcomes[f"client error {type(exc).__name__}"] += 1
-        finally:
-            parent.client.close()
+    # This server's processes only: other servers on a shared machine are no part of the run.
+    postmaster = postmaster_of(conn)
+    server = (lambda: process_tree(postmaster)) if postmaster else (lambda: processes_named("postgres"))
 
     with running_endpoint(database_url(), secret, pool_size=args.pool) as url:
-        parents = [Parent(n, users[n % len(users)], url, secret, seed=n) for n in range(args.clients)]
-        threads = [threading.Thread(target=client_loop, args=(p,)) for p in parents]
+        load = Load(url, users, secret, args.clients, args.think_ms)
         cpu = Sampler({"load generator": lambda: [os.getpid()], "endpoint": lambda: children(os.getpid()),
-                       "PostgreSQL": lambda: processes_named("postgres")})
-        for thread in threads:
-            thread.start()
+                       "PostgreSQL": server})
+        load.start()
         time.sleep(args.warmup)
+        load_before = os.getloadavg()[0]
         cpu.start()
+        warm = load.take()
         started = time.perf_counter()
-        timing.set()
         time.sleep(args.seconds)
-        stop.set()
-        for thread in threads:
-            thread.join()
+        load.stop()
+        timed = load.take()
         elapsed = time.perf_counter() - started
         cpu_used = cpu.stop()
+        load_after = os.getloadavg()[0]
     report = detect(conn)
     conn.close()
 
-    every = [s for values in results.values() for s in values]
+    results, warmup = timed.samples, warm.every
+    outcomes = warm.outcomes + timed.outcomes
+    every = timed.every
     if not every:
         raise CheckFailed(f"no request completed: {dict(outcomes)}")
-    errors = sum(count for outcome, count in outcomes.items() if outcome != "ok")
+    errors = warm.errors + timed.errors
     print(f"{args.clients} clients for {elapsed:.1f} s on loopback after {args.warmup:g} s of warm-up, think time "
-          f"{args.think_ms:g} ms (0.5-1.5x), one uvicorn process, DB_POOL_SIZE={args.pool}")
+          f"{args.think_ms:g} ms (0.5-1.5x), one uvicorn process, DB_POOL_SIZE={args.pool}; {version}")
     if warmup:
         print(f"  warm-up (not timed)  {len(warmup):>6} requests  p95 {percentile(warmup, 0.95) * 1000:6.2f} ms  "
               f"max {max(warmup) * 1000:6.2f} ms")
@@ -193,8 +112,19 @@ def main(argv: list[str]) -> int:
     cores = os.cpu_count() or 1
     print(f"CPU during the run ({cores} cores = {cores * elapsed:.0f} core-seconds): " + ", ".join(
         f"{group} {seconds:.1f} s ({seconds / len(every) * 1000:.1f} ms/request)" for group, seconds in cpu_used.items()))
+    print(f"machine load average (1 min, {cores} cores, shared with whatever else runs): {load_before:.2f} at the "
+          f"start, {load_after:.2f} at the end")
     print("drift after the run: " + ("no drift" if not report.drift else
                                       f"{len(report.findings)} findings {Counter(f.kind for f in report.findings)}"))
+    if args.summary:
+        args.summary.parent.mkdir(parents=True, exist_ok=True)
+        args.summary.write_text(json.dumps({
+            "server": version, "clients": args.clients, "seconds": round(elapsed, 1), "requests": len(every),
+            "throughput": round(len(every) / elapsed, 1), "p50_ms": round(statistics.median(every) * 1000, 2),
+            "p95_ms": round(percentile(every, 0.95) * 1000, 2), "p99_ms": round(percentile(every, 0.99) * 1000, 2),
+            "errors": errors, "drift_findings": len(report.findings),
+            "load_1min": f"{load_before:.1f}-{load_after:.1f}",
+            "pg_cpu_ms_per_request": round(cpu_used["PostgreSQL"] / len(every) * 1000, 1)}) + "\n")
     if errors or report.drift:
         raise CheckFailed("the run had errors or left drift")
     return 0

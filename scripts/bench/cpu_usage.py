@@ -30,7 +30,10 @@ def cpu_seconds(pid: int) -> float:
 def children(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(child) for child in (task / "children").read_text().split()]
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:  # a thread that ended after the listing (a client thread just joined)
+            continue
     return found
 
 

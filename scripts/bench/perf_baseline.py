@@ -43,7 +43,7 @@ from scripts.db.app_queries import QUERIES, WEEK_READS, as_app_user, legacy_week
 from scripts.db.scan_counts import scans_during
 from scripts.commands.backfill import run as backfill
 from scripts.db.database_url import REPO_ROOT, connect
-from scripts.db.freeze import FREEZE_REVISION
+from scripts.db.freeze import last_writable_revision
 from scripts.db.errors import CheckFailed, OneLineParser, UsageError, cli_main
 from scripts.commands.seed_legacy import seed
 from scripts.commands.migrate import alembic_config
@@ -152,11 +152,6 @@ def measure_queries(conn, user_id: str, params: dict, runs: int, sizes: dict[str
     return results
 
 
-def writable_head() -> str:
-    """The revision below the freeze: the legacy table still takes writes (the seed's) there."""
-    return ScriptDirectory.from_config(alembic_config()).get_revision(FREEZE_REVISION).down_revision
-
-
 def migrate(target: str, direction: str) -> None:
     # Back up to head across the RLS stages, which refuse while the Phase 2 gate fails: the
     # generated rows without a user are unresolved, and going down to `before` dropped the
@@ -189,7 +184,7 @@ def measure(scale: int, out: Path, runs: int, before: str) -> int:
     # "head": the last revision before the freeze (0038), where the legacy table, which the
     # comparison reads, is still the app's; the freeze changes none of the eight reads.
     for label, target, direction in ((f"before ({before})", before, "downgrade"),
-                                     ("head", writable_head(), "upgrade")):
+                                     ("head", last_writable_revision(), "upgrade")):
         migrate(target, direction)
         variant_conn = connect(autocommit=False)
         try:

@@ -28,3 +28,13 @@ def frozen(conn) -> bool:
     if idle:
         conn.rollback()
     return answer
+
+
+def last_writable_revision() -> str:
+    """The revision just below the freeze: the dual-write phase's last, where the legacy table
+    still takes writes (what the Phase 0-2 benchmarks and the soak run at)."""
+    from alembic.script import ScriptDirectory
+
+    from scripts.commands.migrate import alembic_config  # imported here: migrate imports this module's users
+
+    return ScriptDirectory.from_config(alembic_config()).get_revision(FREEZE_REVISION).down_revision
