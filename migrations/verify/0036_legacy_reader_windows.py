@@ -2,27 +2,16 @@
 migration, owner only (no privilege for PUBLIC or an API role, on it or its identity sequence);
 the line's figure is how many windows are recorded and the last one's verdict. Absent: no
 such table. (The "privileges" line reads schema migration too: unchanged, nothing is granted.)"""
-from migrations.verify import Check, Db, Outcome, exists
+from migrations.verify import Check, Db, Outcome, exists, table_holders
 
 TABLE = "migration.legacy_reader_windows"
 CREATES = (TABLE,)
-API_ROLES = ("anon", "authenticated", "service_role")
-
-
-def exposed(db: Db) -> list[str]:
-    """Who of PUBLIC and the API roles holds any privilege on the table or its sequence."""
-    return [row[0] for row in db.all("""
-        SELECT DISTINCT CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::REGROLE::TEXT END
-        FROM pg_class AS c, aclexplode(c.relacl) AS g
-        WHERE c.oid IN (%s::REGCLASS, pg_get_serial_sequence(%s, 'id')::REGCLASS)
-            AND (g.grantee = 0 OR g.grantee::REGROLE::TEXT = ANY(%s))
-        ORDER BY 1""", (TABLE, TABLE, list(API_ROLES)))]
 
 
 def windows_present(db: Db) -> Outcome:
     if not exists(db, TABLE):
         return False, f"{TABLE} MISSING"
-    holders = exposed(db)
+    holders = table_holders(db, TABLE)
     count, clean, ended, was_clean = db.one(f"""
         SELECT count(*), count(*) FILTER (WHERE clean),
                (array_agg(ended_at ORDER BY ended_at DESC, id DESC))[1],

@@ -2,28 +2,17 @@
 owner only: no privilege for PUBLIC or an API role on it or its identity sequence) and its two
 functions, table_checksum and archive_matches, executable by no one but the owner; the figure
 is how many archives are recorded and the last one. Absent: none of the three."""
-from migrations.verify import Check, Db, Outcome, exists, function_exists, owner_only_functions
+from migrations.verify import Check, Db, Outcome, exists, function_exists, owner_only_functions, table_holders
 
 TABLE = "migration.legacy_archives"
 CREATES = (TABLE,)
 FUNCTIONS = ("migration.table_checksum(regclass)", "migration.archive_matches(regclass)")
-API_ROLES = ("anon", "authenticated", "service_role")
-
-
-def exposed(db: Db) -> list[str]:
-    """Who of PUBLIC and the API roles holds any privilege on the table or its sequence."""
-    return [row[0] for row in db.all("""
-        SELECT DISTINCT CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::REGROLE::TEXT END
-        FROM pg_class AS c, aclexplode(c.relacl) AS g
-        WHERE c.oid IN (%s::REGCLASS, pg_get_serial_sequence(%s, 'id')::REGCLASS)
-            AND (g.grantee = 0 OR g.grantee::REGROLE::TEXT = ANY(%s))
-        ORDER BY 1""", (TABLE, TABLE, list(API_ROLES)))]
 
 
 def archives_present(db: Db) -> Outcome:
     if not exists(db, TABLE):
         return False, f"{TABLE} MISSING"
-    holders = exposed(db)
+    holders = table_holders(db, TABLE)
     present, executable = owner_only_functions(db, FUNCTIONS)
     count, last_at, last_source = db.one(f"""
         SELECT count(*), max(archived_at),

@@ -197,6 +197,17 @@ def owner_only_functions(db: Db, signatures: Iterable[str]) -> tuple[int, int]:
         FROM unnest(%s::TEXT[]) AS s (signature), to_regprocedure(s.signature) AS f""", (list(signatures),))
 
 
+def table_holders(db: Db, table: str) -> list[str]:
+    """Who of PUBLIC and the API roles holds any privilege on `table` or its `id` sequence: a
+    table of schema migration must have none."""
+    return [row[0] for row in db.all("""
+        SELECT DISTINCT CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::REGROLE::TEXT END
+        FROM pg_class AS c, aclexplode(c.relacl) AS g
+        WHERE c.oid IN (%s::REGCLASS, pg_get_serial_sequence(%s, 'id')::REGCLASS)
+            AND (g.grantee = 0 OR g.grantee::REGROLE::TEXT = ANY(%s))
+        ORDER BY 1""", (table, table, ["anon", "authenticated", "service_role"]))]
+
+
 def rls_enabled_tables(db: Db) -> set[str]:
     """The new tables (NEW_TABLES) whose row-level security is enabled."""
     return {name for (name,) in db.all("""
