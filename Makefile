@@ -15,8 +15,9 @@ MIGRATE := $(PY) -m scripts.commands.migrate
 THROWAWAY := $(PY) -m scripts.dev.throwaway_pg
 # The last revision before the freeze (0038): the legacy table still takes writes there. The demo
 # runs Phase 1 and 2 at it, then meets the contract and freezes; the benchmarks of Phases 0-2
-# (bench-backfill, bench-drift, bench-trigger, bench-api, perf-baseline) measure there.
-LEGACY_WRITABLE := 0037_legacy_archive_log
+# (bench-backfill, bench-drift, bench-trigger, bench-api, perf-baseline) measure there. Read from
+# the revision graph (scripts/db/freeze.py), when a recipe runs: .venv exists by then.
+LEGACY_WRITABLE = $(shell $(PY) -c 'from scripts.db.freeze import last_writable_revision; print(last_writable_revision())')
 BUILD := build
 
 TO ?=

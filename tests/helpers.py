@@ -30,12 +30,11 @@ from unittest import mock
 
 import psycopg2
 import pytest
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from psycopg2 import sql
 
 from scripts.commands.verify import run_checks
 from scripts.db.drift import EVERY_USER_ONLY, detect
+from scripts.db.freeze import FREEZE_REVISION, last_writable_revision
 from scripts.dev.pg_majors import selected_major
 from scripts.dev import verify_without_pg_cron as cron_absence
 from scripts.dev.throwaway_pg import pg_cron_installed
@@ -58,8 +57,8 @@ CONTRACT_OVERRIDE = ("-x", "contract_override=true")
 
 # From the freeze on, habit_tracker refuses every write. The tests of Phase 1 and 2 (the
 # trigger, the drain, the endpoint writing both schemas) start from the revision before it.
-FREEZE = "0038_freeze_legacy"
-LEGACY_WRITABLE = ScriptDirectory.from_config(Config(str(ALEMBIC_INI))).get_revision(FREEZE).down_revision
+FREEZE = FREEZE_REVISION
+LEGACY_WRITABLE = last_writable_revision()
 
 
 def unschedule_drain(db) -> None:
