@@ -12,12 +12,14 @@ README (a day two rows disagree on: the later-updated row wins, then the lower i
 is the legacy rows as they stood right before the freeze plus what the app wrote through the
 endpoint since. The new tables must hold exactly that set, nothing missing and nothing more.
 
-The rollback of each step but the last (the drop, one-way): one revision down, `make drift` clean
-(or "nothing left to compare" where still frozen), the invariant, then up again.
+The rollback of each step but the last (the drop, one-way): one revision down, `make verify`
+passing there, the invariant, `make drift` clean (or "nothing left to compare" where still frozen),
+then up again. pg_cron's drain stays scheduled, as in production (the test's own drains wait for it).
 """
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable
@@ -26,9 +28,10 @@ import pytest
 from alembic.script import ScriptDirectory
 
 import legacy_cases
-from helpers import drain, drift, run_in_process, scalar, unschedule_drain
+from helpers import drain, drift, run_in_process, scalar, verify_failures_expected_here
 from legacy_cases import U1, U2, habit
 from scripts.commands.migrate import alembic_config
+from scripts.commands.verify import run_checks
 from scripts.commands.seed_legacy import seed
 from scripts.db.freeze import frozen
 from scripts.db.legacy_rows import LegacyRow, filled_days, monday_of
@@ -196,12 +199,25 @@ class Journey:
         return response.json()
 
 
+def settle(j: Journey) -> None:
+    """`make sync-drain` until the queue is empty. pg_cron's minutely drain stays scheduled, as in
+    production: while it holds the drain's lock ours does nothing, and we wait for it."""
+    for _ in range(100):
+        assert drain(j.db)[2] == 0, "a queued write failed to sync"
+        if scalar(j.db, "SELECT count(*) FROM migration.sync_queue") == 0:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the sync queue did not empty in 10 s")
+    assert scalar(j.db, "SELECT count(*) FROM migration.sync_failures") == 0
+
+
 def legacy_write(j: Journey, statement: str, params=()) -> None:
     """The old app's write, straight to habit_tracker (the sync trigger queues it), then the drain."""
     with j.db.cursor() as cur:
         cur.execute(statement, params)
         assert cur.rowcount == 1, statement
-    assert drain(j.db)[2] == 0, "a queued write failed to sync"
+    settle(j)
 
 
 def legacy_insert(j: Journey, child, period, start, habits, user) -> int:
@@ -210,7 +226,7 @@ def legacy_insert(j: Journey, child, period, start, habits, user) -> int:
                        VALUES (%s, %s, %s, %s, %s, '여름') RETURNING id""",
                     (child, period, start, json.dumps(habits, ensure_ascii=False), user))
         legacy_id = cur.fetchone()[0]
-    assert drain(j.db)[2] == 0
+    settle(j)
     return legacy_id
 
 
@@ -232,7 +248,6 @@ def backfill(j: Journey) -> None:
     """Phase 1's revisions up to the placement by date and the operators' decisions (0026; catalog
     work), then one backfill by the mapping of today."""
     j.migrate("upgrade", REV["0026"])
-    unschedule_drain(j.db)  # the test drains when it means to
     result = j.run("scripts.commands.backfill", "--batch", "10")
     assert " 0 unaccounted" in result.stdout, result.stdout
     assert scalar(j.db, "SELECT count(*) FROM migration.unresolved_legacy_rows") > 0  # dirty rows wait
@@ -266,8 +281,7 @@ def phase1_writes(j: Journey) -> None:
     j.app(update(status="green", day=3, habit_name="양치하기", child="서연", start="2025-07-21"))
     j.app(create(child="하윤", start="2025-09-01"))
     j.app(delete(child="하윤", start="2025-09-01"))
-    assert drain(j.db)[2] == 0
-    assert scalar(j.db, "SELECT count(*) FROM migration.sync_queue") == 0
+    settle(j)
 
 
 def resolved(j: Journey) -> None:
@@ -283,8 +297,7 @@ def resolved(j: Journey) -> None:
     for legacy_id in sorted(rows.keys() - {j.ids["owner_less"]}):
         j.run("scripts.commands.quarantine", "resolve", "--id", str(legacy_id), "--action", "discard", "--by", "journey")
     assert scalar(j.db, "SELECT count(*) FROM migration.unresolved_legacy_rows") == 0
-    assert drain(j.db)[2] == 0  # the assign's own legacy write (user_id) went through the queue too
-    assert scalar(j.db, "SELECT count(*) FROM migration.sync_queue") == 0
+    settle(j)  # the assign's own legacy write (user_id) went through the queue too
 
 
 def phase2(j: Journey) -> None:
@@ -366,11 +379,12 @@ STEPS = [
 
 
 def roll_back_and_forth(j: Journey, step: Step) -> None:
-    """One revision down: a working earlier phase, no drift, every day still there; then up again
-    (through the gate for real where the revision has one)."""
+    """One revision down: a working earlier phase (`make verify` passes there), no drift, every day
+    still there; then up again (through the gate for real where the revision has one)."""
     at = j.revision()
     j.migrate("downgrade", "-1")
     where = f"after {step.name}, rolled back to {j.revision()}"
+    assert verify_failures_expected_here(j.db, run_checks(j.db, "current")) == [], where
     j.check_invariant(where)
     j.check_drift(where)
     gated = getattr(SCRIPT.get_revision(at).module, "GATE", None) == "contract"
