@@ -118,13 +118,19 @@ demo: $(INSTALLED) $(PG_SERVER) ## The whole job end to end on a throwaway Postg
 	$(PY) -m scripts.commands.cutover --percent 100 --by demo | tail -n 2; \
 	$(PY) -m scripts.commands.legacy_readers --seconds 3 --by demo | tail -n 1; \
 	$(PY) -m scripts.commands.contract_check; \
-	echo "== make upgrade: the freeze (0038), its contract gate first"; \
-	$(MIGRATE) upgrade head; \
+	echo "== make upgrade TO=0038_freeze_legacy: the freeze, its contract gate first"; \
+	$(MIGRATE) upgrade 0038_freeze_legacy; \
 	echo "== a legacy write now (refused by the database), then make drift"; \
 	refused=$$(psql -Atq "$$url" -c "UPDATE habit_tracker SET theme = theme" 2>&1 || true); \
 	echo "   $$refused" | head -n 1; \
 	case "$$refused" in *"habit_tracker is frozen"*) ;; *) echo "demo: the frozen table took a write"; exit 1;; esac; \
 	$(PY) -m scripts.commands.drift; \
+	echo "== make upgrade: the rename (0039), its contract gate first; then a read of the old name"; \
+	$(MIGRATE) upgrade head; \
+	gone=$$(psql -Atq "$$url" -c "SELECT count(*) FROM habit_tracker" 2>&1 || true); \
+	echo "   $$gone" | head -n 1; \
+	case "$$gone" in *'relation "habit_tracker" does not exist'*) ;; *) echo "demo: habit_tracker still answers"; exit 1;; esac; \
+	psql -Atq "$$url" -c "SELECT '   recorded: ' || legacy_rows || ' rows, ' || filled_days || ' filled days, checksum ' || checksum FROM migration.retired_legacy_table"; \
 	echo "== make verify (head)"; \
 	if [ "$(PG)" = 15 ]; then $(PY) -m scripts.commands.verify | tail -n 3; \
 	else $(PY) -m scripts.dev.verify_without_pg_cron | tail -n 3; fi; \

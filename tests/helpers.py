@@ -35,6 +35,7 @@ from psycopg2 import sql
 from scripts.commands.verify import run_checks
 from scripts.db.drift import EVERY_USER_ONLY, detect
 from scripts.db.freeze import FREEZE_REVISION, last_writable_revision
+from scripts.db.legacy_table import identifier as legacy_identifier
 from scripts.dev.pg_majors import selected_major
 from scripts.dev import verify_without_pg_cron as cron_absence
 from scripts.dev.throwaway_pg import pg_cron_installed
@@ -297,8 +298,10 @@ def add_legacy_rows(conn, user_id: str, count: int = 5) -> None:
 
 def legacy_fingerprint(conn) -> tuple[int, str]:
     """Row count and an md5 over every legacy row's full content: a lost or changed row shows."""
+    table = legacy_identifier(conn)  # habit_tracker, or habit_tracker_old after the rename (0039)
     with conn.cursor() as cur:
-        cur.execute("SELECT count(*), md5(coalesce(string_agg(t::TEXT, '|' ORDER BY id), '')) FROM habit_tracker t")
+        cur.execute(sql.SQL("SELECT count(*), md5(coalesce(string_agg(t::TEXT, '|' ORDER BY id), '')) FROM {} t").format(
+            table))
         return cur.fetchone()
 
 

@@ -1,7 +1,7 @@
 """The whole journey as one test (issue #21 point 6), on the Supabase-shaped database of conftest.py:
 base -> Phase 0 with dirty data -> backfill -> Phase 1 writes (trigger and endpoint) -> stranded rows
-resolved -> Phase 2 stages and 100% cutover -> the contract met -> freeze (its gate for real) ->
-archive; the rename (0039) and the drop (0040) are to be inserted in STEPS where marked.
+resolved -> Phase 2 stages and 100% cutover -> the contract met -> freeze (its gate for real) -> rename
+(0039, its gate for real) -> archive; the drop (0040) is to be appended to STEPS where marked.
 
 The invariant, after every step from the backfill on: every filled day of every legacy row is in the
 new tables on its date (child by user and name, the Monday week of the date, habit by name, the
@@ -12,7 +12,7 @@ README (a day two rows disagree on: the later-updated row wins, then the lower i
 is the legacy rows as they stood right before the freeze plus what the app wrote through the
 endpoint since. The new tables must hold exactly that set, nothing missing and nothing more.
 
-The rollback of each step but the last (the drop, one-way): one revision down, `make verify`
+The rollback of each step that applies a revision but the last (the drop, one-way): one revision down, `make verify`
 passing there, the invariant, `make drift` clean (or "nothing left to compare" where still frozen),
 then up again. pg_cron's drain stays scheduled, as in production (the test's own drains wait for it).
 """
@@ -343,6 +343,19 @@ def frozen_app_writes(j: Journey) -> None:
     j.app(delete(child="지호", start="2025-08-11"), user=U2)
 
 
+def rename(j: Journey) -> None:
+    """0039 through its contract gate: habit_tracker is habit_tracker_old, its status recorded; the
+    old name fails loudly, and the app goes on writing through the endpoint."""
+    j.migrate("upgrade", REV["0039"], contract_gate=True)
+    assert scalar(j.db, "SELECT to_regclass('public.habit_tracker')") is None
+    recorded = j.db.cursor()
+    recorded.execute("SELECT legacy_rows, checksum FROM migration.retired_legacy_table")
+    assert recorded.fetchone() == (scalar(j.db, "SELECT count(*) FROM habit_tracker_old"),
+                                   scalar(j.db, "SELECT migration.table_checksum('public.habit_tracker_old')"))
+    j.app(update(status="green", day=3, habit_name="독서", child="민준", start="2025-09-15"))
+    j.app(create(child="민준", start="2025-09-22", habits=[habit("독서", ["", "red", "", "", "", "", ""])]))
+
+
 def archive(j: Journey) -> None:
     """`make archive-legacy`: the checksummed export of the legacy table (habit_tracker_old once
     renamed), recorded, matching the table."""
@@ -361,6 +374,7 @@ class Step:
     run: Callable[[Journey], None]
     invariant: bool = True  # from the backfill on
     one_way: bool = False  # the drop: no rollback to check
+    revision: bool = True  # False: the step applies no revision (the archive): nothing to roll back
 
 
 STEPS = [
@@ -371,9 +385,8 @@ STEPS = [
     Step("phase 2 stages and 100% cutover", phase2),
     Step("contract met", contract_met),
     Step("freeze", freeze),
-    # ---- LEAD: insert Step("rename", rename) here (0039: habit_tracker -> habit_tracker_old); the
-    # ---- archive is of habit_tracker_old after it (the issue's order: freeze, rename, archive, drop).
-    Step("archive", archive),
+    Step("rename", rename),
+    Step("archive", archive, revision=False),
     # ---- LEAD: append Step("drop", drop, one_way=True) here (0040); a one-way step: no rollback checked.
 ]
 
@@ -403,6 +416,6 @@ def test_the_whole_journey_loses_no_filled_day(db, migrate, database_url, tmp_pa
             if step.invariant:
                 j.check_invariant(f"after {step.name}")
                 j.check_drift(f"after {step.name}")
-                if not step.one_way:
+                if step.revision and not step.one_way:
                     roll_back_and_forth(j, step)
     assert j.before_freeze and j.frozen_writes

@@ -5,13 +5,14 @@ or stranded in an unresolved row (shown; 0 is the goal of Phase 1). A day in non
 with up to 5 of its legacy ids. Days of rows whose write is still queued are in flight, not
 failed: the drain places them within a minute."""
 from scripts.db.day_accounts import summary
+from scripts.db.legacy_table import legacy_table
 
 from migrations.verify import Check, Db, Outcome, owner_only_functions
 
 CREATES = ("migration.quarantine_decisions", "migration.discarded_legacy_rows")
 VIEWS = ("migration.unresolved_legacy_rows", "migration.legacy_day_accounts")
 FUNCTIONS = (
-    "migration.filled_days(habit_tracker)",
+    "migration.filled_days({legacy})",  # the row type is the legacy table's, renamed by 0039
     "migration.assign_legacy_owner(bigint,uuid,text)",
     "migration.discard_legacy_row(bigint,text)",
     "migration.undo_quarantine_decision(bigint,text)",
@@ -32,7 +33,8 @@ def functions_by_name(db: Db) -> int:
 
 def decisions(db: Db) -> Outcome:
     tables, views = relations(db, CREATES), relations(db, VIEWS)
-    functions, exposed = owner_only_functions(db, FUNCTIONS)
+    legacy = legacy_table(db.conn) or "habit_tracker"
+    functions, exposed = owner_only_functions(db, [f.format(legacy=legacy) for f in FUNCTIONS])
     ok = (tables, views, functions, exposed) == (len(CREATES), len(VIEWS), len(FUNCTIONS), 0)
     detail = (f"tables {tables}/{len(CREATES)}, views {views}/{len(VIEWS)}, functions {functions}/{len(FUNCTIONS)}"
               + (f" ({exposed} executable by PUBLIC or an API role)" if exposed else " (owner only)"))

@@ -7,7 +7,8 @@ Absent: none of it.
 authenticated holding SELECT only on habit_tracker and nothing on its sequence."""
 from scripts.db import privileges
 
-from migrations.verify import Check, Db, Outcome, cron_schedules, exists, owner_only_functions, trigger_enabled
+from migrations.verify import (Check, Db, Outcome, before_statement_events, cron_schedules, exists, owner_only_functions,
+                               trigger_enabled)
 
 TRIGGER = "trigger_habit_tracker_frozen"
 SYNC_TRIGGER = "trigger_habit_tracker_dual_write"
@@ -39,20 +40,10 @@ GRANTS = {
 }
 
 
-def refused_events(db: Db) -> list[str]:
-    """The write events the freeze trigger fires BEFORE, per statement (pg_trigger.tgtype bits)."""
-    tgtype = db.value("""SELECT t.tgtype FROM pg_trigger AS t
-                         WHERE t.tgname = %s AND t.tgrelid = 'public.habit_tracker'::REGCLASS""", (TRIGGER,))
-    if tgtype is None or tgtype & 1 or not tgtype & 2:  # bit 0 row-level, bit 1 BEFORE
-        return []
-    bits = {"INSERT": 4, "DELETE": 8, "UPDATE": 16, "TRUNCATE": 32}
-    return [event for event in EVENTS if tgtype & bits[event]]
-
-
 def frozen(db: Db) -> Outcome:
     problems = []
     enabled = trigger_enabled(db, "habit_tracker", TRIGGER)
-    events = refused_events(db)
+    events = before_statement_events(db, "habit_tracker", TRIGGER, EVENTS)
     if enabled is None:
         problems.append(f"{TRIGGER} MISSING: habit_tracker takes writes")
     elif enabled == "D":

@@ -181,6 +181,17 @@ def trigger_enabled(db: Db, table: str, trigger: str) -> str | None:
                     (trigger, f"public.{table}"))
 
 
+def before_statement_events(db: Db, table: str, trigger: str, events: Iterable[str]) -> list[str]:
+    """Of `events`, those a trigger on a table of public fires BEFORE, per statement
+    (pg_trigger.tgtype bits); [] when it is absent, row-level or AFTER."""
+    tgtype = db.value("""SELECT t.tgtype FROM pg_trigger AS t
+                         WHERE t.tgname = %s AND t.tgrelid = to_regclass(%s)""", (trigger, f"public.{table}"))
+    if tgtype is None or tgtype & 1 or not tgtype & 2:  # bit 0 row-level, bit 1 BEFORE
+        return []
+    bits = {"INSERT": 4, "DELETE": 8, "UPDATE": 16, "TRUNCATE": 32}
+    return [event for event in events if tgtype & bits[event]]
+
+
 def cron_schedules(db: Db, jobname: str) -> tuple[bool, list[str]]:
     """Whether pg_cron is installed here, and the schedules of the jobs named so."""
     if not db.value("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron')"):

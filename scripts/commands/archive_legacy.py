@@ -36,6 +36,7 @@ from scripts.db import legacy_archive as la
 from scripts.db import legacy_archive_file as af
 from scripts.db.database_url import connect
 from scripts.db.errors import CheckFailed, OneLineParser, UsageError, cli_main, one_line
+from scripts.db.legacy_table import NAMES
 
 USAGE = "usage: python -m scripts.commands.archive_legacy [--out FILE] [--by NAME]"
 BUILD = Path("build")
@@ -61,7 +62,7 @@ def snapshot(conn, workdir: Path) -> tuple[dict, dict[str, Path]]:
         archived_at, database, version = cur.fetchone()
     tables = la.archived_tables(conn)
     if not tables:
-        raise UsageError(f"no legacy table here (public.{' or public.'.join(la.LEGACY_NAMES)}): nothing to archive")
+        raise UsageError(f"no legacy table here (public.{' or public.'.join(NAMES)}): nothing to archive")
     entries, members = [], {}
     for table in tables:
         rows, checksum = la.count_and_checksum(conn, table)

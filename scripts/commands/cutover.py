@@ -13,7 +13,8 @@ stranded, queue drained, no sync failures) and refuses, exit 1 with the failing 
 any line fails: more users must not start reading tables that disagree with the legacy one.
 `--gate skip` (make cutover GATE=skip) raises it anyway on a throwaway database only (the rule
 of `make upgrade GATE=skip`: scripts/commands/migrate.py skip_refusal), and the skip is noted
-in the switch's log. Lowering the share, or setting it where it is, never needs the gate.
+in the switch's log. Lowering the share, or setting it where it is, never needs the gate; lowering
+it once habit_tracker is frozen (0038) is refused (exit 1): the new tables are the only copy.
 
 The change is one UPDATE of the switch's one row, in a transaction that touches nothing else
 (the log row is written by its trigger): no lock is taken on habit_tracker or the new tables,
@@ -38,6 +39,7 @@ from scripts.commands.verify import current_revision, revision_list
 from scripts.db import read_switch
 from scripts.db.database_url import connect
 from scripts.db.errors import CheckFailed, OneLineParser, UsageError, cli_main, one_line
+from scripts.db.freeze import FREEZE_REVISION, frozen
 from scripts.db.gates import enforce
 from migrations.verify import revision_creating
 
@@ -117,6 +119,11 @@ def show(conn, as_json: bool) -> int:
 def change(conn, new: int, gate_option: str | None, by: str | None, as_json: bool) -> int:
     current = read_switch.percent(conn)
     conn.rollback()
+    if current is not None and new < current and frozen(conn):
+        # Since the freeze the new tables are the only copy: a user sent back would read the
+        # legacy table as it was at the freeze (and, once renamed, nothing at all).
+        raise CheckFailed(f"read switch stays at {current}%: habit_tracker is frozen since {FREEZE_REVISION}, "
+                          f"lowering it would show users stale or missing weeks; downgrade {FREEZE_REVISION} first")
     note, gated = None, False
     if current is None or new > current:
         note, gated = gate_note(conn, gate_option), True

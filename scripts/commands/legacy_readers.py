@@ -63,9 +63,9 @@ def table_line(table: dict[str, int]) -> str:
             f"{table['n_tup_del']} deleted")
 
 
-def as_json(diff: lr.Difference, source: str | None, note: str, seconds: int) -> dict:
+def as_json(table: str, diff: lr.Difference, source: str | None, note: str, seconds: int) -> dict:
     return {
-        "table": lr.TABLE, "seconds": seconds, "measured_seconds": round(diff.seconds, 3),
+        "table": table, "seconds": seconds, "measured_seconds": round(diff.seconds, 3),
         "seen": diff.seen, "read": diff.read, "written": diff.written, "table_counters": diff.table,
         "statements_source": source, "statements_note": note,
         "statements": None if diff.statements is None else [
@@ -75,8 +75,8 @@ def as_json(diff: lr.Difference, source: str | None, note: str, seconds: int) ->
     }
 
 
-def report(diff: lr.Difference, note: str) -> list[str]:
-    lines = [f"watched {lr.TABLE} for {diff.seconds:.1f} s"]
+def report(table: str, diff: lr.Difference, note: str) -> list[str]:
+    lines = [f"watched {table} for {diff.seconds:.1f} s"]
     if diff.table is None:
         lines.append("table: no statistics for it (the table does not exist here?)")
     else:
@@ -133,12 +133,13 @@ def main(argv: list[str]) -> int:
     conn = connect(autocommit=True)
     try:
         schema, note = lr.statements_source(conn)
+        table = lr.table_name(conn)
         before = lr.snapshot(conn, schema)
-        print(f"legacy-readers: watching {lr.TABLE} for {seconds} s ({note})", file=sys.stderr, flush=True)
+        print(f"legacy-readers: watching {table} for {seconds} s ({note})", file=sys.stderr, flush=True)
         time.sleep(seconds)
         after = lr.snapshot(conn, schema)
         diff = lr.difference(before, after)
-        report_json = as_json(diff, schema, note, seconds)
+        report_json = as_json(table, diff, schema, note, seconds)
         record_window(conn, diff, report_json, seconds, by, before.taken_at, after.taken_at)
     except psycopg2.Error as exc:
         raise UsageError(f"legacy-readers could not read the statistics or record the window: {one_line(exc)}") from None
@@ -147,13 +148,13 @@ def main(argv: list[str]) -> int:
     if args.json:
         print(json.dumps(report_json, ensure_ascii=False, indent=2))
         return 1 if diff.seen else 0
-    for line in report(diff, note):
+    for line in report(table, diff, note):
         print(line)
     if diff.seen:
         roles = sorted({s.role for s in diff.statements or ()})
         named = f": {len(diff.statements or ())} statements by {', '.join(roles)}" if roles else ""
-        raise CheckFailed(f"{lr.TABLE} was read or written in the window{named}")
-    print(f"nothing read or wrote {lr.TABLE} in the window")
+        raise CheckFailed(f"{table} was read or written in the window{named}")
+    print(f"nothing read or wrote {table} in the window")
     return 0
 
 

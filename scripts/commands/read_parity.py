@@ -25,6 +25,7 @@ import psycopg2
 
 from scripts.db.database_url import connect, require_revision_object
 from scripts.db.errors import CheckFailed, OneLineParser, UsageError, cli_main, one_line
+from scripts.db.legacy_table import identifier
 from scripts.db.read_parity import APP_ROLE, READ_FUNCTION, Parity, run
 
 USAGE = "usage: python -m scripts.commands.read_parity [--json] [--limit N]"
@@ -85,9 +86,12 @@ def main(argv: list[str]) -> int:
     conn = connect(autocommit=True)
     try:
         require_reads(conn)
+        legacy = identifier(conn)
+        if legacy is None:
+            raise UsageError("read-parity: no legacy table here (not created yet, or dropped): nothing to compare")
         conn.autocommit = False
         started = time.perf_counter()
-        parity = run(conn)
+        parity = run(conn, legacy)
         seconds = time.perf_counter() - started
     except psycopg2.OperationalError as exc:
         raise UsageError(f"lost the database: {one_line(exc)}") from None

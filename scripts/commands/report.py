@@ -46,6 +46,7 @@ from scripts.db import drift, read_switch
 from scripts.db.day_accounts import EXAMPLES, summary as day_accounts
 from scripts.db.database_url import connect, database_url, redacted
 from scripts.db.errors import OneLineParser, UsageError, cli_main
+from scripts.db.legacy_table import legacy_table
 from scripts.commands.migrate import alembic_config
 from scripts.commands.sync_queue import queue_status
 from scripts.commands.verify import NEW_TABLES, State, current_revision, revision_list, run_checks
@@ -140,9 +141,10 @@ def verify_section(snap: Snapshot, target: str | None) -> list[str]:
 def count_rows(snap: Snapshot) -> list[tuple[str, int | None, dict | None]]:
     """(table, total or None when absent, {source_version: count} or None for the legacy table)."""
     counted = []
-    if snap.exists(f"public.{LEGACY_TABLE}"):
-        total = snap.one(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("public", LEGACY_TABLE)))[0]
-        counted.append((LEGACY_TABLE, total, None))
+    legacy = legacy_table(snap.conn)  # habit_tracker, habit_tracker_old after 0039, None
+    if legacy is not None:
+        total = snap.one(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("public", legacy)))[0]
+        counted.append((legacy, total, None))
     else:
         counted.append((LEGACY_TABLE, None, None))
     for name in NEW_TABLES:
@@ -262,7 +264,8 @@ def legacy_table_section(snap: Snapshot) -> list[str]:
                            FROM migration.legacy_archives ORDER BY id DESC LIMIT 5""")
     if not archives:
         return lines + ["- archives: none recorded (`make archive-legacy`)"]
-    source = next((t for t in ("public.habit_tracker_old", "public.habit_tracker") if snap.exists(t)), None)
+    legacy = legacy_table(snap.conn)
+    source = None if legacy is None else f"public.{legacy}"
     matches = snap.one("SELECT migration.archive_matches(%s::REGCLASS)", (source,))[0] if source else None
     lines.append(f"- an archive matches {source} as it is now: {'yes' if matches else 'no'}" if source
                  else "- the legacy table is dropped; its archives:")

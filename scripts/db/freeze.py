@@ -1,4 +1,5 @@
-"""Whether habit_tracker is frozen (revision 0038_freeze_legacy): its freeze trigger is there.
+"""Whether habit_tracker is frozen (revision 0038_freeze_legacy): its freeze trigger is there, or
+the table has been retired since (renamed by 0039, dropped after it).
 
 Read by the commands that compare or sync the legacy table (`make drift`, `make sync-drain`,
 `make sync-worker`, `make resync`, the contract gate's drift line, the endpoint's verify_consistency): once frozen, there is nothing to compare
@@ -13,8 +14,11 @@ TRIGGER = "trigger_habit_tracker_frozen"
 NOTHING_TO_COMPARE = (f"nothing left to compare: habit_tracker is frozen since {FREEZE_REVISION} "
                       "(the endpoint writes only the new tables)")
 
+# Frozen: the freeze trigger on habit_tracker, or the table retired since (0039 renamed it
+# habit_tracker_old and recorded it in migration.retired_legacy_table; the drop keeps that row).
 FROZEN = """SELECT EXISTS (SELECT 1 FROM pg_trigger
-                           WHERE tgrelid = to_regclass('public.habit_tracker') AND tgname = %s)"""
+                           WHERE tgrelid = to_regclass('public.habit_tracker') AND tgname = %s)
+                OR to_regclass('migration.retired_legacy_table') IS NOT NULL"""
 # The same, with the trigger's name written in (the endpoint's asynchronous cursor).
 FROZEN_LITERAL = FROZEN.replace("%s", f"'{TRIGGER}'")
 

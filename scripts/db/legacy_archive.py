@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from psycopg2 import sql
 
-# The legacy table before and after the lead's rename revision; the first that exists is archived.
-LEGACY_NAMES = ("habit_tracker_old", "habit_tracker")
+from scripts.db.legacy_table import legacy_table
+
 # The migration's own records of the legacy rows (0023, 0024), archived with it when present.
 RECORDS = (("migration", "quarantine_decisions"), ("migration", "placement_conflicts"),
            ("migration", "discarded_legacy_rows"))
@@ -65,12 +65,8 @@ def archived_tables(conn) -> list[Table]:
     """The legacy table (habit_tracker_old, else habit_tracker; none: []) and the migration's
     records of it that exist here."""
     with conn.cursor() as cur:
-        legacy = None
-        for name in LEGACY_NAMES:
-            cur.execute("SELECT to_regclass(%s) IS NOT NULL", (f"public.{name}",))
-            if cur.fetchone()[0]:
-                legacy = Table("public", name)
-                break
+        name = legacy_table(conn)
+        legacy = None if name is None else Table("public", name)
         if legacy is None:
             return []
         records = []

@@ -30,12 +30,15 @@ from dataclasses import dataclass, field
 import psycopg2
 from psycopg2 import sql
 
-TABLE = "public.habit_tracker"
+from scripts.db.legacy_table import legacy_table
+
+TABLE = "public.habit_tracker"  # named so until 0039 renames it: table_name() reads which
 COUNTERS = ("seq_scan", "seq_tup_read", "idx_scan", "idx_tup_fetch", "n_tup_ins", "n_tup_upd", "n_tup_del")
 READS = ("seq_scan", "idx_scan")
 WRITES = ("n_tup_ins", "n_tup_upd", "n_tup_del")
 # A statement naming the table: a whole word (\m \M), so habit_tracker_id_seq does not match.
-MENTIONS = r"\mhabit_tracker\M"
+# After 0039 the table is habit_tracker_old: a statement naming either is counted.
+MENTIONS = r"\mhabit_tracker(_old)?\M"
 HIDDEN = "<insufficient privilege>"
 # The roles PostgREST runs requests as, and its login role: "the app".
 APP_ROLES = ("anon", "authenticated", "service_role", "authenticator")
@@ -119,6 +122,12 @@ def statements_source(conn) -> tuple[str | None, str]:
         return schema, f"{schema}.pg_stat_statements"
 
 
+def table_name(conn) -> str:
+    """The legacy table under its current name (scripts/db/legacy_table.py); TABLE when there is none."""
+    name = legacy_table(conn)
+    return TABLE if name is None else f"public.{name}"
+
+
 def snapshot(conn, schema: str | None) -> Snapshot:
     """The counters now. `conn` in autocommit (each read its own transaction: with
     stats_fetch_consistency = cache a transaction would keep reading its first snapshot)."""
@@ -127,7 +136,7 @@ def snapshot(conn, schema: str | None) -> Snapshot:
         cur.execute("SELECT clock_timestamp()")
         taken_at = cur.fetchone()[0]
         cur.execute(sql.SQL("SELECT {} FROM pg_stat_user_tables WHERE relid = to_regclass(%s)").format(
-            sql.SQL(", ").join(sql.Identifier(c) for c in COUNTERS)), (TABLE,))
+            sql.SQL(", ").join(sql.Identifier(c) for c in COUNTERS)), (table_name(conn),))
         row = cur.fetchone()
         table = None if row is None else dict(zip(COUNTERS, row))
         statements, hidden = None, {}

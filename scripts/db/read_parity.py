@@ -29,22 +29,27 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from psycopg2 import extensions
+from psycopg2 import extensions, sql
 
 from scripts.db.legacy_rows import WEEK_FIELDS, Day, LegacyRow, filled_days, first_day, is_empty, week_period
 
 APP_ROLE = "authenticated"
 READ_FUNCTION = "public.week_as_legacy(text,date)"
 
+# {legacy}: the legacy table under its current name (scripts/db/legacy_table.py; 0039 renames it).
 ROW_COLUMNS = """
 SELECT h.id, h.child_name, h.week_period, h.week_start_date, h.theme, h.habits, h.reflection, h.reward,
        q.reason,
        EXISTS (SELECT 1 FROM migration.discarded_legacy_rows AS x WHERE x.legacy_id = h.id AND x.row = to_jsonb(h))
-FROM public.habit_tracker AS h
+FROM {legacy} AS h
 LEFT JOIN migration.backfill_quarantine AS q ON q.legacy_id = h.id"""
-USERS = "SELECT DISTINCT user_id::TEXT FROM public.habit_tracker WHERE user_id IS NOT NULL ORDER BY 1"
+USERS = "SELECT DISTINCT user_id::TEXT FROM {legacy} WHERE user_id IS NOT NULL ORDER BY 1"
 ROWS_OF_USER = ROW_COLUMNS + " WHERE h.user_id = %s ORDER BY h.id"
 ROWS_WITHOUT_USER = ROW_COLUMNS + " WHERE h.user_id IS NULL ORDER BY h.id"
+
+
+def on_legacy(query: str, legacy: sql.Identifier) -> sql.Composed:
+    return sql.SQL(query).format(legacy=legacy)
 CONFLICTS_OF_USER = """
 SELECT legacy_id, field, habit_name, record_date, lost_value FROM migration.placement_conflicts WHERE user_id = %s"""
 READ_WEEKS = """
@@ -228,10 +233,10 @@ def read_weeks(cur, user_id: str, weeks: list[tuple[str, date]]) -> dict[tuple[s
     return {(child, monday): answer for child, monday, answer in cur.fetchall()}
 
 
-def check_user(conn, parity: Parity, user_id: str) -> None:
+def check_user(conn, parity: Parity, user_id: str, legacy: sql.Identifier) -> None:
     try:
         with conn.cursor() as cur:
-            cur.execute(ROWS_OF_USER, (user_id,))
+            cur.execute(on_legacy(ROWS_OF_USER, legacy), (user_id,))
             rows = []
             for record in cur.fetchall():
                 row, reason, discarded = legacy_row(record)
@@ -246,22 +251,22 @@ def check_user(conn, parity: Parity, user_id: str) -> None:
         conn.rollback()
 
 
-def run(conn) -> Parity:
-    """Read parity over the whole legacy table; `conn` is not in autocommit."""
+def run(conn, legacy: sql.Identifier) -> Parity:
+    """Read parity over the whole legacy table (`legacy`: its name now); `conn` is not in autocommit."""
     conn.set_session(isolation_level=extensions.ISOLATION_LEVEL_REPEATABLE_READ, readonly=True)
     parity = Parity()
     try:
         with conn.cursor() as cur:
-            cur.execute(ROWS_WITHOUT_USER)
+            cur.execute(on_legacy(ROWS_WITHOUT_USER, legacy))
             for record in cur.fetchall():
                 row, reason, discarded = legacy_row(record)
                 parity.rows += 1
                 account_unreadable(parity, row, reason, discarded, has_user=False)
-            cur.execute(USERS)
+            cur.execute(on_legacy(USERS, legacy))
             users = [user_id for (user_id,) in cur.fetchall()]
     finally:
         conn.rollback()
     parity.users = len(users)
     for user_id in users:
-        check_user(conn, parity, user_id)
+        check_user(conn, parity, user_id, legacy)
     return parity

@@ -4,7 +4,7 @@ migration.read_switch holds one row: the share of users (0-100) whose reads come
 tables. A user is on the new side iff migration.read_bucket(user) < share, the rule
 public.reads_from_new() applies for the signed-in user; the counts here call the same function,
 so they cannot disagree with what the app is told. "Users" are the distinct user ids of
-public.children and public.habit_tracker (those with something to read).
+public.children and the legacy table (those with something to read).
 
 Used by `make cutover` (scripts/commands/cutover.py), by `make report`, and by the verify
 module of 0032. Changing the share touches migration.read_switch (and its log) only: never a
@@ -14,6 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+
+from psycopg2 import sql
+
+from scripts.db.legacy_table import identifier
 
 SWITCH = "migration.read_switch"
 LOG = "migration.read_switch_log"
@@ -68,13 +72,17 @@ def state(conn, count: bool = True) -> SwitchState | None:
             return None
         if not count:
             return SwitchState(*row, None, None)
-        cur.execute("""
+        # The legacy table under its current name (0039 renames it; once dropped, children alone).
+        legacy = identifier(conn)
+        legacy_users = (sql.SQL("UNION SELECT user_id FROM {} WHERE user_id IS NOT NULL").format(legacy)
+                        if legacy is not None else sql.SQL(""))
+        cur.execute(sql.SQL("""
             WITH users AS (
                 SELECT user_id FROM public.children
-                UNION
-                SELECT user_id FROM public.habit_tracker WHERE user_id IS NOT NULL
+                {}
             )
-            SELECT count(*), count(*) FILTER (WHERE migration.read_bucket(user_id) < %s) FROM users""", (row[0],))
+            SELECT count(*), count(*) FILTER (WHERE migration.read_bucket(user_id) < %s) FROM users""").format(
+            legacy_users), (row[0],))
         return SwitchState(*row, *cur.fetchone())
 
 

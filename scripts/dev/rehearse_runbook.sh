@@ -117,7 +117,7 @@ TAIL=4 step "29. who still reads the legacy table" "${MAKE_CMD[@]}" legacy-reade
 TAIL=3 step "30. raise the share (gated)" "${MAKE_CMD[@]}" cutover PERCENT=5
 TAIL=3 step "   and to 100%" "${MAKE_CMD[@]}" cutover PERCENT=100
 TAIL=3 step "   rollback of the switch" "${MAKE_CMD[@]}" cutover PERCENT=0
-# Phase 3: the evidence, then the contract revisions that exist (freeze; rename and drop next).
+# Phase 3: the evidence, then the contract revisions that exist (freeze, rename; the drop next).
 step "31. the legacy-reader windows recorded" "${MAKE_CMD[@]}" upgrade TO=0036_legacy_reader_windows
 TAIL=3 step "   the share back to 100%" "${MAKE_CMD[@]}" cutover PERCENT=100 BY=rehearsal
 TAIL=4 step "   a watch after 100% (recorded)" "${MAKE_CMD[@]}" legacy-readers SECONDS=10 BY=rehearsal
@@ -131,6 +131,12 @@ TAIL=2 step "   drift while frozen" "${MAKE_CMD[@]}" drift
 step "   rollback of the freeze (carries back what was written frozen)" "${MAKE_CMD[@]}" rollback
 TAIL=2 step "   drift after the rollback" "${MAKE_CMD[@]}" drift
 step "   the freeze again" "${MAKE_CMD[@]}" upgrade TO=0038_freeze_legacy
+step "33. the rename (0039, gated)" "${MAKE_CMD[@]}" upgrade TO=0039_rename_legacy
+retired() { "${MAKE_CMD[@]}" verify TARGET=current | grep -E 'legacy retired|legacy freeze|checks passed'; }
+TAIL=3 step "   verify" retired
+step "   rollback of the rename" "${MAKE_CMD[@]}" rollback
+TAIL=3 step "   verify after it" frozen
+step "   the rename again" "${MAKE_CMD[@]}" upgrade TO=0039_rename_legacy
 TAIL=3 step "34. archive the legacy table" "${MAKE_CMD[@]}" archive-legacy BY=rehearsal
 TAIL=30 step "   verify at head" "${MAKE_CMD[@]}" verify
 step "   drift at head" "${MAKE_CMD[@]}" drift

@@ -1,9 +1,9 @@
--- migration.filled_days: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0024).
+-- migration.filled_days: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0024; 0039 renamed its argument's type, the legacy table's row type, to habit_tracker_old).
 -- No revision runs this file: each runs its own frozen migration.filled_days@<revision>.sql where it has one.
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
 -- statement
-CREATE OR REPLACE FUNCTION migration.filled_days(h public.habit_tracker)  -- noqa: CP05
+CREATE OR REPLACE FUNCTION migration.filled_days(h public.habit_tracker_old)  -- noqa: CP05
 RETURNS TABLE (habit_pos INTEGER, habit_name TEXT, day INTEGER, record_date DATE, status TEXT)
 LANGUAGE sql STABLE
 AS $$
@@ -33,5 +33,5 @@ AS $$
 $$;
 
 -- statement
-REVOKE EXECUTE ON FUNCTION migration.filled_days(public.habit_tracker)  -- noqa: CP05
+REVOKE EXECUTE ON FUNCTION migration.filled_days(public.habit_tracker_old)  -- noqa: CP05
 FROM PUBLIC;

@@ -1,4 +1,4 @@
--- migration.frozen_create_week: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0038).
+-- migration.frozen_create_week: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0038, 0039).
 -- No revision runs this file: each runs its own frozen migration.frozen_create_week@<revision>.sql where it has one.
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
@@ -14,7 +14,7 @@ DECLARE
     first_monday DATE := migration.monday_of(start_date);
     fields JSONB := jsonb_build_object('theme', request -> 'theme', 'reflection', request -> 'reflection',
                                        'reward', request -> 'reward');
-    candidate public.habit_tracker;
+    candidate public.habit_tracker_old;
     problem RECORD;
     created_id BIGINT;
     share RECORD;
@@ -29,7 +29,7 @@ BEGIN
             MESSAGE = 'a week of this child name starting on that day already exists';
     END IF;
     -- The row the legacy endpoint would have written, never stored: the mapping's rules judge it.
-    candidate := jsonb_populate_record(NULL::public.habit_tracker, jsonb_build_object(
+    candidate := jsonb_populate_record(NULL::public.habit_tracker_old, jsonb_build_object(
         'child_name', child, 'week_period', label, 'week_start_date', start_date, 'habits', request -> 'habits',
         'user_id', acting_user, 'theme', request -> 'theme', 'reflection', nullif(request -> 'reflection', 'null'::JSONB),
         'reward', request -> 'reward'));
@@ -40,7 +40,7 @@ BEGIN
 
     -- Its id, reserved from the legacy sequence: the response names it as before, and the
     -- rollback writes the row under it.
-    created_id := nextval('public.habit_tracker_id_seq');
+    created_id := nextval('public.habit_tracker_old_id_seq');
     INSERT INTO migration.frozen_rows (legacy_id, user_id, child_name, week_start_date, week_period, habits, theme,
                                        reflection, reward, state)
     VALUES (created_id, acting_user, child, start_date, label, coalesce(request -> 'habits', '[]'), request ->> 'theme',

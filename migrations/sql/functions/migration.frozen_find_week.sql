@@ -1,4 +1,4 @@
--- migration.frozen_find_week: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0038).
+-- migration.frozen_find_week: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0038, 0039).
 -- No revision runs this file: each runs its own frozen migration.frozen_find_week@<revision>.sql where it has one.
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
@@ -24,7 +24,7 @@ BEGIN
         AND l.start_date = named_start
     ORDER BY EXISTS (SELECT 1 FROM migration.habit_elements(l.habits) AS e
                      WHERE e.element ->> 'name' = request ->> 'habit_name') DESC,
-             EXISTS (SELECT 1 FROM public.habit_tracker AS h, migration.local_problem(h) AS p
+             EXISTS (SELECT 1 FROM public.habit_tracker_old AS h, migration.local_problem(h) AS p
                      WHERE h.id = l.legacy_id), l.legacy_id
     LIMIT 1;
     IF found_id IS NULL THEN

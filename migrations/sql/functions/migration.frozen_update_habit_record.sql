@@ -1,4 +1,4 @@
--- migration.frozen_update_habit_record: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0038).
+-- migration.frozen_update_habit_record: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0038, 0039).
 -- No revision runs this file: each runs its own frozen migration.frozen_update_habit_record@<revision>.sql where it has one.
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
@@ -29,7 +29,7 @@ BEGIN
     -- What the legacy path refused after writing the row (its quarantine verdict), refused
     -- before writing: a row the mapping cannot place, or a status it does not know.
     SELECT p.reason, p.detail INTO problem
-    FROM public.habit_tracker AS h, migration.local_problem(h) AS p WHERE h.id = target_id LIMIT 1;
+    FROM public.habit_tracker_old AS h, migration.local_problem(h) AS p WHERE h.id = target_id LIMIT 1;
     IF FOUND THEN
         PERFORM migration.frozen_refuse(problem.reason, problem.detail, 'data.status');
     END IF;

@@ -1,9 +1,9 @@
--- migration.local_problem: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0010, 0019, 0023).
+-- migration.local_problem: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0010, 0019, 0023; 0039 renamed its argument's type, the legacy table's row type, to habit_tracker_old).
 -- No revision runs this file: each runs its own frozen migration.local_problem@<revision>.sql where it has one.
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
 -- statement
-CREATE OR REPLACE FUNCTION migration.local_problem(h public.habit_tracker)  -- noqa: CP05
+CREATE OR REPLACE FUNCTION migration.local_problem(h public.habit_tracker_old)  -- noqa: CP05
 RETURNS TABLE (reason TEXT, detail TEXT)
 LANGUAGE plpgsql STABLE
 AS $$
@@ -66,4 +66,4 @@ END;
 $$;
 
 -- statement
-REVOKE EXECUTE ON FUNCTION migration.local_problem(public.habit_tracker)  FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION migration.local_problem(public.habit_tracker_old)  FROM PUBLIC;

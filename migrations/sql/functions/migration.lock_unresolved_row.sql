@@ -1,10 +1,10 @@
--- migration.lock_unresolved_row: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0024).
+-- migration.lock_unresolved_row: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0024; 0039 renamed its result type, the legacy table's row type, to habit_tracker_old; its body still names habit_tracker: retired since 0038, it fails if called).
 -- No revision runs this file: each runs its own frozen migration.lock_unresolved_row@<revision>.sql where it has one.
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
 -- statement
 CREATE OR REPLACE FUNCTION migration.lock_unresolved_row(legacy_row_id BIGINT)
-RETURNS public.habit_tracker  -- noqa: CP05
+RETURNS public.habit_tracker_old  -- noqa: CP05
 LANGUAGE plpgsql
 AS $$
 DECLARE

@@ -1,4 +1,4 @@
--- migration.legacy_day_accounts: the view's current definition, as the database holds it at head (revisions 0024).
+-- migration.legacy_day_accounts: the view's current definition, as the database holds it at head (revisions 0024; 0039 renamed the legacy table it reads to habit_tracker_old).
 -- No revision runs this file: each runs its own frozen migration.legacy_day_accounts@<revision>.sql where it has one.
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
@@ -33,7 +33,7 @@ SELECT h.id AS legacy_id, h.user_id, h.child_name, d.habit_pos, d.habit_name, d.
            WHEN EXISTS (SELECT 1 FROM migration.sync_queue AS s WHERE s.legacy_id = h.id) THEN 'in_flight'
            ELSE 'unaccounted'
        END AS account
-FROM public.habit_tracker AS h
+FROM public.habit_tracker_old AS h
 CROSS JOIN LATERAL migration.filled_days(h) AS d
 LEFT JOIN migration.backfill_quarantine AS q ON h.id = q.legacy_id
 LEFT JOIN migration.unresolved_legacy_rows AS u ON h.id = u.legacy_id;
