@@ -3,8 +3,8 @@
     python -m scripts.commands.archive_legacy [--out FILE] [--by NAME]
 
 Archives `habit_tracker_old` when it exists (after Phase 3's rename revision), else
-`habit_tracker`, with migration.quarantine_decisions, migration.placement_conflicts and
-migration.discarded_legacy_rows: per table its definition read from the catalog (columns,
+`habit_tracker`, with migration.quarantine_decisions, migration.placement_conflicts,
+migration.discarded_legacy_rows and migration.backfill_quarantine: per table its definition read from the catalog (columns,
 types, NOT NULL, constraints: pg_dump is not needed), its rows (COPY ... TO STDOUT, text),
 row count and content checksum (migration.table_checksum, 0037). All tables are read in one
 REPEATABLE READ, READ ONLY transaction: one snapshot. The file's format:

@@ -17,9 +17,10 @@ from psycopg2 import sql
 
 from scripts.db.legacy_table import legacy_table
 
-# The migration's own records of the legacy rows (0023, 0024), archived with it when present.
+# The migration's own records of the legacy rows (0023, 0024; the backfill's verdicts, 0010), archived
+# with it when present: the drop (0040) refuses unless an archive matches each.
 RECORDS = (("migration", "quarantine_decisions"), ("migration", "placement_conflicts"),
-           ("migration", "discarded_legacy_rows"))
+           ("migration", "discarded_legacy_rows"), ("migration", "backfill_quarantine"))
 ARCHIVES = "migration.legacy_archives"
 CHECKSUM = "migration.table_checksum(regclass)"
 SESSION_SETTINGS = (("TimeZone", "UTC"), ("DateStyle", "ISO, YMD"), ("IntervalStyle", "postgres"),
