@@ -26,14 +26,20 @@ USER_CHECK, USER_CHECK_NO_CONFLICTS_HASH, USER_CHECK_PER_ROW = (
     for placement, hashed in ((True, True), (True, False), (False, False)))
 HAS_PLACEMENT = """SELECT to_regclass('migration.placed_weeks') IS NOT NULL,
                           EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('migration.placed_weeks')
-                                  AND attname = 'conflicts' AND NOT attisdropped)"""
+                                  AND attname = 'conflicts' AND NOT attisdropped),
+                          to_regclass('public.habit_tracker') IS NOT NULL"""
 
 
 async def prepare(conn) -> None:
     """Prepare verify_consistency on a new connection, in the form its database's mapping needs."""
     with conn.cursor() as cur:
         await execute(cur, HAS_PLACEMENT)
-        placement, hashed = cur.fetchone()
+        placement, hashed, legacy = cur.fetchone()
+    if not legacy:
+        # Renamed (0039) or dropped (0040): the check names habit_tracker, so it cannot be
+        # prepared, and it is never run (frozen: `frozen` answers first). Without this every
+        # connection failed to open, and every request was a 500.
+        return
     form = USER_CHECK if hashed else USER_CHECK_NO_CONFLICTS_HASH if placement else USER_CHECK_PER_ROW
     await prepare_all(conn, (form,))
 

@@ -1,0 +1,35 @@
+-- migration.endpoint_find_week (function): the statements revision 0040_drop_legacy ran for it.
+-- Frozen (migrations/MANIFEST): never edited. The current definition is functions/migration.endpoint_find_week.sql.
+
+-- statement
+CREATE FUNCTION migration.endpoint_find_week(acting_user UUID, request JSONB)
+RETURNS TABLE (child_key UUID, week_key UUID)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    child TEXT := request ->> 'child_name';
+    named_start DATE := (request ->> 'week_start_date')::DATE;
+    monday DATE := named_start - (extract(ISODOW FROM named_start)::INTEGER - 1);
+BEGIN
+    -- A week is the acting user's child (by name) and its Monday, as the new tables name it.
+    -- Another day is refused, not moved, as public.week_as_legacy() refuses it: the front end
+    -- reads Monday weeks only since the read switch reached 100%.
+    IF named_start <> monday THEN
+        PERFORM migration.endpoint_refuse('not_monday', format(
+            'week_start_date %s is not a Monday; weeks start on Monday: the week holding %s starts on %s',
+            named_start, named_start, monday), NULL);
+    END IF;
+    -- Writes of one user's child are serialized (the new tables' uniques are deferrable, so no
+    -- ON CONFLICT: each write reads, then inserts).
+    PERFORM pg_advisory_xact_lock(hashtextextended('migration.endpoint_child/' || acting_user::TEXT || '/' || child, 0));
+    -- No row: no such child. A row with week_key NULL: the child has no week on that Monday.
+    RETURN QUERY
+    SELECT c.id, w.id
+    FROM public.children AS c
+    LEFT JOIN public.weeks AS w ON c.id = w.child_id AND w.week_start_date = monday
+    WHERE c.user_id = acting_user AND c.name = child;
+END;
+$$;
+
+-- statement
+REVOKE EXECUTE ON FUNCTION migration.endpoint_find_week(UUID, JSONB) FROM PUBLIC;
