@@ -79,15 +79,18 @@ branch_labels = None
 depends_on = None
 
 GATE = "contract"
+# The downgrade refuses: what it dropped is in the archive only (tests/test_lifecycle.py checks the refusal).
+ONE_WAY = True
 
 LEGACY = "public.habit_tracker_old"
-# What `make archive-legacy` exports with the legacy table: each must match an archive.
-ARCHIVED_RECORDS = ("migration.quarantine_decisions", "migration.placement_conflicts",
-                    "migration.discarded_legacy_rows", "migration.backfill_quarantine")
+# What `make archive-legacy` exports with the legacy table: each must match an archive. (The
+# discarded rows name their decision: dropped first.)
+ARCHIVED_RECORDS = ("migration.discarded_legacy_rows", "migration.quarantine_decisions",
+                    "migration.placement_conflicts", "migration.backfill_quarantine")
 
 # The endpoint after the drop: the functions dual_write calls, then dual_write itself.
-ENDPOINT = ("endpoint_refuse", "endpoint_habits_problem", "endpoint_create_week", "endpoint_update_habit_record",
-            "endpoint_delete_week", "dual_write")
+ENDPOINT = ("endpoint_refuse", "endpoint_habits_problem", "endpoint_find_week", "endpoint_create_week",
+            "endpoint_update_habit_record", "endpoint_delete_week", "dual_write")
 
 # Dependents first: a view reading another, then what it reads.
 VIEWS = ("legacy_day_accounts", "unresolved_legacy_rows", "classified_legacy_rows", "expected_children",
@@ -97,7 +100,7 @@ FUNCTIONS = (
     "frozen_create_week(UUID, JSONB)", "frozen_update_habit_record(UUID, JSONB)", "frozen_delete_week(UUID, JSONB)",
     "frozen_find_week(UUID, JSONB)", "frozen_week(UUID, TEXT, DATE, BIGINT, DATE, JSONB)",
     "frozen_habit(UUID, TEXT, BIGINT, INTEGER, BOOLEAN, DATE)", "frozen_set_day(UUID, DATE, TEXT)",
-    "frozen_refuse(TEXT, TEXT, TEXT)", "carry_back_frozen_writes()", "refuse_frozen_legacy_write()",
+    "frozen_refuse(TEXT, TEXT, TEXT)", "carry_back_frozen_writes()",
     # the dual-write endpoint of Phase 1 (0018-0023)
     "dual_write_find_week(UUID, JSONB)", "dual_write_create_week(UUID, JSONB)",
     "dual_write_update_habit_record(UUID, JSONB)", "dual_write_delete_week(UUID, JSONB)",
@@ -108,7 +111,7 @@ FUNCTIONS = (
     # the sync, its queue and its drain (0009-0023)
     "drain_sync_queue(INTEGER)", "sync_legacy_rows(BIGINT[], TEXT, UUID[])", "sync_legacy_ids(BIGINT[], TEXT)",
     "sync_legacy_row(BIGINT, TEXT, UUID)", "try_sync_legacy_row(BIGINT, TEXT, UUID, BIGINT[])",
-    "sync_trigger_enabled()", "refuse_legacy_truncate()", "lock_legacy_children(BIGINT[], BOOLEAN, UUID[])",
+    "sync_trigger_enabled()", "lock_legacy_children(BIGINT[], BOOLEAN, UUID[])",
     "child_week_members(BIGINT[])", "legacy_children(BIGINT[])",
     # the mapping (0010-0026)
     "place_child_weeks(migration.child_week[], TEXT)", "week_members(migration.child_week[])",
@@ -118,8 +121,10 @@ FUNCTIONS = (
     "row_hash(public.habit_tracker_old)", "row_problem(public.habit_tracker_old)",
     "local_problem(public.habit_tracker_old)", "week_start(public.habit_tracker_old)",
     "week_id(BIGINT)", "habit_id(BIGINT, INTEGER)", "record_id(BIGINT, INTEGER, INTEGER)", "child_id(UUID, TEXT)",
-    "parse_week_period(TEXT)", "week_label(DATE)",
+    "parse_week_period(TEXT)", "week_label(DATE)", "monday_of(DATE)", "habit_elements(JSONB)",
 )
+# The legacy table's trigger functions (0020's TRUNCATE guard, 0038's freeze): dropped after it.
+TRIGGER_FUNCTIONS = ("refuse_legacy_truncate()", "refuse_frozen_legacy_write()")
 TABLES = ("migration.frozen_writes", "migration.frozen_rows", "migration.sync_queue", "migration.sync_failures",
           "migration.sync_state", "migration.placed_weeks", "migration.settings", *ARCHIVED_RECORDS, LEGACY)
 TYPES = ("migration.child_week", "migration.placement_line")
@@ -204,6 +209,8 @@ def upgrade() -> None:
     op.execute("DROP FUNCTION public.sync_old_to_new()")
     for table in TABLES:
         op.execute(f"DROP TABLE {table}")
+    for signature in TRIGGER_FUNCTIONS:
+        op.execute(f"DROP FUNCTION migration.{signature}")
     for name in TYPES:
         op.execute(f"DROP TYPE {name}")
 

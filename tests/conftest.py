@@ -49,7 +49,9 @@ from scripts.db.database_url import sqlalchemy_url
 from scripts.dev.pg_majors import selected_major
 from scripts.dev.throwaway_pg import SUPERUSER, TEST_DBNAME, Cluster, enable_pg_cron, load_standin, LOGIN_ROLE
 
-from helpers import CONTRACT_OVERRIDE, LEGACY_WRITABLE, current_revision, run_in_process, starts_at, unschedule_drain
+from helpers import (CONTRACT_OVERRIDE, LEGACY_WRITABLE, archive_for_drop, current_revision, run_in_process, starts_at,
+                     unschedule_drain)
+from scripts.db.legacy_table import DROP_REVISION, RENAME_REVISION
 from legacy_cases import U1, U2
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -159,7 +161,12 @@ class Templates:
             self.create_test_database(self.order[self.order.index(step) - 1])
             url = self.cluster.url(TEST_DBNAME)
             # Phase 3's revisions are refused while the contract gate fails, which an empty
-            # template always does (no read switch at 100%, no legacy-readers window).
+            # template always does (no read switch at 100%, no legacy-readers window); the drop
+            # also wants an archive that matches what it drops.
+            if step == DROP_REVISION:
+                archives = Path(self.cluster.root) / "archives"
+                archives.mkdir(exist_ok=True)
+                archive_for_drop(url, archives)
             result = run_in_process("scripts.commands.migrate", "upgrade", step, *CONTRACT_OVERRIDE, database_url=url)
             if result.returncode != 0:
                 raise RuntimeError(f"building the template at {step} failed: {result.stderr}")
@@ -287,8 +294,24 @@ def alembic_engine(database_url):
     engine.dispose()
 
 
+def crosses_the_drop(database_url: str, templates, target: str) -> bool:
+    """Whether `upgrade target` would run DROP_REVISION from where the database is."""
+    order = templates.order
+    if target in ("head", "heads"):
+        target = order[-1]
+    elif target.startswith("+") or target not in order:
+        return False
+    conn = psycopg2.connect(database_url)
+    try:
+        at = current_revision_or_base(conn)
+    finally:
+        conn.close()
+    start = order.index(at) if at in order else -1
+    return start < order.index(DROP_REVISION) <= order.index(target)
+
+
 @pytest.fixture
-def migrate(database_url, templates):
+def migrate(database_url, templates, tmp_path_factory):
     """`python -m scripts.commands.migrate ...` against this test's database, run in this
     process; fails the test on error. An upgrade to the revision the database is already at
     (where the test started) is answered at once, as Alembic would: nothing to run."""
@@ -304,6 +327,11 @@ def migrate(database_url, templates):
             if at == templates.resolve(args[1]) and at != BASE:
                 return SimpleNamespace(returncode=0, stdout="", stderr="", args=args)
         override = CONTRACT_OVERRIDE if args and args[0] == "upgrade" and not contract_gate else ()
+        if override and crosses_the_drop(database_url, templates, args[1]):
+            # The drop wants an archive of what it drops, as the override does not excuse: taken
+            # at the rename, as the runbook takes it.
+            _migrate("upgrade", templates.resolve(RENAME_REVISION))
+            archive_for_drop(database_url, tmp_path_factory.mktemp("archives"))
         result = run_in_process("scripts.commands.migrate", *args, *override, database_url=database_url)
         if check and result.returncode != 0:
             pytest.fail(f"migrate {' '.join(args)} exited {result.returncode}: {result.stderr}")

@@ -52,9 +52,20 @@ NO_PG_CRON = f"pg_cron is not available for PostgreSQL {selected_major()} here (
 needs_pg_cron = pytest.mark.skipif(not HAS_PG_CRON, reason=NO_PG_CRON)
 
 # Tests reach Phase 3's revisions (GATE = "contract") on throwaway databases that are not ready for
-# the contract (no read switch at 100%, no legacy-readers window): the override, which migrate
-# allows on habits_test only. A test of the gate itself runs migrate without it.
-CONTRACT_OVERRIDE = ("-x", "contract_override=true")
+# the contract (no read switch at 100%, no legacy-readers window, no week of retention since the
+# rename): the override, and no retention (allowed with it), which migrate allows on habits_test
+# only. A test of the gate or of the retention runs migrate without them.
+CONTRACT_OVERRIDE = ("-x", "contract_override=true", "-x", "retention_days=0")
+
+
+def archive_for_drop(database_url: str, directory: Path) -> Path:
+    """`make archive-legacy` into `directory`: what the drop (DROP_REVISION) asks for first."""
+    out = directory / f"legacy-archive-{uuid.uuid4().hex[:8]}.tar"
+    result = run_in_process("scripts.commands.archive_legacy", "--out", str(out), "--by", "tests",
+                            database_url=database_url)
+    if result.returncode != 0:
+        raise RuntimeError(f"archive-legacy failed: {result.stdout}{result.stderr}")
+    return out
 
 # From the freeze on, habit_tracker refuses every write. The tests of Phase 1 and 2 (the
 # trigger, the drain, the endpoint writing both schemas) start from the revision before it.

@@ -75,10 +75,6 @@ def at_head(database_url, migrate):
 def test_every_current_definition_equals_the_database_at_head(at_head, kinds):
     with at_head.cursor() as cur:
         before = snapshot(cur, kinds)
-        # As pg_dump restores: bodies are not compiled on CREATE. Since 0039 the functions retired
-        # by the freeze name public.habit_tracker, which no longer exists (they fail if called,
-        # which is the point); their definitions are still compared, byte for byte, below.
-        cur.execute("SET LOCAL check_function_bodies = off")
         applied = 0
         for kind in kinds:
             for path in current_files(kind):
@@ -135,5 +131,5 @@ def test_row_level_security_is_stated_for_exactly_the_tables_that_have_it(at_hea
                        WHERE c.relnamespace = 'public'::REGNAMESPACE AND c.relkind IN ('r', 'p') AND c.relrowsecurity""")
         enabled = {name for (name,) in cur.fetchall()}
     assert enabled == stated
-    assert {"habit_tracker_old", "idempotency_log", "children", "weeks", "habits", "habit_records",
+    assert {"idempotency_log", "children", "weeks", "habits", "habit_records",
             "habit_templates", "notifications"} <= enabled

@@ -10,7 +10,8 @@ from migrations.verify import Check, Db, Outcome, cron_schedules, exists, owner_
 LEGACY = "public.habit_tracker_old"
 ENDPOINT = ("migration.dual_write(uuid, text, text, jsonb)", "migration.endpoint_create_week(uuid, jsonb)",
             "migration.endpoint_update_habit_record(uuid, jsonb)", "migration.endpoint_delete_week(uuid, jsonb)",
-            "migration.endpoint_refuse(text, text, text)", "migration.endpoint_habits_problem(jsonb)")
+            "migration.endpoint_refuse(text, text, text)", "migration.endpoint_habits_problem(jsonb)",
+            "migration.endpoint_find_week(uuid, jsonb)")
 
 # Per line of `make verify`: the relations (tables, views, types) and functions of schema
 # migration (by name: their argument types are gone too) that 0040 dropped.
@@ -25,7 +26,7 @@ RETIRED = {
                        ("placement", "place_child_weeks", "week_members", "legacy_weeks", "legacy_children",
                         "child_week_members", "conflict_line", "week_fingerprint", "habit_line", "record_line",
                         "row_hash", "row_problem", "local_problem", "week_start", "week_id", "habit_id", "record_id",
-                        "child_id", "parse_week_period", "week_label")),
+                        "child_id", "parse_week_period", "week_label", "monday_of", "habit_elements")),
     "truncate guard": ((), ("refuse_legacy_truncate",)),
     "child locks": ((), ("lock_legacy_children",)),
     "quarantine decisions": (("migration.quarantine_decisions", "migration.discarded_legacy_rows",
@@ -64,8 +65,8 @@ def retired_line(line: str):
             left += ["cron job drain-sync-queue"] if schedules else []
         if left:
             return False, f"retired by 0040 but still there: {', '.join(left)}"
-        count = len(relations) + len(functions)
-        return True, (f"retired by 0040: {count} objects absent" if count else "retired by 0040 with the mapping")
+        names = [*relations, *(f"{name}()" for name in functions)]
+        return True, (f"retired by 0040, absent: {', '.join(names)}" if names else "retired by 0040 with the mapping")
     return check
 
 

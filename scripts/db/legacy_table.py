@@ -13,6 +13,8 @@ from __future__ import annotations
 from psycopg2 import sql
 
 NAMES = ("habit_tracker", "habit_tracker_old")
+RENAME_REVISION = "0039_rename_legacy"
+DROP_REVISION = "0040_drop_legacy"
 RETIRED = "migration.retired_legacy_table"
 
 

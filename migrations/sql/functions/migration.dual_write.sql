@@ -1,4 +1,4 @@
--- migration.dual_write: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0018, 0038).
+-- migration.dual_write: the function's whole current definition (body, SET clauses, comment, grants), as the database holds it at head (revisions 0018, 0038, 0040).
 -- No revision runs this file: each runs its own frozen migration.dual_write@<revision>.sql where it has one.
 -- tests/test_current_definitions.py proves the database at head equals this file.
 
@@ -13,8 +13,8 @@ DECLARE
     held RECORD;
     response JSONB;
 BEGIN
-    -- Frozen mode (0038): the idempotency log as 0018 keeps it; the writes go to the new
-    -- tables only (migration.frozen_*), habit_tracker refuses them.
+    -- After the drop (0040): the idempotency log as 0018 keeps it; the writes go to the new
+    -- tables (migration.endpoint_*), which name a week by its child and Monday.
     -- Twice at most: a row seen in conflict may be deleted (expired, cleaned up) before it is read.
     FOR attempt IN 1..2 LOOP
         INSERT INTO public.idempotency_log (user_id, key, operation, request_data, status)
@@ -47,9 +47,9 @@ BEGIN
     END IF;
 
     response := CASE requested_operation
-        WHEN 'create_week' THEN migration.frozen_create_week(acting_user, request)
-        WHEN 'update_habit_record' THEN migration.frozen_update_habit_record(acting_user, request)
-        WHEN 'delete_week' THEN migration.frozen_delete_week(acting_user, request)
+        WHEN 'create_week' THEN migration.endpoint_create_week(acting_user, request)
+        WHEN 'update_habit_record' THEN migration.endpoint_update_habit_record(acting_user, request)
+        WHEN 'delete_week' THEN migration.endpoint_delete_week(acting_user, request)
     END;
     IF response IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'PT400', DETAIL = 'unknown_operation',

@@ -1,10 +1,7 @@
 -- public: what the API roles hold on the tables and sequences of schema public, and which tables filter it
--- by row-level security, as the database holds it at head (revisions 0001, 0007, 0019, 0027-0030, 0038, 0039).
+-- by row-level security, as the database holds it at head (revisions 0001, 0007, 0019, 0027-0030, 0038, 0039, 0040).
 -- No revision runs this file: each runs its own statements (or its frozen public@<revision>.sql where it has one).
 -- tests/test_current_definitions.py proves the database at head equals this file.
-
--- statement
-REVOKE ALL ON TABLE public.habit_tracker_old FROM anon, authenticated, service_role;
 
 -- statement
 REVOKE ALL ON TABLE public.children FROM anon, authenticated, service_role;
@@ -29,12 +26,6 @@ REVOKE ALL ON TABLE public.idempotency_log FROM anon, authenticated, service_rol
 
 -- statement
 REVOKE ALL ON TABLE public.alembic_version FROM anon, authenticated, service_role;
-
--- statement
-REVOKE ALL ON SEQUENCE public.habit_tracker_old_id_seq FROM anon, authenticated, service_role;
-
--- statement
-ALTER TABLE public.habit_tracker_old ENABLE ROW LEVEL SECURITY;
 
 -- statement
 ALTER TABLE public.idempotency_log ENABLE ROW LEVEL SECURITY;
