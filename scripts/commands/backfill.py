@@ -179,11 +179,12 @@ def main(argv: list[str]) -> int:
         raise UsageError(f"--batch must be a positive number of rows, got {args.batch}")
     conn = connect(autocommit=False)
     try:
-        _require_mapping(conn)
         if frozen(conn):
-            # The new tables hold what the app wrote since the freeze; the legacy rows do not.
+            # The new tables hold what the app wrote since the freeze; the legacy rows do not
+            # (and after the drop, 0040, there are none).
             raise UsageError(f"refused: habit_tracker is frozen since {FREEZE_REVISION}: a backfill would overwrite "
                              "what the app wrote to the new tables since (downgrade the freeze first)")
+        _require_mapping(conn)
         if places_by_date(conn):
             if args.repair_sunday_starts is not None:
                 raise UsageError("--repair-sunday-starts (REPAIR_SUNDAY) is retired since 0023_place_days_by_date: "

@@ -33,6 +33,8 @@ from collections import Counter, defaultdict
 import psycopg2
 
 from scripts.db.database_url import connect, require_revision_object
+from scripts.db.freeze import FREEZE_REVISION, frozen
+from scripts.db.legacy_table import retired
 from scripts.db.errors import OneLineParser, UsageError, cli_main
 
 USAGE = ("usage: python -m scripts.commands.quarantine list [--json] | resolve --id ID "
@@ -75,6 +77,10 @@ SELECT (SELECT q.reason FROM migration.backfill_quarantine AS q WHERE q.legacy_i
                  FROM (SELECT account, count(*) AS days FROM migration.legacy_day_accounts
                        WHERE legacy_id = %(id)s GROUP BY account) AS a), '{}')"""
 
+# Since the rename (0039) the legacy rows are habit_tracker_old's, closed to this command; since
+# the drop (0040) the quarantine's tables are in the archive.
+RETIRED = ("quarantine: retired since 0039_rename_legacy: the legacy table is retired and nothing is left to "
+           "decide (the decisions stay in migration.quarantine_decisions until the drop, then in its archive)")
 
 def iso(value) -> str | None:
     return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
@@ -183,6 +189,9 @@ def list_command(argv: list[str]) -> int:
     conn = connect(autocommit=False)
     try:
         conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
+        if retired(conn):
+            print(RETIRED)
+            return 0
         require_revision_object(conn, REQUIRED, NOT_INSTALLED)
         with conn.cursor() as cur:
             rows, found = unresolved_rows(cur), conflicts(cur)
@@ -271,6 +280,10 @@ def resolve_command(argv: list[str]) -> int:
     legacy_id, action, owner, by = parse_resolve(argv)
     conn = connect(autocommit=False)
     try:
+        if frozen(conn):
+            # A decision writes the legacy row (its owner) or archives it: refused once frozen.
+            raise UsageError(f"refused: habit_tracker is frozen since {FREEZE_REVISION}: nothing is left to decide "
+                             "(the contract gate found nothing stranded); downgrade the freeze first")
         require_revision_object(conn, REQUIRED, NOT_INSTALLED)
         with conn.cursor() as cur:
             cur.execute("SET LOCAL lock_timeout = '10s'")

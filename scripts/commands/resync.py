@@ -80,12 +80,13 @@ def main(argv: list[str]) -> int:
         raise UsageError("usage: python -m scripts.commands.resync")
     conn = connect(autocommit=False)
     try:
-        require_revision_object(conn, "migration.try_sync_legacy_row(bigint,text,uuid,bigint[])",
-                                "the database has no row sync: upgrade to 0012_dual_write_trigger_sync first")
-        conn.commit()
+        # Asked first: after the drop (0040) the row sync is gone with the legacy table.
         if frozen(conn):
             print(f"resync: nothing to resync: {NOTHING_TO_COMPARE}")
             return 0
+        require_revision_object(conn, "migration.try_sync_legacy_row(bigint,text,uuid,bigint[])",
+                                "the database has no row sync: upgrade to 0012_dual_write_trigger_sync first")
+        conn.commit()
         drained = drain_queue_first(conn)
         ids = out_of_step(conn)
         failed = resync(conn, ids)

@@ -25,12 +25,13 @@ def main(argv: list[str]) -> int:
     action = argv[0] if argv else "status"
     conn = connect(autocommit=False)
     try:
-        require_revision_object(conn, "migration.sync_trigger_enabled()",
-                                "the database has no sync trigger switch: upgrade to 0012_dual_write_trigger_sync first")
         if frozen(conn):
-            # The switch would be set, but there is no trigger left to obey it.
+            # The switch would be set, but there is no trigger left to obey it (and after the
+            # drop, 0040, no switch either).
             print(f"dual-write sync trigger: retired since {FREEZE_REVISION} (dropped with the freeze); nothing to switch")
             return 0
+        require_revision_object(conn, "migration.sync_trigger_enabled()",
+                                "the database has no sync trigger switch: upgrade to 0012_dual_write_trigger_sync first")
         with conn.cursor() as cur:
             if action != "status":
                 cur.execute(SET_SWITCH, ("true" if action == "on" else "false",))
