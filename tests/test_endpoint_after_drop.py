@@ -12,10 +12,12 @@ import json
 import psycopg2
 import pytest
 
-from helpers import scalar, starts_at
+from helpers import at_once, scalar, starts_at
 from legacy_cases import U1, U2, habit
 from migrations.helpers.sql_files import sql_of
-from test_dual_write import MONDAY, NEXT_MONDAY, TUESDAY, create, delete, endpoint_client, placed, update
+from test_dual_write import (  # noqa: F401 (endpoint, served: fixtures over this module's synced)
+    MONDAY, NEXT_MONDAY, TUESDAY, create, delete, endpoint, placed, post, served, update,
+)
 
 RENAME = "0039_rename_legacy"
 # Where these tests start. Until revision 0040_drop_legacy exists: 0039, then the statements
@@ -27,7 +29,7 @@ ENDPOINT_FILES = ("functions/migration.endpoint_refuse", "functions/migration.en
                   "functions/migration.endpoint_update_habit_record", "functions/migration.endpoint_delete_week",
                   "functions/migration.dual_write")
 NEW_FUNCTIONS = ("migration.endpoint_refuse(text,text,text)", "migration.endpoint_habits_problem(jsonb)",
-                 "migration.endpoint_find_week(uuid,jsonb)", "migration.endpoint_create_week(uuid,jsonb)",
+                 "migration.endpoint_find_week(uuid,jsonb,boolean)", "migration.endpoint_create_week(uuid,jsonb)",
                  "migration.endpoint_update_habit_record(uuid,jsonb)", "migration.endpoint_delete_week(uuid,jsonb)")
 # What the endpoint's writes may still use in schema migration after the drop: its own functions
 # and the trigger functions of the new tables (habit_records' owner).
@@ -51,9 +53,9 @@ def drop_legacy(db) -> None:
 
 @pytest.fixture
 @starts_at(START)
-def dropped(db, migrate):
-    """At 0040 (until it exists: 0039, the endpoint's 0040 files, the drop simulated), with the
-    two test users."""
+def synced(db, migrate):
+    """Overrides conftest's (test_dual_write's endpoint and served use it): at 0040 (until it
+    exists: 0039, the endpoint's 0040 files, the drop simulated), with the two test users."""
     migrate("upgrade", START)
     with db.cursor() as cur:
         if START == RENAME:
@@ -63,12 +65,6 @@ def dropped(db, migrate):
             drop_legacy(db)
         cur.execute("INSERT INTO auth.users (id) VALUES (%s), (%s)", (U1, U2))
     return db
-
-
-@pytest.fixture
-def endpoint(dropped, database_url):
-    with endpoint_client(database_url) as call:
-        yield call
 
 
 def rows(db) -> dict:
@@ -90,14 +86,16 @@ def error(response) -> tuple:
     return response.status_code, body["code"], body.get("field")
 
 
-def test_the_drop_left_no_legacy_object_and_the_endpoint_functions_are_owner_only(dropped, db):
-    assert scalar(db, "SELECT to_regclass('public.habit_tracker_old') IS NULL AND to_regclass('public.habit_tracker') "
-                      "IS NULL AND to_regprocedure('migration.frozen_create_week(uuid,jsonb)') IS NULL "
-                      "AND to_regclass('migration.live_legacy_rows') IS NULL")
-    with db.cursor() as cur:
-        cur.execute(KEPT)
-        left = [f for (f,) in cur.fetchall()]
-    assert left == [], left  # only the endpoint's functions and the tables' trigger functions remain
+def test_the_drop_left_no_legacy_object_and_the_endpoint_functions_are_owner_only(synced, db):
+    """Every case of this module runs without these (and, until 0040 exists, without any other
+    function of schema migration but the endpoint's and the triggers')."""
+    for relation in ("public.habit_tracker_old", "public.habit_tracker", "migration.live_legacy_rows",
+                     "migration.frozen_rows", "migration.frozen_writes"):
+        assert scalar(db, "SELECT to_regclass(%s)", (relation,)) is None, relation
+    assert scalar(db, """SELECT count(*) FROM pg_proc WHERE pronamespace = 'migration'::REGNAMESPACE
+                         AND proname IN ('frozen_create_week', 'frozen_update_habit_record', 'frozen_delete_week',
+                                         'frozen_find_week', 'frozen_week', 'frozen_habit', 'frozen_set_day',
+                                         'frozen_refuse', 'row_problem', 'local_problem')""") == 0
     for function in (*NEW_FUNCTIONS, "migration.dual_write(uuid,text,text,jsonb)"):
         with db.cursor() as cur:
             cur.execute("""SELECT pg_get_userbyid(p.proowner), p.prosecdef, l.lanname, p.proacl::TEXT
@@ -110,7 +108,7 @@ def test_the_drop_left_no_legacy_object_and_the_endpoint_functions_are_owner_onl
             assert scalar(db, "SELECT has_function_privilege(%s, %s, 'EXECUTE')", (role, function)) is False
 
 
-def test_the_foreign_keys_a_deleted_week_relies_on_cascade(dropped, db):
+def test_the_foreign_keys_a_deleted_week_relies_on_cascade(synced, db):
     with db.cursor() as cur:
         cur.execute("""SELECT conname, confdeltype FROM pg_constraint
                        WHERE conname IN ('fk_habits_week_id', 'fk_habit_records_habit_id', 'fk_weeks_child_id')
@@ -173,6 +171,18 @@ def test_a_week_is_the_users_own_child_another_user_may_have_one_of_the_same_nam
     theirs = endpoint(create(), user=U2)
     assert theirs.status_code == 201, theirs.text
     assert scalar(db, "SELECT count(DISTINCT child_id) FROM weeks WHERE week_start_date = %s", (MONDAY,)) == 2
+
+
+def test_concurrent_creates_of_one_week_have_one_effect(served, db):
+    """Writes of one user's child are serialized: of twenty keys one creates the week, the others
+    are told it exists (not a unique violation's 409 conflict); twenty of one key replay one answer."""
+    results = at_once(lambda n: post(served, create(), f"k{n}"), 20)
+    assert sorted(status for status, _ in results) == [201] + [409] * 19
+    assert sorted(body["error"]["code"] for status, body in results if status == 409) == ["week_exists"] * 19
+    results = at_once(lambda n: post(served, create(start=NEXT_MONDAY), "one-key"), 20)
+    assert {status for status, _ in results} == {201}
+    assert len({json.dumps(body, sort_keys=True) for _, body in results}) == 1
+    assert scalar(db, "SELECT count(*) FROM weeks") == 2 and scalar(db, "SELECT count(*) FROM children") == 1
 
 
 def test_a_replayed_key_answers_the_same_with_one_effect_and_another_body_is_refused(endpoint, db):
@@ -352,7 +362,7 @@ def test_each_invalid_habits_shape_is_422_with_the_mappings_reason(endpoint, db,
 
 
 @pytest.mark.parametrize("habits, reason, detail", HABIT_CASES + NOT_ARRAYS)
-def test_the_habits_problem_function_gives_the_reason_and_detail(dropped, db, habits, reason, detail):
+def test_the_habits_problem_function_gives_the_reason_and_detail(synced, db, habits, reason, detail):
     with db.cursor() as cur:
         cur.execute("SELECT reason, detail FROM migration.endpoint_habits_problem(%s::JSONB)",
                     (json.dumps(habits, ensure_ascii=False),))
@@ -393,7 +403,7 @@ def test_these_are_row_problems_answers_at_0039(db, migrate):
             assert cur.fetchall() == [("bad_child_name", f"child_name has {length} characters")]
 
 
-def test_the_dispatch_still_refuses_an_unknown_operation(dropped, db):
+def test_the_dispatch_still_refuses_an_unknown_operation(synced, db):
     with pytest.raises(psycopg2.Error) as refused:
         db.cursor().execute("SELECT migration.dual_write(%s, 'k', 'rename_week', '{}')", (U1,))
     assert refused.value.pgcode == "PT400" and refused.value.diag.message_detail == "unknown_operation"

@@ -16,7 +16,7 @@ DECLARE
     child_key UUID;
     week_key UUID;
 BEGIN
-    SELECT f.child_key, f.week_key INTO target FROM migration.endpoint_find_week(acting_user, request) AS f;
+    SELECT f.child_key, f.week_key INTO target FROM migration.endpoint_find_week(acting_user, request, FALSE) AS f;
     IF target.week_key IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'PT409', DETAIL = 'week_exists',
             MESSAGE = 'a week of this child name starting on that day already exists';

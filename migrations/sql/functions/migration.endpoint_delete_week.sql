@@ -10,11 +10,7 @@ AS $$
 DECLARE
     target RECORD;
 BEGIN
-    SELECT f.child_key, f.week_key INTO target FROM migration.endpoint_find_week(acting_user, request) AS f;
-    IF target.week_key IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PT404', DETAIL = 'week_not_found',
-            MESSAGE = format('no week of %L starting %s', request ->> 'child_name', request ->> 'week_start_date');
-    END IF;
+    SELECT f.child_key, f.week_key INTO target FROM migration.endpoint_find_week(acting_user, request, TRUE) AS f;
     -- Its habits and their records go with it (fk_habits_week_id, fk_habit_records_habit_id:
     -- ON DELETE CASCADE).
     DELETE FROM public.weeks AS w WHERE w.id = target.week_key;

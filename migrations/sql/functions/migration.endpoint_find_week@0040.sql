@@ -2,7 +2,7 @@
 -- Frozen (migrations/MANIFEST): never edited. The current definition is functions/migration.endpoint_find_week.sql.
 
 -- statement
-CREATE FUNCTION migration.endpoint_find_week(acting_user UUID, request JSONB)
+CREATE FUNCTION migration.endpoint_find_week(acting_user UUID, request JSONB, must_exist BOOLEAN)
 RETURNS TABLE (child_key UUID, week_key UUID)
 LANGUAGE plpgsql
 AS $$
@@ -22,14 +22,19 @@ BEGIN
     -- Writes of one user's child are serialized (the new tables' uniques are deferrable, so no
     -- ON CONFLICT: each write reads, then inserts).
     PERFORM pg_advisory_xact_lock(hashtextextended('migration.endpoint_child/' || acting_user::TEXT || '/' || child, 0));
-    -- No row: no such child. A row with week_key NULL: the child has no week on that Monday.
-    RETURN QUERY
-    SELECT c.id, w.id
+    -- Both NULL: no such child; week_key NULL: the child has no week on that Monday, which
+    -- an update or a delete (must_exist) does not find.
+    SELECT c.id, w.id INTO child_key, week_key
     FROM public.children AS c
     LEFT JOIN public.weeks AS w ON c.id = w.child_id AND w.week_start_date = monday
     WHERE c.user_id = acting_user AND c.name = child;
+    IF must_exist AND week_key IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PT404', DETAIL = 'week_not_found',
+            MESSAGE = format('no week of %L starting %s', child, named_start);
+    END IF;
+    RETURN NEXT;
 END;
 $$;
 
 -- statement
-REVOKE EXECUTE ON FUNCTION migration.endpoint_find_week(UUID, JSONB) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION migration.endpoint_find_week(UUID, JSONB, BOOLEAN) FROM PUBLIC;

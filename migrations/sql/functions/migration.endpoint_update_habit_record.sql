@@ -14,11 +14,7 @@ DECLARE
     target RECORD;
     habit RECORD;
 BEGIN
-    SELECT f.child_key, f.week_key INTO target FROM migration.endpoint_find_week(acting_user, request) AS f;
-    IF target.week_key IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PT404', DETAIL = 'week_not_found',
-            MESSAGE = format('no week of %L starting %s', request ->> 'child_name', request ->> 'week_start_date');
-    END IF;
+    SELECT f.child_key, f.week_key INTO target FROM migration.endpoint_find_week(acting_user, request, TRUE) AS f;
     SELECT h.id, h.display_order INTO habit FROM public.habits AS h WHERE h.week_id = target.week_key AND h.name = habit_name;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'PT404', DETAIL = 'habit_not_found',
