@@ -330,7 +330,9 @@ def migrate(database_url, templates, tmp_path_factory):
         if override and crosses_the_drop(database_url, templates, args[1]):
             # The drop wants an archive of what it drops, as the override does not excuse: taken
             # at the rename, as the runbook takes it.
-            _migrate("upgrade", templates.resolve(RENAME_REVISION))
+            before = _migrate("upgrade", templates.resolve(RENAME_REVISION), check=check)
+            if before.returncode != 0:
+                return before
             archive_for_drop(database_url, tmp_path_factory.mktemp("archives"))
         result = run_in_process("scripts.commands.migrate", *args, *override, database_url=database_url)
         if check and result.returncode != 0:

@@ -14,55 +14,26 @@ import pytest
 
 from helpers import at_once, scalar, starts_at
 from legacy_cases import U1, U2, habit
-from migrations.helpers.sql_files import sql_of
+from scripts.db.legacy_table import DROP_REVISION
 from test_dual_write import (  # noqa: F401 (endpoint, served: fixtures over this module's synced)
     MONDAY, NEXT_MONDAY, TUESDAY, create, delete, endpoint, placed, post, served, update,
 )
 
 RENAME = "0039_rename_legacy"
-# Where these tests start. Until revision 0040_drop_legacy exists: 0039, then the statements
-# 0040 will run for the endpoint (its frozen files), then the drop simulated (drop_legacy).
-# When 0040 lands, set START = "0040_drop_legacy": nothing else changes.
-START = RENAME
-ENDPOINT_FILES = ("functions/migration.endpoint_refuse", "functions/migration.endpoint_habits_problem",
-                  "functions/migration.endpoint_find_week", "functions/migration.endpoint_create_week",
-                  "functions/migration.endpoint_update_habit_record", "functions/migration.endpoint_delete_week",
-                  "functions/migration.dual_write")
+# Where these tests start: the drop, with everything it retired gone.
+START = DROP_REVISION
 NEW_FUNCTIONS = ("migration.endpoint_refuse(text,text,text)", "migration.endpoint_habits_problem(jsonb)",
                  "migration.endpoint_find_week(uuid,jsonb,boolean)", "migration.endpoint_create_week(uuid,jsonb)",
                  "migration.endpoint_update_habit_record(uuid,jsonb)", "migration.endpoint_delete_week(uuid,jsonb)")
-# What the endpoint's writes may still use in schema migration after the drop: its own functions
-# and the trigger functions of the new tables (habit_records' owner).
-KEPT = """SELECT p.oid::REGPROCEDURE::TEXT FROM pg_proc AS p
-          WHERE p.pronamespace = 'migration'::REGNAMESPACE
-              AND NOT (p.proname LIKE 'endpoint\\_%' OR p.proname = 'dual_write'
-                       OR p.oid IN (SELECT t.tgfoid FROM pg_trigger AS t))
-          ORDER BY 1"""
-
-
-def drop_legacy(db) -> None:
-    """What 0040 drops, as far as the endpoint could notice: the legacy table (with what takes
-    its row type), the frozen write log, and every other function of schema migration."""
-    with db.cursor() as cur:
-        cur.execute("DROP TABLE public.habit_tracker_old CASCADE")
-        cur.execute("DROP TABLE IF EXISTS migration.frozen_rows, migration.frozen_writes CASCADE")
-        cur.execute(KEPT)
-        for (function,) in cur.fetchall():
-            cur.execute(f"DROP FUNCTION IF EXISTS {function} CASCADE")
 
 
 @pytest.fixture
 @starts_at(START)
 def synced(db, migrate):
-    """Overrides conftest's (test_dual_write's endpoint and served use it): at 0040 (until it
-    exists: 0039, the endpoint's 0040 files, the drop simulated), with the two test users."""
+    """Overrides conftest's (test_dual_write's endpoint and served use it): at 0040, with the two
+    test users."""
     migrate("upgrade", START)
     with db.cursor() as cur:
-        if START == RENAME:
-            for name in ENDPOINT_FILES:
-                for statement in sql_of(name, "0040"):
-                    cur.execute(statement)
-            drop_legacy(db)
         cur.execute("INSERT INTO auth.users (id) VALUES (%s), (%s)", (U1, U2))
     return db
 

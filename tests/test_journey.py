@@ -1,7 +1,7 @@
 """The whole journey as one test (issue #21 point 6), on the Supabase-shaped database of conftest.py:
 base -> Phase 0 with dirty data -> backfill -> Phase 1 writes (trigger and endpoint) -> stranded rows
 resolved -> Phase 2 stages and 100% cutover -> the contract met -> freeze (its gate for real) -> rename
-(0039, its gate for real) -> archive; the drop (0040) is to be appended to STEPS where marked.
+(0039, its gate for real) -> archive -> drop (0040, its gate, retention and archive check for real).
 
 The invariant, after every step from the backfill on: every filled day of every legacy row is in the
 new tables on its date (child by user and name, the Monday week of the date, habit by name, the
@@ -368,6 +368,24 @@ def archive(j: Journey) -> None:
     assert scalar(j.db, "SELECT migration.archive_matches(%s)", (f"public.{table}",)) is True
 
 
+def drop(j: Journey) -> None:
+    """0040 through its contract gate and its own refusals, for real: a week of retention passes
+    (the rename's time set back, as only the owner can), the archive of the rename matches; then
+    the app goes on writing Monday weeks, and the drop cannot be rolled back."""
+    with j.db.cursor() as cur:
+        cur.execute("UPDATE migration.retired_legacy_table SET renamed_at = renamed_at - INTERVAL '8 days'")
+    j.migrate("upgrade", REV["0040"], contract_gate=True)
+    assert scalar(j.db, "SELECT to_regclass('public.habit_tracker_old')") is None
+    assert scalar(j.db, "SELECT archive_id FROM migration.retired_legacy_table") == scalar(
+        j.db, "SELECT max(id) FROM migration.legacy_archives")
+    j.app(update(status="red", day=4, habit_name="독서", child="민준", start="2025-09-15"))
+    j.app(create(child="서연", start="2025-09-29", habits=[habit("양치하기", ["green", "", "", "", "", "", "yellow"])]),
+          user=U2)
+    refused = j.migrate("downgrade", "-1", check=False)
+    assert refused.returncode == 1 and "0040_drop_legacy is one-way" in refused.stderr, refused.stderr
+    assert j.revision() == REV["0040"]
+
+
 @dataclass(frozen=True)
 class Step:
     name: str
@@ -387,7 +405,7 @@ STEPS = [
     Step("freeze", freeze),
     Step("rename", rename),
     Step("archive", archive, revision=False),
-    # ---- LEAD: append Step("drop", drop, one_way=True) here (0040); a one-way step: no rollback checked.
+    Step("drop", drop, one_way=True),
 ]
 
 

@@ -15,6 +15,8 @@ reached each time (on a server without pg_cron, PostgreSQL 17 and 18 here, the p
 cron jobs FAIL saying pg_cron is absent, and only they: scripts/dev/verify_without_pg_cron.py).
 Data intact: the legacy rows byte for byte (count and md5 of
 every row), and every table of public that exists on both sides of the step keeps its row count.
+A one-way revision (ONE_WAY = True: the drop, 0040) is checked for its refusal instead: the
+downgrade exits 1 saying so, and the revision, every row count and verify stay as they were.
 
 The baseline (0001) is the exception the revision itself makes: its downgrade refuses while
 legacy rows exist (checked: refused, nothing lost), and with allow_legacy_drop=true it drops
@@ -114,6 +116,15 @@ def test_upgrade_verify_downgrade_verify_upgrade(db, migrate, database_url, revi
     if previous == "base":
         load_data(db, database_url)
     assert_verified(database_url, revision)
+    if getattr(SCRIPT.get_revision(revision).module, "ONE_WAY", False):
+        # The drop (0040): its downgrade refuses, and nothing moves.
+        counts = tables(db)
+        refused = migrate("downgrade", "-1", check=False)
+        assert refused.returncode == 1 and f"{revision} is one-way" in refused.stderr, refused.stderr
+        assert scalar(db, "SELECT version_num FROM alembic_version") == revision
+        assert tables(db) == counts
+        assert_verified(database_url, revision)
+        return
     legacy, counts = legacy_fingerprint(db), tables(db)
     assert legacy[0] == len(cases.LEGACY_ROWS)
 

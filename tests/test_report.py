@@ -12,6 +12,7 @@ from helpers import (LEGACY_WRITABLE, assert_verify_passed_here, current_revisio
 from scripts.commands.migrate import alembic_config
 from scripts.commands.seed_legacy import seed
 from scripts.commands.verify import NEW_TABLES
+from scripts.db.legacy_table import RENAME_REVISION
 
 SEEDED_ROWS = 40
 TIMESTAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d\d:\d\d"
@@ -213,10 +214,12 @@ def test_report_at_base_before_any_migration(database_url):
 
 
 def test_every_step_is_recorded_and_shown(db, migrate, database_url):
+    # Up to the rename, the last revision that can be undone (the drop, 0040, is one-way).
     all_revisions = revisions()
-    head, previous = all_revisions[-1], all_revisions[-2]
-    migrate("upgrade", "head")
-    assert recorded_steps(db) == [(r, "upgrade") for r in all_revisions]
+    last = all_revisions.index(RENAME_REVISION)
+    head, previous = all_revisions[last], all_revisions[last - 1]
+    migrate("upgrade", head)
+    assert recorded_steps(db) == [(r, "upgrade") for r in all_revisions[:last + 1]]
 
     migrate("downgrade", "-1")
     assert recorded_steps(db)[-1] == (head, "downgrade")  # the revision removed
@@ -226,7 +229,7 @@ def test_every_step_is_recorded_and_shown(db, migrate, database_url):
     newest = rows(section(text, "Migration history")[section(text, "Migration history").index("### Recorded steps"):])[0]
     assert newest[1:3] == ["downgrade", head]
 
-    migrate("stamp", "head")
+    migrate("stamp", head)
     assert recorded_steps(db)[-1] == (head, "stamp")
     assert re.fullmatch(rf"stamped {TIMESTAMP} by \w+ \(not run\)", history_table(report(database_url))[head][1])
     migrate("stamp", previous)  # a stamp downwards records where it went

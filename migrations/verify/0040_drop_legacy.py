@@ -11,7 +11,7 @@ LEGACY = "public.habit_tracker_old"
 ENDPOINT = ("migration.dual_write(uuid, text, text, jsonb)", "migration.endpoint_create_week(uuid, jsonb)",
             "migration.endpoint_update_habit_record(uuid, jsonb)", "migration.endpoint_delete_week(uuid, jsonb)",
             "migration.endpoint_refuse(text, text, text)", "migration.endpoint_habits_problem(jsonb)",
-            "migration.endpoint_find_week(uuid, jsonb)")
+            "migration.endpoint_find_week(uuid, jsonb, boolean)")
 
 # Per line of `make verify`: the relations (tables, views, types) and functions of schema
 # migration (by name: their argument types are gone too) that 0040 dropped.

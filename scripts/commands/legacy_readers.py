@@ -39,6 +39,7 @@ import psycopg2
 from scripts.db import legacy_readers as lr
 from scripts.db import legacy_windows
 from scripts.db.database_url import connect
+from scripts.db.legacy_table import dropped
 from scripts.db.errors import CheckFailed, OneLineParser, UsageError, cli_main, one_line
 
 USAGE = "usage: python -m scripts.commands.legacy_readers [--seconds N] [--by NAME] [--json]"
@@ -131,6 +132,10 @@ def main(argv: list[str]) -> int:
     seconds = parse_seconds(args.seconds)
     by = parse_by(args.by)
     conn = connect(autocommit=True)
+    if dropped(conn):
+        conn.close()
+        print("legacy-readers: nothing to watch: the legacy table was dropped (0040_drop_legacy); no window recorded")
+        return 0
     try:
         schema, note = lr.statements_source(conn)
         table = lr.table_name(conn)

@@ -25,7 +25,7 @@ import psycopg2
 
 from scripts.db.database_url import connect, require_revision_object
 from scripts.db.errors import CheckFailed, OneLineParser, UsageError, cli_main, one_line
-from scripts.db.legacy_table import identifier
+from scripts.db.legacy_table import dropped, identifier
 from scripts.db.read_parity import APP_ROLE, READ_FUNCTION, Parity, run
 
 USAGE = "usage: python -m scripts.commands.read_parity [--json] [--limit N]"
@@ -87,8 +87,11 @@ def main(argv: list[str]) -> int:
     try:
         require_reads(conn)
         legacy = identifier(conn)
+        if legacy is None and dropped(conn):
+            print("read-parity: nothing left to compare: the legacy table was dropped (0040_drop_legacy)")
+            return 0
         if legacy is None:
-            raise UsageError("read-parity: no legacy table here (not created yet, or dropped): nothing to compare")
+            raise UsageError("read-parity: no legacy table here (upgrade first): nothing to compare")
         conn.autocommit = False
         started = time.perf_counter()
         parity = run(conn, legacy)

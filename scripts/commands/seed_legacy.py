@@ -41,6 +41,8 @@ from psycopg2.extras import execute_values
 
 from scripts.db.database_url import connect, require_supabase_auth
 from scripts.db.errors import OneLineParser, CheckFailed, UsageError, cli_main, one_line
+from scripts.db.freeze import FREEZE_REVISION, frozen
+from scripts.db.legacy_table import retired
 
 USAGE = "usage: python -m scripts.commands.seed_legacy --rows N [--seed S] [--dirty-share F] [--users U]"
 
@@ -402,9 +404,15 @@ def _json(value) -> str | None:
 
 
 def _check_database(cur) -> None:
+    if retired(cur.connection):
+        raise UsageError("habit_tracker is retired (renamed by 0039_rename_legacy, Phase 3): there is no legacy "
+                         "table to seed; seed a database below the freeze (make upgrade TO=<revision>)")
     cur.execute("SELECT to_regclass('public.habit_tracker') IS NOT NULL")
     if not cur.fetchone()[0]:
         raise UsageError("habit_tracker does not exist: run `make upgrade` (python -m scripts.commands.migrate upgrade head) first")
+    if frozen(cur.connection):
+        raise UsageError(f"habit_tracker is frozen since {FREEZE_REVISION}: it takes no rows; seed a database below "
+                         "the freeze (make upgrade TO=<revision>)")
     cur.execute("SELECT count(*) FROM habit_tracker")
     existing = cur.fetchone()[0]
     if existing:

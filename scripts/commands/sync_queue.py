@@ -29,6 +29,7 @@ import psycopg2
 from scripts.db.database_url import connect, require_revision_object
 from scripts.db.errors import OneLineParser, CheckFailed, UsageError, cli_main
 from scripts.db.freeze import FREEZE_REVISION, frozen
+from scripts.db.legacy_table import dropped
 
 DRAIN = "SELECT queued, synced, failed FROM migration.drain_sync_queue(%s)"
 STATUS = """SELECT count(*), count(DISTINCT legacy_id), coalesce(extract(EPOCH FROM now() - min(enqueued_at)), 0)
@@ -104,7 +105,7 @@ def main(argv: list[str]) -> int:
         raise UsageError("--batch must be at least 1 and --interval positive")
     conn = connect()
     try:
-        if args.action != "status" and frozen(conn):
+        if frozen(conn) and (args.action != "status" or dropped(conn)):
             print(f"sync {args.action}: retired since {FREEZE_REVISION}: habit_tracker is frozen and nothing is "
                   "queued any more (the endpoint writes only the new tables)")
             return 0

@@ -39,3 +39,8 @@ def retired(conn) -> bool:
     with conn.cursor() as cur:
         cur.execute("SELECT to_regclass(%s) IS NOT NULL", (RETIRED,))
         return cur.fetchone()[0]
+
+
+def dropped(conn) -> bool:
+    """Whether Phase 3 is over: the rename recorded and no legacy table left (0040)."""
+    return legacy_table(conn) is None and retired(conn)
