@@ -125,12 +125,19 @@ demo: $(INSTALLED) $(PG_SERVER) ## The whole job end to end on a throwaway Postg
 	echo "   $$refused" | head -n 1; \
 	case "$$refused" in *"habit_tracker is frozen"*) ;; *) echo "demo: the frozen table took a write"; exit 1;; esac; \
 	$(PY) -m scripts.commands.drift; \
-	echo "== make upgrade: the rename (0039), its contract gate first; then a read of the old name"; \
-	$(MIGRATE) upgrade head; \
+	echo "== make upgrade TO=0039_rename_legacy: the rename, its contract gate first; then a read of the old name"; \
+	$(MIGRATE) upgrade 0039_rename_legacy; \
 	gone=$$(psql -Atq "$$url" -c "SELECT count(*) FROM habit_tracker" 2>&1 || true); \
 	echo "   $$gone" | head -n 1; \
 	case "$$gone" in *'relation "habit_tracker" does not exist'*) ;; *) echo "demo: habit_tracker still answers"; exit 1;; esac; \
 	psql -Atq "$$url" -c "SELECT '   recorded: ' || legacy_rows || ' rows, ' || filled_days || ' filled days, checksum ' || checksum FROM migration.retired_legacy_table"; \
+	echo "== make archive-legacy; a week of retention (the demo sets the rename's time 8 days back); make upgrade: the drop (0040)"; \
+	mkdir -p build && rm -f build/demo-legacy-archive.tar; \
+	$(PY) -m scripts.commands.archive_legacy --out build/demo-legacy-archive.tar --by demo | tail -n 1; \
+	psql -Atq "$$url" -c "UPDATE migration.retired_legacy_table SET renamed_at = renamed_at - INTERVAL '8 days'"; \
+	$(MIGRATE) upgrade head; \
+	psql -Atq "$$url" -c "SELECT '   dropped: habit_tracker_old ' || coalesce(to_regclass('public.habit_tracker_old')::TEXT, 'absent') || ', archive ' || archive_id FROM migration.retired_legacy_table"; \
+	$(PY) -m scripts.commands.read_parity; \
 	echo "== make verify (head)"; \
 	if [ "$(PG)" = 15 ]; then $(PY) -m scripts.commands.verify | tail -n 3; \
 	else $(PY) -m scripts.dev.verify_without_pg_cron | tail -n 3; fi; \

@@ -46,7 +46,7 @@ from scripts.db import drift, read_switch
 from scripts.db.day_accounts import EXAMPLES, summary as day_accounts
 from scripts.db.database_url import connect, database_url, redacted
 from scripts.db.errors import OneLineParser, UsageError, cli_main
-from scripts.db.legacy_table import legacy_table
+from scripts.db.legacy_table import dropped, legacy_table
 from scripts.commands.migrate import alembic_config
 from scripts.commands.sync_queue import queue_status
 from scripts.commands.verify import NEW_TABLES, State, current_revision, revision_list, run_checks
@@ -167,7 +167,9 @@ def per_version(by_version: dict | None) -> str:
 def counts_section(snap: Snapshot) -> list[str]:
     rows = []
     for name, total, by_version in count_rows(snap):
-        if total is None:
+        if total is None and name == LEGACY_TABLE and dropped(snap.conn):
+            rows.append([name, "dropped", "renamed habit_tracker_old by 0039, dropped by 0040 (see Legacy table)"])
+        elif total is None:
             rows.append([name, "not installed", f"comes with {comes_with(f'public.{name}')}"])
         else:
             rows.append([name, total, per_version(by_version)])
@@ -255,6 +257,13 @@ def legacy_table_section(snap: Snapshot) -> list[str]:
             at, by, rows, weeks, children, days, checksum = row[0]
             lines.append(f"- renamed to habit_tracker_old {when(at)} by {by}: {rows:,} rows, {weeks:,} weeks, "
                          f"{children:,} children, {days:,} filled days, checksum `{checksum}`")
+        if dropped(snap.conn):
+            gone = snap.all("""SELECT r.dropped_at, r.dropped_by, a.id, a.file_name, a.file_sha256
+                               FROM migration.retired_legacy_table AS r
+                               LEFT JOIN migration.legacy_archives AS a ON a.id = r.archive_id""")
+            if gone and gone[0][0] is not None:
+                at, by, archive, file_name, sha256 = gone[0]
+                lines.append(f"- dropped {when(at)} by {by}; held by archive {archive}: `{file_name}` (sha256 `{sha256}`)")
     elif snap.exists("public.habit_tracker"):
         lines.append("- habit_tracker in place (the rename, 0039, has not run)")
     if not snap.exists("migration.legacy_archives"):

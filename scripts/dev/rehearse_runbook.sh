@@ -117,7 +117,7 @@ TAIL=4 step "29. who still reads the legacy table" "${MAKE_CMD[@]}" legacy-reade
 TAIL=3 step "30. raise the share (gated)" "${MAKE_CMD[@]}" cutover PERCENT=5
 TAIL=3 step "   and to 100%" "${MAKE_CMD[@]}" cutover PERCENT=100
 TAIL=3 step "   rollback of the switch" "${MAKE_CMD[@]}" cutover PERCENT=0
-# Phase 3: the evidence, then the contract revisions that exist (freeze, rename; the drop next).
+# Phase 3: the evidence, then the contract revisions: freeze, rename, archive, drop.
 step "31. the legacy-reader windows recorded" "${MAKE_CMD[@]}" upgrade TO=0036_legacy_reader_windows
 TAIL=3 step "   the share back to 100%" "${MAKE_CMD[@]}" cutover PERCENT=100 BY=rehearsal
 TAIL=4 step "   a watch after 100% (recorded)" "${MAKE_CMD[@]}" legacy-readers SECONDS=10 BY=rehearsal
@@ -138,5 +138,11 @@ step "   rollback of the rename" "${MAKE_CMD[@]}" rollback
 TAIL=3 step "   verify after it" frozen
 step "   the rename again" "${MAKE_CMD[@]}" upgrade TO=0039_rename_legacy
 TAIL=3 step "34. archive the legacy table" "${MAKE_CMD[@]}" archive-legacy BY=rehearsal
+# The retention (7 days) is a wait, not work: the rehearsal sets the rename's time 8 days back, so
+# that the drop's own refusal is met honestly rather than overridden.
+psql -q "$url" -c "UPDATE migration.retired_legacy_table SET renamed_at = renamed_at - INTERVAL '8 days'"
+step "35. the drop (0040, gated, one-way)" "${MAKE_CMD[@]}" upgrade TO=0040_drop_legacy
+TAIL=2 step "   its rollback refuses" bash -c "! ${MAKE_CMD[*]} rollback"
 TAIL=30 step "   verify at head" "${MAKE_CMD[@]}" verify
 step "   drift at head" "${MAKE_CMD[@]}" drift
+TAIL=2 step "   read parity at head" "${MAKE_CMD[@]}" read-parity

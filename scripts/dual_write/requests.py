@@ -7,7 +7,9 @@ commit. A week may start on any day, as a legacy row may (revision 0023): each f
 placed on its own date in the Monday week holding it, merged with the child's other rows
 there, so neither a start that is not a Monday nor a second row of the same child-week nor a
 repeated habit name is refused. The one 409 left is the legacy table's unique
-(child_name, week_period), which is global.
+(child_name, week_period), which is global. After the drop (0040) the database names a week by
+the user's child and its Monday (migration.endpoint_*): a start that is not a Monday is then
+refused there (422, naming the Monday), and the 409 is that child's week on that Monday.
 
 What Python's json reads but the database cannot store is refused here too, naming the field
 (otherwise it would fail as a 500): NaN, Infinity and 1e999 (read as inf), NUL, a lone
