@@ -47,11 +47,15 @@ What and why
 
 Locks taken, and for how long
     lock_timeout '2s', statement_timeout '300s'. ACCESS EXCLUSIVE on habit_tracker_old and the
-    four archived migration tables through migrations/helpers/lock_retry.py (200 ms attempts
-    with backoff, 12 of them): no role of the app may read any of them (0039), so nothing but
-    an operator's session waits. Held until the commit: two checksums (about a second at 34,000
-    weeks) and the catalog changes. The endpoint's functions are replaced in the same
-    transaction: a request in flight finishes on the old ones, the next runs the new ones.
+    four archived migration tables (one LOCK TABLE) through migrations/helpers/lock_retry.py
+    (200 ms attempts with backoff, 12 of them): no role of the app may read any of them since
+    0039, so nothing but an operator's session can wait. Held until the commit: the five
+    tables' checksums for the archive check and the legacy table's once more for the record
+    (about a second at 34,000 weeks), then catalog changes. The endpoint's functions are
+    replaced in the same transaction: a request in flight finishes on the old ones (they hold
+    no lock on the legacy table: it reads habit_tracker_old's rows only through the owner's
+    functions, which wait at most the request's lock_timeout, 2 s, and then answer 503), the
+    next runs the new ones.
 
 How to verify
     `make verify`: "legacy dropped: habit_tracker_old dropped at <time> by <role> (archive N,
