@@ -110,3 +110,17 @@ def test_the_contract_gate_refuses_the_rename_while_the_read_switch_is_below_100
     assert legacy_state(db, "public.habit_tracker") == before
     with psycopg2.connect(database_url) as conn:
         assert scalar(conn, "SELECT to_regclass('public.habit_tracker_old')") is None
+
+
+@pytest.mark.start_at("0037_legacy_archive_log")
+def test_the_rename_refuses_a_table_whose_freeze_was_disabled(db, migrate, database_url):
+    before = load_then_freeze(db, migrate)
+    with db.cursor() as cur:  # the owner can: the revision must notice
+        cur.execute("ALTER TABLE habit_tracker DISABLE TRIGGER trigger_habit_tracker_frozen")
+    refused = run_in_process("scripts.commands.migrate", "upgrade", REVISION, *CONTRACT_OVERRIDE,
+                             database_url=database_url)
+    assert refused.returncode == 1
+    assert "habit_tracker is not frozen (trigger_habit_tracker_frozen missing or disabled): not renamed" in refused.stderr
+    assert current_revision(db) == FROZEN
+    assert legacy_state(db, "public.habit_tracker") == before
+    assert scalar(db, "SELECT to_regclass('migration.retired_legacy_table')") is None
