@@ -14,7 +14,7 @@ What and why
 
     In one transaction:
     - the table, its sequence, its constraints (primary key, unique, foreign key: each renames
-      its index with it), its other five indexes and its three triggers (the updated_at
+      its index with it; on PostgreSQL 18 also its named NOT NULL constraints), its other five indexes and its three triggers (the updated_at
       trigger, 0020's TRUNCATE guard, 0038's freeze) take the `habit_tracker_old` name
       (`..._old_...`), so that every object of the table says what it is; the freeze trigger
       keeps refusing every write, now as "habit_tracker_old is frozen";
@@ -112,6 +112,38 @@ SELECT
     migration.table_checksum('public.habit_tracker_old'::REGCLASS) AS checksum"""
 
 
+# PostgreSQL 18 keeps each NOT NULL as a named constraint (habit_tracker_<column>_not_null); 15
+# and 17 have none (pg_constraint.contype 'n' is new in 18). Renamed with the others where present.
+RENAME_NOT_NULL = """DO $$
+DECLARE
+    named RECORD;
+BEGIN
+    FOR named IN
+        SELECT c.conname FROM pg_constraint AS c
+        WHERE c.conrelid = 'public.habit_tracker_old'::REGCLASS AND c.contype = 'n'
+            AND c.conname LIKE 'habit\\_tracker\\_%' AND c.conname NOT LIKE 'habit\\_tracker\\_old\\_%'
+    LOOP
+        EXECUTE format('ALTER TABLE public.habit_tracker_old RENAME CONSTRAINT %I TO %I',
+                       named.conname, 'habit_tracker_old' || substr(named.conname, length('habit_tracker') + 1));
+    END LOOP;
+END
+$$"""
+RENAME_NOT_NULL_BACK = """DO $$
+DECLARE
+    named RECORD;
+BEGIN
+    FOR named IN
+        SELECT c.conname FROM pg_constraint AS c
+        WHERE c.conrelid = 'public.habit_tracker_old'::REGCLASS AND c.contype = 'n'
+            AND c.conname LIKE 'habit\\_tracker\\_old\\_%'
+    LOOP
+        EXECUTE format('ALTER TABLE public.habit_tracker_old RENAME CONSTRAINT %I TO %I',
+                       named.conname, 'habit_tracker' || substr(named.conname, length('habit_tracker_old') + 1));
+    END LOOP;
+END
+$$"""
+
+
 # Under the lock: the rename retires a frozen table only (0038's trigger there and enabled).
 REFUSE_UNFROZEN = """DO $$
 BEGIN
@@ -148,6 +180,7 @@ def upgrade() -> None:
     op.execute(RENAMING + "ALTER SEQUENCE public.habit_tracker_id_seq RENAME TO habit_tracker_old_id_seq")
     for name in CONSTRAINTS:
         op.execute(RENAMING + f"ALTER TABLE public.habit_tracker_old RENAME CONSTRAINT {name} TO {old_name(name)}")
+    op.execute(RENAME_NOT_NULL)
     for name in INDEXES:
         op.execute(RENAMING + f"ALTER INDEX public.{name} RENAME TO {old_name(name)}")
     for name in TRIGGERS:
@@ -171,6 +204,7 @@ def downgrade() -> None:
         op.execute(RENAMING + f"ALTER TRIGGER {old_name(name)} ON public.habit_tracker_old RENAME TO {name}")
     for name in reversed(INDEXES):
         op.execute(RENAMING + f"ALTER INDEX public.{old_name(name)} RENAME TO {name}")
+    op.execute(RENAME_NOT_NULL_BACK)
     for name in reversed(CONSTRAINTS):
         op.execute(RENAMING + f"ALTER TABLE public.habit_tracker_old RENAME CONSTRAINT {old_name(name)} TO {name}")
     op.execute(RENAMING + "ALTER SEQUENCE public.habit_tracker_old_id_seq RENAME TO habit_tracker_id_seq")

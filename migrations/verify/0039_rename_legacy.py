@@ -46,6 +46,9 @@ def naming_problems(db: Db) -> list[str]:
     problems = [f"{name} MISSING" for name in RELATIONS if not exists(db, f"public.{name}")]
     constraints = {row[0] for row in db.all("SELECT conname FROM pg_constraint WHERE conrelid = %s::REGCLASS", (OLD,))}
     problems += [f"constraint {name} MISSING" for name in CONSTRAINTS if name not in constraints]
+    stale = sorted(name for name in constraints if not name.startswith(("habit_tracker_old", "fk_habit_tracker_old")))
+    if stale:  # PostgreSQL 18's named NOT NULL constraints too
+        problems.append(f"constraints not renamed: {', '.join(stale)}")
     leftovers = db.value("""SELECT string_agg(c.relname, ', ' ORDER BY c.relname) FROM pg_class AS c
                             WHERE c.relnamespace = 'public'::REGNAMESPACE AND c.relname ~ 'habit_tracker'
                                 AND c.relname !~ 'habit_tracker_old'""")
