@@ -3,6 +3,7 @@ a backfill killed between or inside a batch resumes to the same result; concurre
 writes during the run are not lost."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -13,9 +14,10 @@ import psycopg2
 import pytest
 
 import legacy_cases as cases
-from helpers import LEGACY_WRITABLE, REPO_ROOT, run_cli, starts_at
+from helpers import LEGACY_WRITABLE, REPO_ROOT, drain, run_cli, scalar, starts_at
 
 from scripts.commands import backfill
+from scripts.db.errors import CheckFailed
 
 
 @pytest.fixture
@@ -42,7 +44,7 @@ def test_every_case_maps_exactly_as_specified(db, legacy, database_url):
     assert quarantine(db) == {legacy[key]: reason for key, reason in cases.QUARANTINED.items()}
     total, quarantined = len(cases.LEGACY_ROWS), len(cases.QUARANTINED)
     assert (f"summary: {total} legacy rows: {total - quarantined} migrated, {quarantined} quarantined, "
-            "0 unaccounted") in result.stdout
+            "0 in flight, 0 unaccounted") in result.stdout
     assert "  quarantined bad_habit_name: 2" in result.stdout.splitlines()
     assert cases.conflicts(db, legacy) == cases.EXPECTED_CONFLICTS
     with db.cursor() as cur:
@@ -151,6 +153,60 @@ def test_concurrent_legacy_writes_are_not_lost(db, legacy, database_url):
     assert (cases.U1, "새싹", "2025-09-01", "2025-09-07") in content["weeks"]
     assert (cases.U1, "민준", "2025-07-28", "2025-08-03") not in content["weeks"]
     assert ("독서", "2025-07-21", "green") not in content["records"]
+
+
+@pytest.mark.parametrize("queued", [True, False], ids=["queued", "not-queued"])
+def test_a_row_queued_for_the_drain_at_the_final_check_is_in_flight_not_unaccounted(db, legacy, database_url, queued,
+                                                                                     capsys):
+    """After the catch-up, a rename takes row X out of its child-week and another sync (the drain,
+    for a sibling's write) places that week again without it: X is in no placed week until the
+    drain syncs it. Queued, it is in flight; the backfill fails only for a row nothing will sync."""
+    rows = {}
+    with db.cursor() as cur:
+        cur.execute("SET migration.skip_sync_trigger = 'on'")  # older rows: the backfill maps them
+        for key, start in (("moved", "2025-09-01"), ("sibling", "2025-09-02")):
+            cur.execute("""INSERT INTO habit_tracker (child_name, week_period, week_start_date, habits, user_id)
+                           VALUES ('하늘', %s, %s, %s, %s) RETURNING id""",
+                        (key, start, json.dumps([cases.habit(key, ["green", "", "", "", "", "", ""])]), cases.U1))
+            rows[key] = cur.fetchone()[0]
+        cur.execute("RESET migration.skip_sync_trigger")
+    writer = psycopg2.connect(database_url)
+    writer.autocommit = True
+
+    def rename_after_the_catch_up(line: str) -> None:
+        if line.startswith("catch-up:"):
+            with writer.cursor() as cur:
+                cur.execute("BEGIN")
+                if not queued:  # as a write with the trigger switched off: nothing queued
+                    cur.execute("SET LOCAL migration.skip_sync_trigger = 'on'")
+                cur.execute("UPDATE habit_tracker SET child_name = '바다', updated_at = now() WHERE id = %s",
+                            (rows["moved"],))
+                cur.execute("COMMIT")
+                cur.execute("SELECT migration.sync_legacy_ids(%s, 'dual_write')", ([rows["sibling"]],))
+
+    conn = psycopg2.connect(database_url)
+    summary = backfill.run(conn, 4, log=rename_after_the_catch_up)
+    conn.close()
+    writer.close()
+    total, quarantined = len(cases.LEGACY_ROWS) + 2, len(cases.QUARANTINED)
+    capsys.readouterr()
+    if queued:
+        assert (summary["migrated"], summary["quarantined_total"], summary["in_flight"], summary["unaccounted"]) == (
+            total - quarantined - 1, quarantined, 1, 0)
+        backfill.report(summary)  # exit 0
+        out = capsys.readouterr().out.splitlines()
+        assert out[0].startswith(f"summary: {total} legacy rows: {total - quarantined - 1} migrated, "
+                                 f"{quarantined} quarantined, 1 in flight, 0 unaccounted; ")
+        assert out[-1] == ("  in flight: 1 legacy rows written during the run wait in migration.sync_queue for the drain "
+                           "(pg_cron job 'drain-sync-queue' or make sync-worker; make drift reports a stuck queue)")
+        assert drain(db) == (1, 1, 0)  # the drain places it: nothing is lost
+        assert cases.out_of_sync_weeks(db) == 0
+        assert scalar(db, "SELECT count(*) FROM migration.placed_weeks WHERE %s = ANY(legacy_ids)", (rows["moved"],)) == 1
+    else:
+        assert (summary["in_flight"], summary["unaccounted"], summary["unaccounted_sample"]) == (0, 1, [rows["moved"]])
+        with pytest.raises(CheckFailed, match=rf"^1 legacy rows neither migrated, quarantined nor queued for the drain "
+                                              rf"\(first ids: {rows['moved']}\)$"):
+            backfill.report(summary)
 
 
 def run_reference(db, database_url) -> list:

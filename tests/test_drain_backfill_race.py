@@ -14,6 +14,11 @@ nor `make backfill` removes. At 0020 this test ended with 1 to 7 such children i
 six, and in three of them a backfill batch stopped on fk_weeks_child_id (the drain deleted a
 child between the backfill's INSERT of it and of its week); the ordered test below failed
 every time.
+
+Under load the backfill's final check once found a renamed row in no placed week (a drain of a
+sibling's write had placed its former child-week again) while its write waited in the queue:
+in flight, not lost, and counted so since (test_backfill.py, the row queued at the final check).
+Before, 3 runs in 20 here (2-core machine, two busy loops beside) failed with "1 legacy rows neither migrated nor quarantined".
 """
 from __future__ import annotations
 
@@ -68,12 +73,15 @@ class Race:
         self.url = database_url
         self.stop = threading.Event()
         self.errors: list[str] = []
-        self.counts = {"backfills": 0, "renames": 0, "rename_conflicts": 0, "drained": 0, "drain_calls": 0}
+        self.counts = {"backfills": 0, "ended_in_flight": 0, "renames": 0, "rename_conflicts": 0, "drained": 0,
+                       "drain_calls": 0}
 
     def backfill(self) -> None:
         while not self.stop.is_set():
             result = run_cli("scripts.commands.backfill", "--batch", BACKFILL_BATCH, database_url=self.url, timeout=120)
             self.counts["backfills"] += 1
+            # Rows queued but not yet drained at the final check: in flight, not a failure.
+            self.counts["ended_in_flight"] += "\n  in flight: " in result.stdout
             if result.returncode != 0:
                 self.errors.append(f"backfill exited {result.returncode}: {result.stderr.strip()}")
 
