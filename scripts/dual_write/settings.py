@@ -42,17 +42,16 @@ def from_environment() -> Settings:
     origins = tuple(o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "*").split(",") if o.strip())
     if not origins:
         raise UsageError("ALLOWED_ORIGINS is empty (a comma-separated list of origins, or *)")
-    pool_size = _at_least_one("DB_POOL_SIZE", "10")
-    max_age = _at_least_one("DB_CONN_MAX_AGE", "600", unit="second")
-    return Settings(database_url(), secret, origins, pool_size, max_age)
-
-
-def _at_least_one(name: str, default: str, unit: str = "") -> int:
-    """A whole number of at least 1 from the environment; UsageError naming the setting otherwise."""
     try:
-        value = int(os.environ.get(name, default))
+        pool_size = int(os.environ.get("DB_POOL_SIZE", "10"))
     except ValueError:
-        raise UsageError(f"{name} must be a whole number" + (f" of {unit}s" if unit else "")) from None
-    if value < 1:
-        raise UsageError(f"{name} must be at least 1" + (f" {unit}" if unit else ""))
-    return value
+        raise UsageError("DB_POOL_SIZE must be a whole number") from None
+    if pool_size < 1:
+        raise UsageError("DB_POOL_SIZE must be at least 1")
+    try:
+        max_age = int(os.environ.get("DB_CONN_MAX_AGE", "600"))
+    except ValueError:
+        raise UsageError("DB_CONN_MAX_AGE must be a whole number of seconds") from None
+    if max_age < 1:
+        raise UsageError("DB_CONN_MAX_AGE must be at least 1 second")
+    return Settings(database_url(), secret, origins, pool_size, max_age)
