@@ -125,7 +125,7 @@ async def _handle(pool: Pool, settings: Settings, headers, body: bytes) -> tuple
 
 
 def create_app(settings: Settings) -> Starlette:
-    pool = Pool(settings.database_url, settings.pool_size, setup=_set_up_connection, max_age=settings.conn_max_age)
+    pool = Pool(settings.database_url, settings.pool_size, setup=_set_up_connection)
 
     def cors(origin: str | None) -> dict:
         allowed = settings.allow_origin_header(origin)

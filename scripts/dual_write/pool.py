@@ -13,18 +13,10 @@ whose statement did not finish (the request was cancelled), is closed, not retur
 new connection is first handed to `setup` (the endpoint's session settings and prepared
 statements). An idle connection is not tested when it is handed out (a round trip per
 request); the caller retries on a `fresh` one if it turns out dead (app.py).
-
-A connection older than `max_age` seconds (DB_CONN_MAX_AGE, default 600) is closed when its
-request ends instead of going back to the pool, as pgbouncer's server_lifetime does: a
-PostgreSQL backend keeps the memory its allocator once took (under `make soak` the pooled
-backends' private memory grew about 2 MiB a minute with their memory contexts steady), and
-its cached plans and prepared statements date from when it opened, before any later `make
-upgrade`. The next request opens a new one.
 """
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -36,17 +28,13 @@ from scripts.dual_write.errors import ApiError, database_unavailable
 
 WAIT_SECONDS = 10
 CONNECT_TIMEOUT_SECONDS = 3
-MAX_AGE_SECONDS = 600
 
 
 class Pool:
-    def __init__(self, url: str, size: int, setup: Callable[[object], Awaitable[None]],
-                 max_age: float = MAX_AGE_SECONDS):
+    def __init__(self, url: str, size: int, setup: Callable[[object], Awaitable[None]]):
         self._url = libpq_url(url)
         self._setup = setup
         self._size = size
-        self._max_age = max_age
-        self._opened: dict[int, float] = {}  # id(connection) -> when it was opened (monotonic)
         self._slots: asyncio.Semaphore | None = None  # made in the server's event loop
         self._idle: list = []
 
@@ -61,15 +49,7 @@ class Pool:
         except BaseException:
             conn.close()
             raise
-        self._opened[id(conn)] = time.monotonic()
         return conn
-
-    def _expired(self, conn) -> bool:
-        return time.monotonic() - self._opened.get(id(conn), 0.0) >= self._max_age
-
-    def _discard(self, conn) -> None:
-        self._opened.pop(id(conn), None)
-        conn.close()
 
     @asynccontextmanager
     async def connection(self, fresh: bool = False):
@@ -86,8 +66,8 @@ class Pool:
             yield conn
         finally:
             if conn is not None:
-                if conn.closed or conn.isexecuting() or self._expired(conn):
-                    self._discard(conn)
+                if conn.closed or conn.isexecuting():
+                    conn.close()
                 else:
                     self._idle.append(conn)
             self._slots.release()
@@ -95,4 +75,4 @@ class Pool:
     def close(self) -> None:
         idle, self._idle = self._idle, []
         for conn in idle:
-            self._discard(conn)
+            conn.close()

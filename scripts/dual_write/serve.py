@@ -3,8 +3,7 @@
     python -m scripts.dual_write.serve [--port N]
 
 Configuration from the environment: DATABASE_URL (or `.env`), SUPABASE_JWT_SECRET,
-ALLOWED_ORIGINS (comma-separated, default *), DB_POOL_SIZE (default 10), DB_CONN_MAX_AGE (seconds a
-database connection serves before it is replaced, default 600). A missing setting,
+ALLOWED_ORIGINS (comma-separated, default *), DB_POOL_SIZE (default 10). A missing setting,
 a JWT secret under 32 bytes or a port in use is one line on stderr and exit 2. A request head
 over 32 KB is answered 431 before it is read whole (protocol.py), a body over 256 KB 413.
 """

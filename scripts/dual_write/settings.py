@@ -19,7 +19,6 @@ class Settings:
     jwt_secret: str
     allowed_origins: tuple[str, ...]
     pool_size: int = 10
-    conn_max_age: int = 600
 
     def origin_allowed(self, origin: str | None) -> bool:
         return origin is not None and ("*" in self.allowed_origins or origin in self.allowed_origins)
@@ -48,10 +47,4 @@ def from_environment() -> Settings:
         raise UsageError("DB_POOL_SIZE must be a whole number") from None
     if pool_size < 1:
         raise UsageError("DB_POOL_SIZE must be at least 1")
-    try:
-        max_age = int(os.environ.get("DB_CONN_MAX_AGE", "600"))
-    except ValueError:
-        raise UsageError("DB_CONN_MAX_AGE must be a whole number of seconds") from None
-    if max_age < 1:
-        raise UsageError("DB_CONN_MAX_AGE must be at least 1 second")
-    return Settings(database_url(), secret, origins, pool_size, max_age)
+    return Settings(database_url(), secret, origins, pool_size)
