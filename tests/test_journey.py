@@ -316,7 +316,10 @@ def contract_met(j: Journey) -> None:
     j.migrate("upgrade", REV["0036"])
     j.migrate("upgrade", REV["0037"])
     j.db.cursor().execute("SELECT pg_stat_force_next_flush()")  # no count of ours arrives in the window
-    window = j.run("scripts.commands.legacy_readers", "--seconds", "1", "--by", "journey")
+    # Exit 1 when the table's counters moved in the window: an idle backend (the endpoint's pool)
+    # flushes its statistics of earlier writes up to 10 s late. What the gate reads is the recorded
+    # verdict, judged by the statements seen: it must be clean.
+    window = j.run("scripts.commands.legacy_readers", "--seconds", "1", "--by", "journey", codes=(0, 1))
     assert "(clean: no app statement)" in window.stderr, window.stderr
     check = j.run("scripts.commands.contract_check")
     assert check.stdout.splitlines()[-1] == "gate contract: 7/7 checks passed", check.stdout
