@@ -220,10 +220,10 @@ bench-backfill: $(INSTALLED) $(PG_SERVER) ## Benchmark: backfill vs set-based fl
 drift: $(INSTALLED) ## Compare habit_tracker with the new tables row by row (JSON=1, MIN_AGE=seconds, FULL=1 re-maps all); exit 1 on drift; frozen (0038): nothing left to compare, exit 0
 	$(PY) -m scripts.commands.drift $(if $(JSON),--json) $(if $(MIN_AGE),--min-age $(MIN_AGE)) $(if $(FULL),--full)
 
-bench-drift: $(INSTALLED) $(PG_SERVER) ## Benchmark: drift check vs naive EXCEPT ALL on ROWS legacy weeks (default 60000), own throwaway server
+bench-drift: $(INSTALLED) $(PG_SERVER) ## Benchmark: drift check vs naive EXCEPT ALL on ROWS legacy weeks (default 60000), own throwaway server; NO_FULL=1 leaves out the --full reference run
 	@url=$$($(THROWAWAY) up benchdrift); trap '$(THROWAWAY) down benchdrift >/dev/null' EXIT; \
 	export DATABASE_URL=$$url; $(MIGRATE) upgrade $(LEGACY_WRITABLE) 2>/dev/null; \
-	$(PY) -m scripts.bench.bench_drift --rows $(or $(ROWS),60000)
+	$(PY) -m scripts.bench.bench_drift --rows $(or $(ROWS),60000) $(if $(NO_FULL),--no-full)
 
 resync: $(INSTALLED) ## Re-sync legacy rows whose sync failed or that changed while the trigger was off; exit 1 if some still fail
 	$(PY) -m scripts.commands.resync
