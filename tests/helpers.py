@@ -393,12 +393,11 @@ def upgrade_behind_a_reader(database_url, revision: str, table: str, hold_second
     read's time queued behind the upgrade's attempts that failed: up to the moment the lock was
     granted, if it was. A read queued behind the attempt that succeeds also waits for the
     revision's locked section, which is the revision's length, not the retry's (0039's at two
-    rows: 0.6 s, its checksum about a second at 34,000 rows); that part is in "after_grant"."""
+    rows: 0.6 s, its checksum about a second at 34,000 rows); that part is not counted."""
     reader = psycopg2.connect(database_url)
     app = psycopg2.connect(database_url)
     app.autocommit = True
-    found: dict = {"waiting": set(), "app_reads": [], "after_grant": [], "granted_at": None,
-                   "result": None, "renamed": False}
+    found: dict = {"waiting": set(), "granted_at": None, "result": None, "renamed": False}
     oid = scalar(app, "SELECT %s::REGCLASS::OID", (table,))
     reads: list[tuple[float, float]] = []
     with reader.cursor() as cur:
@@ -412,10 +411,10 @@ def upgrade_behind_a_reader(database_url, revision: str, table: str, hold_second
     def watch_locks():
         watcher = psycopg2.connect(database_url)
         watcher.autocommit = True  # pg_locks afresh at every poll
+        others = [watcher.get_backend_pid(), app.get_backend_pid()]
         with watcher.cursor() as look:
             while found["result"] is None:
-                look.execute("SELECT mode, granted FROM pg_locks WHERE relation = %s AND pid <> ALL(%s)",
-                             (oid, [watcher.get_backend_pid(), app.get_backend_pid()]))
+                look.execute("SELECT mode, granted FROM pg_locks WHERE relation = %s AND pid <> ALL(%s)", (oid, others))
                 for mode, granted in look.fetchall():
                     if not granted:
                         found["waiting"].add(mode)
@@ -452,5 +451,4 @@ def upgrade_behind_a_reader(database_url, revision: str, table: str, hold_second
         app.close()
     granted_at = found["granted_at"] if found["granted_at"] is not None else float("inf")
     found["app_reads"] = [max(0.0, min(ended, granted_at) - started) for started, ended in reads]
-    found["after_grant"] = [ended - max(started, granted_at) for started, ended in reads if ended > granted_at]
     return found
